@@ -1,0 +1,1 @@
+"""sanbiao: followup."""

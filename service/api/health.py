@@ -1,0 +1,32 @@
+"""GET /healthz: is the service up, is its database usable (CONTRACT §4.6)."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Response, get
+from litestar.di import NamedDependency
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from sqlite_utils import Database
+
+from service.store import is_current
+from service.store.models import active_model_version
+
+
+class Health(msgspec.Struct):
+    status: str
+    db: str
+    scheduler: str
+    model_version: str | None
+
+
+@get("/healthz", sync_to_thread=True, tags=["system"])
+def healthz(db: NamedDependency[Database]) -> Response[Health]:
+    """Liveness and readiness: 200 when the database answers and its schema is current, else 503."""
+    try:
+        db_state = "ok" if is_current(db) else "schema out of date: run `sanbiao init-db`"
+        version = active_model_version(db)
+    except Exception as e:  # any database failure is reported, not raised
+        db_state, version = f"error: {type(e).__name__}", None
+    ok = db_state == "ok"
+    health = Health(status="ok" if ok else "degraded", db=db_state, scheduler="not_started", model_version=version)
+    return Response(health, status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE)

@@ -1,0 +1,105 @@
+"""The Litestar application factory: settings, database per request, auth, API routes, error mapping."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, MediaType, Request, Response
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+from sqlite_utils import Database
+
+from service import __version__
+from service.api.health import healthz
+from service.api.records import post_records
+from service.auth import AuthMiddleware
+from service.ingest import BadDocument, TooLarge
+from service.settings import Settings
+from service.store import connect, migrate
+
+log = logging.getLogger("sanbiao")
+
+PUBLIC_PATHS = ["^/healthz$", "^/schema"]
+
+
+def _error(status: int, detail: str, **extra: object) -> Response:
+    return Response({"status_code": status, "detail": detail, **extra}, status_code=status, media_type=MediaType.JSON)
+
+
+def _bad_document(_: Request, exc: BadDocument) -> Response:
+    return _error(HTTP_400_BAD_REQUEST, str(exc), errors=[{"field": exc.error.field, "message": exc.error.message}])
+
+
+def _too_large(_: Request, exc: TooLarge) -> Response:
+    return _error(HTTP_413_REQUEST_ENTITY_TOO_LARGE, str(exc))
+
+
+def _database_error(request: Request, exc: sqlite3.Error) -> Response:
+    log.error("database error on %s %s: %s", request.method, request.url.path, exc)
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return _error(HTTP_503_SERVICE_UNAVAILABLE, "the database is busy; try again shortly")
+    return _error(HTTP_500_INTERNAL_SERVER_ERROR, "database error")
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return _error(exc.status_code, exc.detail, **({"extra": exc.extra} if exc.extra else {}))
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _error(HTTP_500_INTERNAL_SERVER_ERROR, "internal error")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the service. The database is migrated when the app starts, not at import."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = connect(settings.db_path)
+        try:
+            applied = migrate(db)
+        finally:
+            db.close()
+        if applied:
+            log.info("migrated %s: %s", settings.db_path, ", ".join(applied))
+        yield
+
+    def provide_db() -> Iterator[Database]:
+        db = connect(settings.db_path)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    return Litestar(
+        route_handlers=[healthz, post_records],
+        dependencies={"db": Provide(provide_db)},
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        middleware=[DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers={
+            BadDocument: _bad_document,
+            TooLarge: _too_large,
+            sqlite3.Error: _database_error,
+            Exception: _unexpected,
+        },
+        openapi_config=OpenAPIConfig(
+            title="sanbiao",
+            version=__version__,
+            description="Red/yellow/green tiered chronic disease management for a county (CONTRACT.md).",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+        ),
+    )

@@ -1,0 +1,207 @@
+"""The `sanbiao` command line (CONTRACT §1): each command wraps the function the API uses too."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+import msgspec
+from sqlite_utils import Database
+
+from service.auth import LOGIN_ROLES, BadRegion, Role, check_region, hash_password, new_api_key
+from service.importer import BadFile, import_file
+from service.ingest import IngestSummary
+from service.settings import Settings
+from service.store import backup as backup_db
+from service.store import connect, migrate
+from service.store.access import AlreadyExists, add_api_key, add_user
+from stratify.records import USERNAME_PATTERN
+
+MIN_PASSWORD_CHARS = 10
+
+
+class CliContext:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def db(self) -> Database:
+        """The configured database, created or migrated as needed."""
+        db = connect(self.settings.db_path)
+        migrate(db)
+        return db
+
+
+def echo_json(value: object) -> None:
+    click.echo(msgspec.json.format(msgspec.json.encode(value)).decode())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="SQLite database (default: $SANBIAO_DB, else ./data/sanbiao.db).")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="County policy TOML (default: $SANBIAO_CONFIG, else the built-in policy).")
+@click.version_option(package_name="sanbiao")
+@click.pass_context
+def cli(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> None:
+    """sanbiao: red/yellow/green management of hypertension and diabetes for a county."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    ctx.obj = CliContext(Settings.from_env(db_path=db_path, config_path=config_path))
+
+
+@cli.command("init-db")
+@click.pass_obj
+def init_db(ctx: CliContext) -> None:
+    """Create or migrate the database (idempotent).
+
+    Example: sanbiao --db data/county.db init-db
+    """
+    db = connect(ctx.settings.db_path)
+    applied = migrate(db)
+    click.echo(f"{ctx.settings.db_path}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", help="Source recorded for NDJSON files (default: the file name).")
+@click.pass_obj
+def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None) -> None:
+    """Ingest record files: a JSON document, or NDJSON (*.ndjson, *.jsonl: one resident per line).
+
+    Files of any size are streamed. Prints one ingest summary for all files as JSON.
+
+    Example: sanbiao import export-2026-11.ndjson
+    """
+    db = ctx.db()
+    total = IngestSummary()
+    for path in files:
+        try:
+            total.add(import_file(db, path, source=source, actor="cli", today=ctx.settings.today()))
+        except BadFile as e:
+            raise click.ClickException(f"{path}: {e} (nothing of this file was stored)") from e
+    echo_json(total)
+
+
+@cli.group()
+def apikey() -> None:
+    """Manage API keys."""
+
+
+@apikey.command("create")
+@click.option("--name", required=True, help="Who or what uses the key, e.g. the exporting clinic.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--region", default=None, help="Region prefix the key may act on (default: all).")
+@click.pass_obj
+def apikey_create(ctx: CliContext, name: str, role: str, region: str | None) -> None:
+    """Create an API key; the key is the last line of output, shown once and stored hashed.
+
+    Example: sanbiao apikey create --name township-101 --role ingest --region 350421101
+    """
+    try:
+        region = check_region(region) if region else ""
+        key, key_hash, prefix = new_api_key()
+        add_api_key(ctx.db(), name=name, key_hash=key_hash, prefix=prefix, role=role, region=region)
+    except (BadRegion, AlreadyExists) as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"API key {name!r} ({role}, region {region or 'all'}); store it now, it is not shown again:")
+    click.echo(key)
+
+
+@cli.group()
+def user() -> None:
+    """Manage logins."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in LOGIN_ROLES]))
+@click.option("--region", required=True, help="Region prefix: 6 (county), 9 (township) or 12 (village) digits.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_obj
+def user_add(ctx: CliContext, username: str, role: str, region: str, password_stdin: bool) -> None:
+    """Create a login.
+
+    Example: echo "$PASSWORD" | sanbiao user add wang --role village_doctor --region 350421101201 --password-stdin
+    """
+    if not re.match(USERNAME_PATTERN, username):
+        raise click.ClickException("username: 1-64 characters of letters, digits, '.', '_' or '-'")
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise click.ClickException(f"password: at least {MIN_PASSWORD_CHARS} characters")
+    try:
+        add_user(ctx.db(), username=username, password_hash=hash_password(password), role=role,
+                 region=check_region(region))
+    except (BadRegion, AlreadyExists) as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"user {username} ({role}, region {region}) created")
+
+
+@cli.command()
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def backup(ctx: CliContext, dest: Path) -> None:
+    """Copy the database consistently while the service keeps writing (SQLite online backup).
+
+    Example: sanbiao backup /backups/sanbiao-$(date +%F).db
+    """
+    if dest.exists():
+        raise click.ClickException(f"{dest} exists; choose a new file")
+    try:
+        backup_db(ctx.db(), dest)
+    except sqlite3.Error as e:
+        raise click.ClickException(f"backup failed: {e}") from e
+    click.echo(f"backed up {ctx.settings.db_path} to {dest}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Do not run the nightly job in this process.")
+@click.pass_obj
+def serve(ctx: CliContext, host: str, port: int, no_scheduler: bool) -> None:
+    """Run the web service (API and pages).
+
+    Example: sanbiao serve --host 0.0.0.0 --port 8000
+    """
+    from service.serve import run
+
+    run(msgspec.structs.replace(ctx.settings, scheduler=not no_scheduler), host=host, port=port)
+
+
+@cli.command()
+@click.option("--residents", default=5000, show_default=True, type=click.IntRange(1, 2_000_000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the demo database, print the logins and exit.")
+@click.pass_obj
+def demo(ctx: CliContext, residents: int, seed: int, host: str, port: int, no_serve: bool) -> None:
+    """Make a synthetic county, ingest it, create demo logins (printed) and serve.
+
+    Example: sanbiao --db data/demo.db demo --residents 20000
+    """
+    from service.demo import prepare_demo
+
+    info = prepare_demo(ctx.db(), ctx.settings.db_path.parent, residents=residents, seed=seed,
+                        today=ctx.settings.today())
+    click.echo(f"county: {info.county_file}")
+    click.echo("ingest: " + msgspec.json.encode({k: v for k, v in msgspec.structs.asdict(info.ingest).items()
+                                                 if k != "rejected"}).decode())
+    for login in info.logins:
+        click.echo(f"login: {login.username:<12} role {login.role:<18} region {login.region:<13} "
+                   f"password {login.password}")
+    click.echo(f"ingest API key (Bearer): {info.api_key}")
+    if not no_serve:
+        click.echo(f"serving on http://{host}:{port}/  (health: http://{host}:{port}/healthz)")
+        from service.serve import run
+
+        run(ctx.settings, host=host, port=port)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,59 @@
+"""`sanbiao demo`: a synthetic county, ingested, with a login for every role, ready to serve."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import msgspec
+from sqlite_utils import Database
+
+from fixtures.county import COUNTY, doctor_for, village_codes, write
+from service.auth import Role, hash_password, new_api_key
+from service.importer import import_file
+from service.ingest import IngestSummary
+from service.store.access import add_api_key, add_user, user_exists
+
+DEMO_PASSWORD = "sanbiao-demo"  # demo databases only; printed on start
+
+
+class DemoLogin(msgspec.Struct):
+    username: str
+    role: str
+    region: str
+    password: str
+
+
+class DemoInfo(msgspec.Struct):
+    county_file: str
+    ingest: IngestSummary
+    logins: list[DemoLogin]
+    api_key: str
+
+
+def demo_logins() -> list[DemoLogin]:
+    """One login per role: the first village's doctor, its township's GP, and county-wide staff."""
+    village = village_codes()[0]
+    return [
+        DemoLogin(doctor_for(village), Role.VILLAGE_DOCTOR, village, DEMO_PASSWORD),
+        DemoLogin("gp" + village[6:9], Role.TOWNSHIP_GP, village[:9], DEMO_PASSWORD),
+        DemoLogin("specialist", Role.COUNTY_SPECIALIST, COUNTY, DEMO_PASSWORD),
+        DemoLogin("center", Role.CENTER, COUNTY, DEMO_PASSWORD),
+        DemoLogin("admin", Role.ADMIN, COUNTY, DEMO_PASSWORD),
+    ]
+
+
+def prepare_demo(db: Database, data_dir: Path, *, residents: int, seed: int, today: dt.date) -> DemoInfo:
+    """Generate the county as of today, ingest it, create the demo logins and an ingest key."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    county_file = data_dir / f"demo-county-{residents}-{seed}.ndjson"
+    write(county_file, residents, seed, today)
+    summary = import_file(db, county_file, source="sanbiao demo", actor="demo", today=today)
+    logins = demo_logins()
+    for login in logins:
+        if not user_exists(db, login.username):
+            add_user(db, username=login.username, password_hash=hash_password(login.password),
+                     role=login.role, region=login.region)
+    key, key_hash, prefix = new_api_key()
+    add_api_key(db, name=f"demo ingest {prefix}", key_hash=key_hash, prefix=prefix, role=Role.INGEST, region=COUNTY)
+    return DemoInfo(str(county_file), summary, logins, key)

@@ -1,0 +1,153 @@
+"""Ingest of village health records: validate each resident alone, store valid ones whole, in bulk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+import msgspec
+from sqlite_utils import Database
+
+from service.store.batches import finish_batch, start_batch
+from service.store.residents import Outcome, upsert_residents
+from service.validation import FieldError, Invalid, decode_resident, located, record_id_of
+from stratify.records import Batch, Resident
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_RESIDENTS = 5_000  # CONTRACT §4.1
+MAX_BATCH_BYTES = 32 * 1024 * 1024  # CONTRACT §4.1: 32 MiB
+CHUNK_RESIDENTS = 2_000  # residents per write transaction on bulk paths
+MAX_LISTED_REJECTIONS = MAX_BATCH_RESIDENTS  # beyond this only rejected_total grows
+
+
+class Rejection(msgspec.Struct, omit_defaults=True):
+    index: int
+    record_id: str | None
+    errors: list[FieldError]
+    file: str | None = None
+
+
+class IngestSummary(msgspec.Struct):
+    """The ingest summary of CONTRACT §4.1 plus the total of rejections (the list is capped)."""
+
+    accepted: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = msgspec.field(default_factory=list)
+    rejected_total: int = 0
+
+    def add(self, other: IngestSummary) -> None:
+        """Fold another batch's counts into this one (one summary for several files)."""
+        self.accepted += other.accepted
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected_total += other.rejected_total
+        room = MAX_LISTED_REJECTIONS - len(self.rejected)
+        self.rejected.extend(other.rejected[:room])
+
+
+class Ingestor:
+    """Feeds raw residents in, writes valid ones a chunk at a time into one summary.
+
+    A record_id seen twice in a chunk flushes the chunk first, so the later copy is an update.
+    """
+
+    def __init__(self, db: Database, *, today: dt.date, region: str = "") -> None:
+        self.db = db
+        self.today = today
+        self.region = region
+        self.summary = IngestSummary()
+        self._pending: dict[str, Resident] = {}
+        self._source = ""
+        self._batch_id = 0
+
+    def begin(self, *, origin: str, source: str, filename: str | None, actor: str) -> None:
+        """Start an import_batches row; residents fed until `end` belong to it."""
+        self._source = source
+        self._batch_id = start_batch(self.db, origin=origin, source=source, filename=filename, actor=actor)
+
+    def feed(self, index: int, raw: bytes, file: str | None = None) -> None:
+        try:
+            resident = decode_resident(raw, self.today)
+        except Invalid as e:
+            self._reject(Rejection(index, record_id_of(raw), e.errors, file))
+            return
+        if not resident.village_code.startswith(self.region):
+            error = FieldError("village_code", f"outside the region {self.region} this sender may write to")
+            self._reject(Rejection(index, resident.record_id, [error], file))
+            return
+        if resident.record_id in self._pending or len(self._pending) >= CHUNK_RESIDENTS:
+            self.flush()
+        self._pending[resident.record_id] = resident
+
+    def _reject(self, rejection: Rejection) -> None:
+        self.summary.rejected_total += 1
+        if len(self.summary.rejected) < MAX_LISTED_REJECTIONS:
+            self.summary.rejected.append(rejection)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        outcomes = upsert_residents(
+            self.db, list(self._pending.values()), source=self._source, batch_id=self._batch_id
+        )
+        self._pending.clear()
+        s = self.summary
+        s.accepted += len(outcomes)
+        s.created += outcomes.count(Outcome.CREATED)
+        s.updated += outcomes.count(Outcome.UPDATED)
+        s.unchanged += outcomes.count(Outcome.UNCHANGED)
+
+    def end(self, error: str | None = None) -> IngestSummary:
+        """Write what is pending (unless failing) and record the batch's counts."""
+        if error is None:
+            self.flush()
+        finish_batch(self.db, self._batch_id, self.summary, error=error)
+        log.info(
+            "ingest batch %s: accepted=%d rejected=%d%s",
+            self._batch_id, self.summary.accepted, self.summary.rejected_total, f" error={error}" if error else "",
+        )
+        return self.summary
+
+    def run(self, raws: Iterable[bytes], *, file: str | None = None) -> None:
+        for index, raw in enumerate(raws):
+            self.feed(index, raw, file)
+
+
+class BadDocument(Exception):
+    """The document as a whole is unusable (malformed JSON, wrong top-level shape): nothing stored."""
+
+    def __init__(self, error: FieldError) -> None:
+        super().__init__(f"{error.field}: {error.message}")
+        self.error = error
+
+
+class TooLarge(Exception):
+    """More residents in one request than CONTRACT §4.1 allows."""
+
+
+_batch_decoder = msgspec.json.Decoder(type=Batch)
+
+
+def ingest_document(db: Database, body: bytes, *, actor: str, region: str, today: dt.date) -> IngestSummary:
+    """The POST /api/v1/records path: one JSON document, at most MAX_BATCH_RESIDENTS residents."""
+    try:
+        batch = _batch_decoder.decode(body)
+    except msgspec.ValidationError as e:
+        raise BadDocument(located(e)) from None
+    except msgspec.DecodeError as e:
+        raise BadDocument(FieldError("(document)", f"malformed JSON: {e}")) from None
+    if len(batch.residents) > MAX_BATCH_RESIDENTS:
+        raise TooLarge(f"{len(batch.residents)} residents in one request; the limit is {MAX_BATCH_RESIDENTS}")
+    ingestor = Ingestor(db, today=today, region=region)
+    ingestor.begin(origin="api", source=batch.source, filename=None, actor=actor)
+    try:
+        ingestor.run(batch.residents)
+    except Exception as e:
+        ingestor.end(error=type(e).__name__)
+        raise
+    return ingestor.end()

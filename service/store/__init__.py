@@ -1,0 +1,56 @@
+"""The store: the only code that writes SQL. SQLite via sqlite-utils, one connection per caller."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from service.store.schema import migrations
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def connect(path: str | Path) -> Database:
+    """Open the database with the settings every connection needs (WAL, foreign keys, busy timeout).
+
+    synchronous=FULL: an acknowledged write survives a power cut, not only a process crash.
+    """
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return Database(conn)
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations; returns their names (empty when the schema is current)."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
+
+
+def is_current(db: Database) -> bool:
+    return not migrations.pending(db)
+
+
+def region_bounds(region: str) -> tuple[str, str]:
+    """Half-open range of village codes under a region prefix (':' sorts right after '9')."""
+    return region, region + ":"
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def backup(db: Database, dest: str | Path) -> None:
+    """A consistent copy through SQLite's online backup API, while writers go on."""
+    target = sqlite3.connect(str(dest))
+    try:
+        db.conn.backup(target, pages=1024)
+    finally:
+        target.close()

@@ -1,0 +1,55 @@
+"""Logins and API keys: only hashes are stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlite_utils import Database
+
+from service.store import now_utc
+
+
+class AlreadyExists(Exception):
+    """A username or key name that is taken."""
+
+
+def add_api_key(db: Database, *, name: str, key_hash: str, prefix: str, role: str, region: str) -> int:
+    with db.atomic():
+        taken = db.execute("SELECT 1 FROM api_keys WHERE name = ? AND revoked_at IS NULL", [name]).fetchone()
+        if taken:
+            raise AlreadyExists(f"an active API key named {name!r} exists")
+        cursor = db.execute(
+            "INSERT INTO api_keys (name, key_hash, prefix, role, region, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [name, key_hash, prefix, role, region, now_utc()],
+        )
+    return cursor.lastrowid
+
+
+def find_api_key(db: Database, key_hash: str) -> tuple[str, str, str] | None:
+    """(name, role, region) of an active key with this hash; notes the day it was last used."""
+    row = db.execute(
+        "SELECT key_id, name, role, region, last_used_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+        [key_hash],
+    ).fetchone()
+    if row is None:
+        return None
+    key_id, name, role, region, last_used = row
+    today = dt.date.today().isoformat()
+    if last_used is None or last_used[:10] < today:  # one write a day per key, not one per request
+        with db.atomic():
+            db.execute("UPDATE api_keys SET last_used_at = ? WHERE key_id = ?", [now_utc(), key_id])
+    return name, role, region
+
+
+def user_exists(db: Database, username: str) -> bool:
+    return db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone() is not None
+
+
+def add_user(db: Database, *, username: str, password_hash: str, role: str, region: str) -> None:
+    with db.atomic():
+        if user_exists(db, username):
+            raise AlreadyExists(f"user {username!r} exists")
+        db.execute(
+            "INSERT INTO users (username, password_hash, role, region, created_at) VALUES (?, ?, ?, ?, ?)",
+            [username, password_hash, role, region, now_utc()],
+        )

@@ -1,0 +1,42 @@
+"""import_batches: one row per API request or imported file, with its counts and rejections."""
+
+from __future__ import annotations
+
+import msgspec
+from sqlite_utils import Database
+
+from service.store import now_utc
+
+
+def start_batch(db: Database, *, origin: str, source: str | None, filename: str | None, actor: str) -> int:
+    with db.atomic():
+        cursor = db.execute(
+            "INSERT INTO import_batches (origin, source, filename, actor, started_at, status) "
+            "VALUES (?, ?, ?, ?, ?, 'running')",
+            [origin, source, filename, actor, now_utc()],
+        )
+    return cursor.lastrowid
+
+
+def finish_batch(db: Database, batch_id: int, summary: msgspec.Struct, *, error: str | None = None) -> None:
+    """Record a batch's counts (from an ingest summary) and whether it completed."""
+    counts = msgspec.structs.asdict(summary)
+    rejected = counts.pop("rejected")
+    with db.atomic():
+        db.execute(
+            "UPDATE import_batches SET finished_at = ?, status = ?, received = ?, accepted = ?, created = ?, "
+            "updated = ?, unchanged = ?, rejected = ?, rejections = ?, error = ? WHERE batch_id = ?",
+            [
+                now_utc(),
+                "failed" if error else "done",
+                counts["accepted"] + counts["rejected_total"],
+                counts["accepted"],
+                counts["created"],
+                counts["updated"],
+                counts["unchanged"],
+                counts["rejected_total"],
+                msgspec.json.encode(rejected).decode(),
+                error,
+                batch_id,
+            ],
+        )

@@ -1,0 +1,120 @@
+"""Residents and their history: merge-by-id upserts in bulk, and reading histories back."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+from sqlite_utils import Database
+
+from service.store import now_utc
+from stratify.records import Condition, Event, Resident, Visit, is_managed
+
+RESIDENT_COLUMNS = ("name", "sex", "birth_date", "village_code", "national_id", "phone", "family_doctor")
+VISIT_COLUMNS = Visit.__struct_fields__
+EVENT_COLUMNS = Event.__struct_fields__
+CONDITION_COLUMNS = Condition.__struct_fields__
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def _column(value: Any) -> Any:
+    """A Python value as SQLite stores it (so stored and incoming rows compare equal)."""
+    if isinstance(value, list):
+        return msgspec.json.encode(value).decode()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _row(record_id: str, item: msgspec.Struct) -> tuple:
+    return (record_id, *(_column(v) for v in msgspec.to_builtins(msgspec.structs.astuple(item))))
+
+
+def _resident_row(r: Resident) -> tuple:
+    return (r.record_id, *msgspec.to_builtins(tuple(getattr(r, c) for c in RESIDENT_COLUMNS)))
+
+
+def _existing(db: Database, table: str, columns: tuple[str, ...], ids: str, *, child: bool = True) -> dict:
+    """Stored rows of these residents, keyed by (record_id, child id) or by record_id."""
+    names = ", ".join(("record_id", *columns))
+    rows = db.execute(f"SELECT {names} FROM {table} WHERE record_id IN (SELECT value FROM json_each(?))", [ids])
+    return {(row[0], row[1]) if child else row[0]: row for row in rows}
+
+
+def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...], keep: tuple[str, ...] = ()) -> str:
+    """INSERT ... ON CONFLICT DO UPDATE of every column but the key and those to `keep`."""
+    names = ("record_id", *columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in names if c not in key and c not in keep)
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
+_RESIDENT_SQL = _upsert_sql(
+    "residents",
+    (*RESIDENT_COLUMNS, "managed", "source", "batch_id", "created_at", "updated_at"),
+    ("record_id",),
+    keep=("created_at",),
+)
+# Each child's id is its first field, so stored rows are keyed by (record_id, row[1]).
+_CONDITION_SQL = _upsert_sql("conditions", CONDITION_COLUMNS, ("record_id", "code"))
+_VISIT_SQL = _upsert_sql("visits", VISIT_COLUMNS, ("record_id", "visit_id"))
+_EVENT_SQL = _upsert_sql("events", EVENT_COLUMNS, ("record_id", "event_id"))
+
+
+def upsert_residents(db: Database, residents: list[Resident], *, source: str, batch_id: int) -> list[Outcome]:
+    """Merge residents into the store in one transaction: children merge by id, new content updates.
+
+    Each resident is written whole or not at all (the caller passes only valid residents, each
+    record_id once). Returns each resident's outcome in order.
+    """
+    ids = msgspec.json.encode([r.record_id for r in residents]).decode()
+    old_residents = _existing(db, "residents", (*RESIDENT_COLUMNS, "managed"), ids, child=False)
+    old_conditions = _existing(db, "conditions", CONDITION_COLUMNS, ids)
+    old_visits = _existing(db, "visits", VISIT_COLUMNS, ids)
+    old_events = _existing(db, "events", EVENT_COLUMNS, ids)
+    codes_of: dict[str, list[str]] = {}
+    for rid, code in old_conditions:
+        codes_of.setdefault(rid, []).append(code)
+
+    now = now_utc()
+    outcomes: list[Outcome] = []
+    resident_rows, condition_rows, visit_rows, event_rows = [], [], [], []
+    for r in residents:
+        rid = r.record_id
+        changed = False
+        for items, old, rows in (
+            (r.conditions, old_conditions, condition_rows),
+            (r.visits, old_visits, visit_rows),
+            (r.events, old_events, event_rows),
+        ):
+            for item in items:
+                row = _row(rid, item)
+                if old.get((rid, row[1])) != row:
+                    rows.append(row)
+                    changed = True
+        managed = int(is_managed([*codes_of.get(rid, ()), *(c.code for c in r.conditions)]))
+        row = _resident_row(r)
+        previous = old_residents.get(rid)
+        if previous is None:
+            outcomes.append(Outcome.CREATED)
+        elif changed or previous != (*row, managed):
+            outcomes.append(Outcome.UPDATED)
+        else:
+            outcomes.append(Outcome.UNCHANGED)
+            continue
+        resident_rows.append((*row, managed, source, batch_id, now, now))
+
+    with db.atomic():
+        db.conn.executemany(_RESIDENT_SQL, resident_rows)
+        db.conn.executemany(_CONDITION_SQL, condition_rows)
+        db.conn.executemany(_VISIT_SQL, visit_rows)
+        db.conn.executemany(_EVENT_SQL, event_rows)
+    return outcomes

@@ -1,0 +1,215 @@
+"""Schema migrations, applied in order; an applied migration is never edited, only followed."""
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("sanbiao")
+
+
+def _execute_all(db: Database, script: str) -> None:
+    """Run `;`-separated DDL inside the migration's transaction (executescript would commit)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+# Region scoping: every region is a prefix of the 12-digit village code (6 = county,
+# 9 = township, 12 = village), so "my region" is one range scan on an indexed village_code.
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    _execute_all(
+        db,
+        """
+        CREATE TABLE import_batches (
+            batch_id INTEGER PRIMARY KEY,
+            origin TEXT NOT NULL CHECK (origin IN ('api', 'cli')),
+            source TEXT,
+            filename TEXT,
+            actor TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+            received INTEGER NOT NULL DEFAULT 0,
+            accepted INTEGER NOT NULL DEFAULT 0,
+            created INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            rejected INTEGER NOT NULL DEFAULT 0,
+            rejections TEXT,
+            error TEXT
+        );
+        CREATE TABLE residents (
+            record_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            sex TEXT NOT NULL CHECK (sex IN ('M', 'F')),
+            birth_date TEXT NOT NULL,
+            village_code TEXT NOT NULL CHECK (length(village_code) = 12),
+            national_id TEXT,
+            phone TEXT,
+            family_doctor TEXT,
+            managed INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'died', 'moved_away')),
+            status_changed_on TEXT,
+            source TEXT,
+            batch_id INTEGER REFERENCES import_batches (batch_id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX residents_village ON residents (village_code);
+        CREATE INDEX residents_family_doctor ON residents (family_doctor);
+        CREATE TABLE conditions (
+            record_id TEXT NOT NULL REFERENCES residents (record_id) ON DELETE CASCADE,
+            code TEXT NOT NULL,
+            diagnosed_on TEXT,
+            PRIMARY KEY (record_id, code)
+        ) WITHOUT ROWID;
+        CREATE TABLE visits (
+            record_id TEXT NOT NULL REFERENCES residents (record_id) ON DELETE CASCADE,
+            visit_id TEXT NOT NULL,
+            date TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            level TEXT NOT NULL,
+            sbp INTEGER, dbp INTEGER, heart_rate INTEGER, temperature_c REAL,
+            weight_kg REAL, height_cm REAL, waist_cm REAL,
+            fasting_glucose REAL, hba1c REAL, total_cholesterol REAL,
+            smoker INTEGER, adherence TEXT, medication_changed INTEGER, adverse_reaction INTEGER,
+            hypoglycemia TEXT, pregnant INTEGER,
+            symptoms TEXT, complications TEXT, referral TEXT,
+            PRIMARY KEY (record_id, visit_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX visits_date ON visits (date);
+        CREATE TABLE events (
+            record_id TEXT NOT NULL REFERENCES residents (record_id) ON DELETE CASCADE,
+            event_id TEXT NOT NULL,
+            date TEXT NOT NULL,
+            type TEXT NOT NULL,
+            PRIMARY KEY (record_id, event_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE job_runs (
+            run_id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            as_of TEXT,
+            trigger TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed')),
+            summary TEXT,
+            error TEXT
+        );
+        CREATE TABLE models (
+            version TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            card TEXT NOT NULL,
+            file_hash TEXT NOT NULL,
+            artifact BLOB NOT NULL,
+            active INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE UNIQUE INDEX models_one_active ON models (active) WHERE active = 1;
+        CREATE TABLE assessments (
+            record_id TEXT PRIMARY KEY REFERENCES residents (record_id) ON DELETE CASCADE,
+            as_of TEXT NOT NULL,
+            tier TEXT CHECK (tier IN ('red', 'yellow', 'green')),
+            risk REAL,
+            model_version TEXT,
+            reasons TEXT NOT NULL,
+            owner_level TEXT,
+            run_id INTEGER REFERENCES job_runs (run_id),
+            assessed_at TEXT NOT NULL
+        );
+        CREATE INDEX assessments_tier ON assessments (tier);
+        CREATE TABLE tier_history (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL REFERENCES residents (record_id) ON DELETE CASCADE,
+            as_of TEXT NOT NULL,
+            from_tier TEXT,
+            to_tier TEXT,
+            reasons TEXT NOT NULL,
+            run_id INTEGER REFERENCES job_runs (run_id),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX tier_history_record ON tier_history (record_id, as_of);
+        CREATE INDEX tier_history_as_of ON tier_history (as_of);
+        CREATE TABLE tasks (
+            task_id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL REFERENCES residents (record_id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            tier TEXT,
+            owner_level TEXT NOT NULL,
+            assignee TEXT,
+            village_code TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'done', 'cancelled')),
+            created_on TEXT NOT NULL,
+            due TEXT NOT NULL,
+            remind_on TEXT,
+            closed_on TEXT,
+            close_reason TEXT,
+            reasons TEXT,
+            run_id INTEGER REFERENCES job_runs (run_id)
+        );
+        CREATE INDEX tasks_open_due ON tasks (status, due);
+        CREATE INDEX tasks_region ON tasks (village_code, status, due);
+        CREATE INDEX tasks_assignee ON tasks (assignee, status, due);
+        CREATE INDEX tasks_record ON tasks (record_id, status);
+        CREATE TABLE task_outcomes (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,
+            outcome TEXT NOT NULL,
+            note TEXT,
+            remind_on TEXT,
+            actor TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX task_outcomes_task ON task_outcomes (task_id);
+        CREATE TABLE overrides (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL REFERENCES residents (record_id) ON DELETE CASCADE,
+            tier TEXT NOT NULL CHECK (tier IN ('red', 'yellow', 'green')),
+            reason TEXT NOT NULL,
+            author TEXT NOT NULL,
+            starts_on TEXT NOT NULL,
+            expires_on TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT,
+            revoked_by TEXT
+        );
+        CREATE INDEX overrides_record ON overrides (record_id, expires_on);
+        CREATE TABLE users (
+            username TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL,
+            region TEXT NOT NULL,
+            display_name TEXT,
+            created_at TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT
+        );
+        CREATE INDEX users_region ON users (region, role);
+        CREATE TABLE api_keys (
+            key_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            role TEXT NOT NULL,
+            region TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_used_at TEXT,
+            revoked_at TEXT
+        );
+        CREATE TABLE sessions (
+            session_id TEXT PRIMARY KEY,
+            data BLOB NOT NULL,
+            expires_at TEXT
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            record_id TEXT,
+            detail TEXT
+        );
+        CREATE INDEX audit_log_record ON audit_log (record_id, at);
+        CREATE INDEX audit_log_at ON audit_log (at);
+        """
+    )

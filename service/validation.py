@@ -1,0 +1,133 @@
+"""Decode and validate one resident of the record format, with every error located by field path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import msgspec
+
+from stratify.records import Resident
+
+MAX_AGE_YEARS = 120  # CONTRACT §3: age 0-120
+NATIONAL_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643-1999
+NATIONAL_ID_CHECK = "10X98765432"  # GB 11643-1999: check character by (weighted sum mod 11)
+
+_MSGSPEC_ERROR = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class Invalid(Exception):
+    """A resident (or a whole document) failed validation; `errors` locate every problem."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+def located(error: msgspec.ValidationError, root: str = "(document)") -> FieldError:
+    """Turn msgspec's "message - at `$.a[0].b`" into a field path and a message."""
+    match = _MSGSPEC_ERROR.match(str(error))
+    assert match is not None  # the pattern matches any string
+    path, message = (match["path"] or "").lstrip("."), match["message"]
+    unknown = _UNKNOWN_FIELD.match(message)
+    if unknown:
+        path = f"{path}.{unknown['name']}" if path else unknown["name"]
+        message = "unknown field"
+    return FieldError(path or root, message)
+
+
+def national_id_valid(national_id: str) -> bool:
+    """GB 11643 check digit of an 18-character resident identity number."""
+    total = sum(int(d) * w for d, w in zip(national_id[:17], NATIONAL_ID_WEIGHTS, strict=True))
+    return NATIONAL_ID_CHECK[total % 11] == national_id[17]
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` earlier (28 Feb for 29 Feb in a common year)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _date_errors(field: str, value: dt.date | None, today: dt.date, born: dt.date) -> list[FieldError]:
+    if value is None:
+        return []
+    if value > today:
+        return [FieldError(field, f"date {value} is in the future (today is {today})")]
+    if value < born:
+        return [FieldError(field, f"date {value} is before birth_date {born}")]
+    return []
+
+
+def _duplicates(items: list, key: str, path: str) -> list[FieldError]:
+    seen: dict[str, int] = {}
+    errors = []
+    for i, item in enumerate(items):
+        value = getattr(item, key)
+        if value in seen:
+            errors.append(FieldError(f"{path}[{i}].{key}", f"duplicate {key} {value!r} (also {path}[{seen[value]}])"))
+        seen.setdefault(value, i)
+    return errors
+
+
+def check_resident(r: Resident, today: dt.date) -> list[FieldError]:
+    """Rules that relate fields to each other or to today's date (CONTRACT §3)."""
+    errors: list[FieldError] = []
+    if not r.name.strip():
+        errors.append(FieldError("name", "must not be blank"))
+    if r.birth_date > today:
+        errors.append(FieldError("birth_date", f"date {r.birth_date} is in the future (today is {today})"))
+    elif r.birth_date < years_before(today, MAX_AGE_YEARS):
+        errors.append(FieldError("birth_date", f"age over {MAX_AGE_YEARS} years"))
+    if r.national_id is not None and not national_id_valid(r.national_id):
+        errors.append(FieldError("national_id", "check digit does not match (GB 11643)"))
+    for i, c in enumerate(r.conditions):
+        if c.diagnosed_on is not None and c.diagnosed_on > today:
+            errors.append(FieldError(f"conditions[{i}].diagnosed_on", f"date {c.diagnosed_on} is in the future"))
+    for i, v in enumerate(r.visits):
+        errors += _date_errors(f"visits[{i}].date", v.date, today, r.birth_date)
+        if (v.sbp is None) != (v.dbp is None):
+            missing = "dbp" if v.dbp is None else "sbp"
+            errors.append(FieldError(f"visits[{i}].{missing}", "sbp and dbp must be given together"))
+        elif v.sbp is not None and v.dbp is not None and v.dbp >= v.sbp:
+            errors.append(FieldError(f"visits[{i}].dbp", f"dbp {v.dbp} must be lower than sbp {v.sbp}"))
+    for i, e in enumerate(r.events):
+        errors += _date_errors(f"events[{i}].date", e.date, today, r.birth_date)
+    errors += _duplicates(r.conditions, "code", "conditions")
+    errors += _duplicates(r.visits, "visit_id", "visits")
+    errors += _duplicates(r.events, "event_id", "events")
+    return errors
+
+
+_resident_decoder = msgspec.json.Decoder(Resident)
+
+
+def decode_resident(raw: bytes, today: dt.date) -> Resident:
+    """One resident from its JSON bytes, or `Invalid` with every located error found."""
+    try:
+        resident = _resident_decoder.decode(raw)
+    except msgspec.ValidationError as e:
+        raise Invalid([located(e, "(resident)")]) from None
+    except msgspec.DecodeError as e:
+        raise Invalid([FieldError("(resident)", f"malformed JSON: {e}")]) from None
+    errors = check_resident(resident, today)
+    if errors:
+        raise Invalid(errors)
+    return resident
+
+
+def record_id_of(raw: bytes) -> str | None:
+    """Best-effort record_id of a rejected resident, for the rejection report."""
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    record_id = value.get("record_id") if isinstance(value, dict) else None
+    return record_id if isinstance(record_id, str) else None
