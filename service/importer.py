@@ -52,7 +52,7 @@ def document_source(path: Path) -> str:
                 elif prefix == "" and event not in ("start_map", "map_key", "end_map"):
                     raise BadFile("(document): expected an object with 'source' and 'residents'")
     except ijson.JSONError as e:
-        raise BadFile(f"(document): malformed JSON: {e}") from None
+        raise BadFile(f"(document): malformed JSON: {' '.join(str(e).split())}") from None
     if not has_residents:
         raise BadFile("residents: required array is missing")
     if source is None or not 1 <= len(source) <= SOURCE_MAX_CHARS:

@@ -14,7 +14,8 @@ NATIONAL_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # G
 NATIONAL_ID_CHECK = "10X98765432"  # GB 11643-1999: check character by (weighted sum mod 11)
 
 _MSGSPEC_ERROR = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
-_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
+_FIELD_NAMED = re.compile(r"^Object (?P<what>contains unknown|missing required) field `(?P<name>[^`]*)`$")
+_FIELD_MESSAGES = {"contains unknown": "unknown field", "missing required": "required field is missing"}
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -31,14 +32,17 @@ class Invalid(Exception):
 
 
 def located(error: msgspec.ValidationError, root: str = "(document)") -> FieldError:
-    """Turn msgspec's "message - at `$.a[0].b`" into a field path and a message."""
+    """Turn msgspec's "message - at `$.a[0].b`" into a field path and a message.
+
+    Errors about a named field (unknown, missing) point at that field, not at its parent.
+    """
     match = _MSGSPEC_ERROR.match(str(error))
     assert match is not None  # the pattern matches any string
     path, message = (match["path"] or "").lstrip("."), match["message"]
-    unknown = _UNKNOWN_FIELD.match(message)
-    if unknown:
-        path = f"{path}.{unknown['name']}" if path else unknown["name"]
-        message = "unknown field"
+    named = _FIELD_NAMED.match(message)
+    if named:
+        path = f"{path}.{named['name']}" if path else named["name"]
+        message = _FIELD_MESSAGES[named["what"]]
     return FieldError(path or root, message)
 
 

@@ -1,0 +1,91 @@
+"""Small fixtures: a fresh migrated database file, the real app over it, API keys, record builders."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+from sqlite_utils import Database
+
+from service.app import create_app
+from service.auth import new_api_key
+from service.settings import Settings
+from service.store import connect, migrate
+from service.store.access import add_api_key
+
+VILLAGE = "350421101201"
+
+VISIT = {
+    "visit_id": "v-1", "date": "2026-10-02", "mode": "clinic", "level": "village",
+    "sbp": 152, "dbp": 94, "heart_rate": 78, "temperature_c": None,
+    "weight_kg": 61.5, "height_cm": 160, "waist_cm": 86,
+    "fasting_glucose": 7.4, "hba1c": None, "total_cholesterol": None,
+    "smoker": False, "adherence": "regular", "medication_changed": False,
+    "adverse_reaction": False, "hypoglycemia": "none", "pregnant": False,
+    "symptoms": [], "complications": [], "referral": None,
+}  # the CONTRACT §3 example visit
+
+RESIDENT = {
+    "record_id": "3504210001", "name": "林秀英", "sex": "F", "birth_date": "1956-03-02",
+    "village_code": VILLAGE, "national_id": None, "phone": None, "family_doctor": None,
+    "conditions": [{"code": "I10", "diagnosed_on": "2015-06-01"}],
+    "visits": [VISIT],
+    "events": [{"event_id": "e-1", "date": "2024-05-09", "type": "stroke"}],
+}  # the CONTRACT §3 example resident
+
+
+def make_resident(record_id: str = "3504210001", **overrides: object) -> dict:
+    resident = copy.deepcopy(RESIDENT)
+    resident["record_id"] = record_id
+    resident.update(overrides)
+    return resident
+
+
+def make_visit(**overrides: object) -> dict:
+    return {**copy.deepcopy(VISIT), **overrides}
+
+
+def document(*residents: dict, source: str = "test clinic") -> dict:
+    return {"source": source, "residents": list(residents)}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(db_path=tmp_path / "sanbiao.db", scheduler=False)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = connect(settings.db_path)
+    migrate(database)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def client(settings: Settings, db: Database) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def api_key(db: Database, role: str, region: str = "") -> dict[str, str]:
+    """Authorization headers for a fresh key of this role."""
+    key, key_hash, prefix = new_api_key()
+    add_api_key(db, name=f"{role}-{prefix}", key_hash=key_hash, prefix=prefix, role=role, region=region)
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def ingest(db: Database) -> dict[str, str]:
+    return api_key(db, "ingest", "350421")
+
+
+def stored_rows(db: Database, record_id: str) -> dict[str, int]:
+    """Rows of one resident in each table of its history."""
+    return {
+        table: db.execute(f"SELECT count(*) FROM {table} WHERE record_id = ?", [record_id]).fetchone()[0]
+        for table in ("residents", "conditions", "visits", "events")
+    }
