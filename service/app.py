@@ -51,6 +51,8 @@ def _database_error(request: Request, exc: sqlite3.Error) -> Response:
     log.error("database error on %s %s: %s", request.method, request.url.path, exc)
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return _error(HTTP_503_SERVICE_UNAVAILABLE, "the database is busy; try again shortly")
+    if type(exc) in (sqlite3.OperationalError, sqlite3.DatabaseError):
+        return _error(HTTP_503_SERVICE_UNAVAILABLE, "the database is unavailable")
     return _error(HTTP_500_INTERNAL_SERVER_ERROR, "database error")
 
 

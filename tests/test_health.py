@@ -1,0 +1,48 @@
+"""GET /healthz and the OpenAPI document."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from litestar.testing import TestClient
+
+from service.app import create_app
+from service.settings import Settings
+
+
+def test_healthz_needs_no_credentials_and_reports_ok(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "db": "ok", "scheduler": "not_started", "model_version": None}
+
+
+def test_healthz_is_503_when_the_database_is_unusable(tmp_path):
+    path = tmp_path / "broken.db"
+    with TestClient(create_app(Settings(db_path=path))) as client:
+        path.write_bytes(b"this is not a database" * 100)
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "degraded"
+    assert response.json()["db"].startswith("error")
+
+
+def test_app_start_migrates_a_new_database(tmp_path):
+    path = tmp_path / "new.db"
+    with TestClient(create_app(Settings(db_path=path))) as client:
+        assert client.get("/healthz").json()["db"] == "ok"
+
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert "residents" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+
+
+def test_openapi_documents_the_record_format(client):
+    schema = client.get("/schema/openapi.json").json()
+
+    body = schema["paths"]["/api/v1/records"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    resident = body["properties"]["residents"]["items"]
+    assert set(resident["required"]) == {"record_id", "name", "sex", "birth_date", "village_code"}
+    assert resident["properties"]["visits"]["items"]["properties"]["sbp"]["anyOf"][0]["maximum"] == 300
+    assert "$ref" not in str(body)
