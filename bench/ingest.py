@@ -45,12 +45,26 @@ def raw_rows(path: Path) -> tuple[list, list, list, list]:
     for line in path.open():
         r = json.loads(line)
         rid = r["record_id"]
-        residents.append((rid, r["name"], r["sex"], r["birth_date"], r["village_code"], r["national_id"],
-                          r["phone"], r["family_doctor"], int(bool(r["conditions"])), "bench", None, now, now))
+        residents.append(
+            (
+                rid,
+                r["name"],
+                r["sex"],
+                r["birth_date"],
+                r["village_code"],
+                r["national_id"],
+                r["phone"],
+                r["family_doctor"],
+                int(bool(r["conditions"])),
+                "bench",
+                None,
+                now,
+                now,
+            )
+        )
         conditions += [(rid, c["code"], c["diagnosed_on"]) for c in r["conditions"]]
         for v in r["visits"]:
-            visits.append((rid, *(json.dumps(v[f]) if isinstance(v.get(f), list) else v.get(f)
-                                  for f in VISIT_FIELDS)))
+            visits.append((rid, *(json.dumps(v[f]) if isinstance(v.get(f), list) else v.get(f) for f in VISIT_FIELDS)))
         events += [(rid, e["event_id"], e["date"], e["type"]) for e in r["events"]]
     return residents, conditions, visits, events
 
@@ -60,13 +74,16 @@ def raw_insert(db_path: Path, rows: tuple[list, list, list, list]) -> float:
     db = connect(db_path)
     migrate(db)
     residents, conditions, visits, events = rows
-    visit_sql = f"INSERT INTO visits (record_id, {', '.join(VISIT_FIELDS)}) VALUES ({', '.join('?' * (1 + len(VISIT_FIELDS)))})"
+    visit_sql = (
+        f"INSERT INTO visits (record_id, {', '.join(VISIT_FIELDS)}) VALUES ({', '.join('?' * (1 + len(VISIT_FIELDS)))})"
+    )
     start = time.perf_counter()
     with db.atomic():
         db.conn.executemany(
             "INSERT INTO residents (record_id, name, sex, birth_date, village_code, national_id, phone, family_doctor, "
             "managed, source, batch_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            residents)
+            residents,
+        )
         db.conn.executemany("INSERT INTO conditions VALUES (?, ?, ?)", conditions)
         db.conn.executemany(visit_sql, visits)
         db.conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", events)
@@ -78,8 +95,12 @@ def raw_insert(db_path: Path, rows: tuple[list, list, list, list]) -> float:
 def sanbiao_import(db_path: Path, path: Path) -> tuple[float, float, dict]:
     """Seconds, peak RSS (MB) and summary of `sanbiao import` in a child process."""
     start = time.perf_counter()
-    done = subprocess.run([str(ROOT / ".venv" / "bin" / "sanbiao"), "--db", str(db_path), "import", str(path)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "sanbiao"), "--db", str(db_path), "import", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return seconds, peak_mb, json.loads(done.stdout)
@@ -99,7 +120,9 @@ def main() -> None:
 
     # The import runs first, while this process is small: a forked child's peak RSS counts its parent's pages.
     ours_s, peak_mb, summary = sanbiao_import(out / "sanbiao.db", path)
-    doc_s, doc_peak_mb, doc_summary = sanbiao_import(out / "document.db", county_file(args.residents, args.seed, ".json"))
+    doc_s, doc_peak_mb, doc_summary = sanbiao_import(
+        out / "document.db", county_file(args.residents, args.seed, ".json")
+    )
     assert doc_summary["created"] == summary["created"], doc_summary
     rows = raw_rows(path)
     raw_s = raw_insert(out / "raw.db", rows)
@@ -107,15 +130,21 @@ def main() -> None:
     n_rows = sum(map(len, rows))
     assert summary["created"] == n_res and summary["rejected_total"] == 0, summary
 
-    print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"SQLite {sqlite3.sqlite_version}")
+    print(
+        f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}"
+    )
     print(f"county: {n_res:,} residents, {n_visits:,} visits, {n_rows:,} rows, file {path.stat().st_size / 1e6:.0f} MB")
     print(f"raw executemany : {raw_s:6.2f} s  {n_res / raw_s:9,.0f} residents/s  {n_visits / raw_s:9,.0f} visit rows/s")
-    print(f"sanbiao import  : {ours_s:6.2f} s  {n_res / ours_s:9,.0f} residents/s  {n_visits / ours_s:9,.0f} visit rows/s"
-          "  (process start, parse, validate, merge, write)")
+    print(
+        f"sanbiao import  : {ours_s:6.2f} s  {n_res / ours_s:9,.0f} residents/s  {n_visits / ours_s:9,.0f} visit rows/s"
+        "  (process start, parse, validate, merge, write)"
+    )
     print(f"ratio (sanbiao / raw throughput): {raw_s / ours_s:.2f}  (target >= 0.30)")
-    print(f"same county as one JSON document: {doc_s:6.2f} s  {n_res / doc_s:9,.0f} residents/s  "
-          f"(streamed twice: syntax and shape check, then residents)")
+    print(
+        f"same county as one JSON document: {doc_s:6.2f} s  {n_res / doc_s:9,.0f} residents/s  "
+        f"(streamed twice: syntax and shape check, then residents)"
+    )
     print(f"peak RSS of sanbiao import: NDJSON {peak_mb:.0f} MB, JSON document {doc_peak_mb:.0f} MB  (target < 500 MB)")
 
 

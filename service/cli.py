@@ -13,8 +13,10 @@ import msgspec
 from sqlite_utils import Database
 
 from service.auth import LOGIN_ROLES, BadRegion, Role, check_region, hash_password, new_api_key
+from service.demo import prepare_demo
 from service.importer import BadFile, import_file
 from service.ingest import IngestSummary
+from service.serve import run
 from service.settings import Settings
 from service.store import backup as backup_db
 from service.store import connect, migrate
@@ -40,16 +42,23 @@ def echo_json(value: object) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite database (default: $SANBIAO_DB, else ./data/sanbiao.db).")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="County policy TOML (default: $SANBIAO_CONFIG, else the built-in policy).")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite database (default: $SANBIAO_DB, else ./data/sanbiao.db).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="County policy TOML (default: $SANBIAO_CONFIG, else the built-in policy).",
+)
 @click.version_option(package_name="sanbiao")
 @click.pass_context
 def cli(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> None:
     """sanbiao: red/yellow/green management of hypertension and diabetes for a county."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     ctx.obj = CliContext(Settings.from_env(db_path=db_path, config_path=config_path))
 
 
@@ -129,13 +138,21 @@ def user_add(ctx: CliContext, username: str, role: str, region: str, password_st
     """
     if not re.match(USERNAME_PATTERN, username):
         raise click.ClickException("username: 1-64 characters of letters, digits, '.', '_' or '-'")
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True)
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
     if len(password) < MIN_PASSWORD_CHARS:
         raise click.ClickException(f"password: at least {MIN_PASSWORD_CHARS} characters")
     try:
-        add_user(ctx.db(), username=username, password_hash=hash_password(password), role=role,
-                 region=check_region(region))
+        add_user(
+            ctx.db(),
+            username=username,
+            password_hash=hash_password(password),
+            role=role,
+            region=check_region(region),
+        )
     except (BadRegion, AlreadyExists) as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"user {username} ({role}, region {region}) created")
@@ -168,8 +185,6 @@ def serve(ctx: CliContext, host: str, port: int, no_scheduler: bool) -> None:
 
     Example: sanbiao serve --host 0.0.0.0 --port 8000
     """
-    from service.serve import run
-
     run(msgspec.structs.replace(ctx.settings, scheduler=not no_scheduler), host=host, port=port)
 
 
@@ -185,21 +200,23 @@ def demo(ctx: CliContext, residents: int, seed: int, host: str, port: int, no_se
 
     Example: sanbiao --db data/demo.db demo --residents 20000
     """
-    from service.demo import prepare_demo
-
-    info = prepare_demo(ctx.db(), ctx.settings.db_path.parent, residents=residents, seed=seed,
-                        today=ctx.settings.today())
+    info = prepare_demo(
+        ctx.db(), ctx.settings.db_path.parent, residents=residents, seed=seed, today=ctx.settings.today()
+    )
     click.echo(f"county: {info.county_file}")
-    click.echo("ingest: " + msgspec.json.encode({k: v for k, v in msgspec.structs.asdict(info.ingest).items()
-                                                 if k != "rejected"}).decode())
+    click.echo(
+        "ingest: "
+        + msgspec.json.encode(
+            {k: v for k, v in msgspec.structs.asdict(info.ingest).items() if k != "rejected"}
+        ).decode()
+    )
     for login in info.logins:
-        click.echo(f"login: {login.username:<12} role {login.role:<18} region {login.region:<13} "
-                   f"password {login.password}")
+        click.echo(
+            f"login: {login.username:<12} role {login.role:<18} region {login.region:<13} password {login.password}"
+        )
     click.echo(f"ingest API key (Bearer): {info.api_key}")
     if not no_serve:
         click.echo(f"serving on http://{host}:{port}/  (health: http://{host}:{port}/healthz)")
-        from service.serve import run
-
         run(ctx.settings, host=host, port=port)
 
 

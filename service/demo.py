@@ -52,8 +52,13 @@ def prepare_demo(db: Database, data_dir: Path, *, residents: int, seed: int, tod
     logins = demo_logins()
     for login in logins:
         if not user_exists(db, login.username):
-            add_user(db, username=login.username, password_hash=hash_password(login.password),
-                     role=login.role, region=login.region)
+            add_user(
+                db,
+                username=login.username,
+                password_hash=hash_password(login.password),
+                role=login.role,
+                region=login.region,
+            )
     key, key_hash, prefix = new_api_key()
     add_api_key(db, name=f"demo ingest {prefix}", key_hash=key_hash, prefix=prefix, role=Role.INGEST, region=COUNTY)
     return DemoInfo(str(county_file), summary, logins, key)

@@ -92,9 +92,7 @@ class Ingestor:
     def flush(self) -> None:
         if not self._pending:
             return
-        outcomes = upsert_residents(
-            self.db, list(self._pending.values()), source=self._source, batch_id=self._batch_id
-        )
+        outcomes = upsert_residents(self.db, list(self._pending.values()), source=self._source, batch_id=self._batch_id)
         self._pending.clear()
         s = self.summary
         s.accepted += len(outcomes)
@@ -109,7 +107,10 @@ class Ingestor:
         finish_batch(self.db, self._batch_id, self.summary, error=error)
         log.info(
             "ingest batch %s: accepted=%d rejected=%d%s",
-            self._batch_id, self.summary.accepted, self.summary.rejected_total, f" error={error}" if error else "",
+            self._batch_id,
+            self.summary.accepted,
+            self.summary.rejected_total,
+            f" error={error}" if error else "",
         )
         return self.summary
 

@@ -54,7 +54,10 @@ def test_resident_fields_are_replaced_by_the_latest_send(client, db, ingest):
     summary = post(client, document(make_resident("A", phone=None, name="林秀兰")), ingest).json()
 
     assert summary["updated"] == 1
-    assert db.execute("SELECT name, phone FROM residents WHERE record_id = 'A'").fetchone() == ("林秀兰", None)
+    assert db.execute("SELECT name, phone FROM residents WHERE record_id = 'A'").fetchone() == (
+        "林秀兰",
+        None,
+    )
 
 
 def test_managed_follows_conditions(client, db, ingest):

@@ -13,7 +13,15 @@ from service.validation import decode_resident
 from stratify.records import DIABETES_CODES, HYPERTENSION_CODES
 
 AS_OF = dt.date(2026, 11, 1)
-SERIOUS = {"stroke", "mi", "hf_admission", "hypertensive_emergency", "dka_hhs", "severe_hypoglycemia", "death"}
+SERIOUS = {
+    "stroke",
+    "mi",
+    "hf_admission",
+    "hypertensive_emergency",
+    "dka_hhs",
+    "severe_hypoglycemia",
+    "death",
+}
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +63,11 @@ def test_prevalence_matches_rural_fujian(county):
 
 
 def test_control_rates_are_low_as_in_rural_china(county):
-    latest_bp = [[v for v in r["visits"] if v.get("sbp")][-1] for r in county
-                 if has(r, HYPERTENSION_CODES) and any(v.get("sbp") for v in r["visits"])]
+    latest_bp = [
+        [v for v in r["visits"] if v.get("sbp")][-1]
+        for r in county
+        if has(r, HYPERTENSION_CODES) and any(v.get("sbp") for v in r["visits"])
+    ]
 
     controlled = share(latest_bp, lambda v: v["sbp"] < 140 and v["dbp"] < 90)
 
@@ -67,10 +78,13 @@ def test_visits_are_roughly_quarterly_with_gaps(county):
     managed = [r for r in county if r["conditions"]]
     gaps = [
         (dt.date.fromisoformat(b["date"]) - dt.date.fromisoformat(a["date"])).days
-        for r in managed for a, b in zip(r["visits"], r["visits"][1:], strict=False)
+        for r in managed
+        for a, b in zip(r["visits"], r["visits"][1:], strict=False)
     ]
-    no_recent_visit = share(managed, lambda r: not r["visits"] or
-                            (AS_OF - dt.date.fromisoformat(r["visits"][-1]["date"])).days > 180)
+    no_recent_visit = share(
+        managed,
+        lambda r: not r["visits"] or (AS_OF - dt.date.fromisoformat(r["visits"][-1]["date"])).days > 180,
+    )
 
     assert 70 <= sorted(gaps)[len(gaps) // 2] <= 110  # median gap about a quarter
     assert max(gaps) > 180  # missed visits exist

@@ -149,8 +149,11 @@ GOOD = [
     pytest.param("visits[0]", make_visit(sbp=60, dbp=30), id="bp-lowest"),
     pytest.param("visits[0]", make_visit(sbp=300, dbp=200), id="bp-highest"),
     pytest.param("visits[0]", make_visit(sbp=None, dbp=None), id="bp-neither"),
-    pytest.param("visits[0]", {"visit_id": "v-1", "date": "2026-10-02", "mode": "phone", "level": "village"},
-                 id="visit-only-required-fields"),
+    pytest.param(
+        "visits[0]",
+        {"visit_id": "v-1", "date": "2026-10-02", "mode": "phone", "level": "village"},
+        id="visit-only-required-fields",
+    ),
     pytest.param("visits[0].heart_rate", 250, id="heart_rate-250"),
     pytest.param("visits[0].temperature_c", 30, id="temperature-30"),
     pytest.param("visits[0].weight_kg", 300, id="weight-300"),

@@ -9,8 +9,8 @@ import anyio.to_thread
 import msgspec
 from litestar import Request, post
 from litestar.di import NamedDependency
-from litestar.status_codes import HTTP_200_OK
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.status_codes import HTTP_200_OK
 from sqlite_utils import Database
 
 from service.auth import RECORD_WRITERS, Principal, allow

@@ -11,6 +11,7 @@ def _execute_all(db: Database, script: str) -> None:
         if statement.strip():
             db.execute(statement)
 
+
 # Region scoping: every region is a prefix of the 12-digit village code (6 = county,
 # 9 = township, 12 = village), so "my region" is one range scan on an indexed village_code.
 
@@ -211,5 +212,5 @@ def m001_initial(db: Database) -> None:
         );
         CREATE INDEX audit_log_record ON audit_log (record_id, at);
         CREATE INDEX audit_log_at ON audit_log (at);
-        """
+        """,
     )
