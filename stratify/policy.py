@@ -1,0 +1,81 @@
+"""County policy: every number a county may change, each with its source. TOML keys = field names.
+
+Abbreviations: BPHS-3 = National Basic Public Health Service Standards, 3rd ed. (2017), chapters on
+hypertension and type 2 diabetes patient health management; CHG-2018 = Chinese Guidelines for the
+Prevention and Treatment of Hypertension (2018 revision); CDS-2020 = Chinese Diabetes Society
+guideline for type 2 diabetes (2020); HEARTS = WHO HEARTS technical package (2020), as used by
+Simple and DHIS2.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+Days = Annotated[int, Meta(ge=1, le=3650)]
+Share = Annotated[float, Meta(gt=0, lt=1)]
+
+
+class PolicyError(Exception):
+    """A county policy file that cannot be used (path, key and message)."""
+
+
+class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    # Blood pressure, mmHg (SBP, DBP)
+    bp_crisis: tuple[int, int] = (180, 110)  # BPHS-3: SBP >= 180 and/or DBP >= 110 -> urgent referral
+    bp_target: tuple[int, int] = (140, 90)  # BPHS-3: controlled below 140/90
+    bp_target_elderly: tuple[int, int] = (150, 90)  # CHG-2018: age >= 65, first target < 150/90
+    elderly_age: int = 65  # CHG-2018: the elderly target applies from this age
+    # Glucose, mmol/L and %
+    fpg_high: float = 16.7  # BPHS-3 (diabetes): FPG >= 16.7 -> urgent referral
+    fpg_low: float = 3.9  # BPHS-3 (diabetes): FPG <= 3.9 -> urgent referral
+    fpg_target: float = 7.0  # BPHS-3 (diabetes): controlled FPG < 7.0
+    hba1c_target: float = 7.0  # CDS-2020: HbA1c target < 7.0%
+    hba1c_very_high: float = 9.0  # CONTRACT §5 county default: HbA1c >= 9.0% -> specialist
+    hba1c_valid_days: Days = 180  # CONTRACT §5: an HbA1c counts for 180 days
+    # Danger signs besides symptoms
+    heart_rate_high_diabetes: int = 100  # BPHS-3 (diabetes): persistent tachycardia > 100/min
+    temperature_high: float = 39.0  # BPHS-3 (diabetes): temperature > 39 °C
+    # Windows, days ending on as_of inclusive
+    complication_days: Days = 90  # CONTRACT §5: new complication in the last 90 days
+    event_days: Days = 90  # CONTRACT §5: serious event or admission in the last 90 days
+    referral_days: Days = 14  # BPHS-3: follow a referral up within 2 weeks
+    medication_change_days: Days = 14  # BPHS-3: re-check 2 weeks after a medication change
+    new_enrolment_days: Days = 90  # CONTRACT §5: first diagnosis less than 90 days ago
+    overdue_days: Days = 104  # BPHS-3 quarterly follow-up (90 days) + 14 days grace
+    hypoglycemia_days: Days = 90  # CONTRACT §5: recurrent hypoglycemia window
+    hypoglycemia_visits: int = 2  # CONTRACT §5: at >= 2 visits
+    # Multimorbidity and hysteresis
+    both_uncontrolled_red: bool = True  # Sanming M1: HTN + DM both uncontrolled -> red (county may turn off)
+    step_down_visits: int = 2  # DESIGN: step down after two consecutive qualifying visits...
+    step_down_gap_days: Days = 14  # ... at least 14 days apart (BPHS-3 two-week re-check)
+    # Model
+    model_red_share: Share = 0.05  # DESIGN: top ~5% of predicted risk -> red
+    model_yellow_share: Share = 0.25  # DESIGN: the next ~25% -> yellow
+    model_horizon_days: Days = 365  # CONTRACT §4.3: a serious event within 12 months
+    model_min_events: int = 30  # CONTRACT §4.3: fewer serious events -> no training
+    model_min_auc: float = 0.65  # sanbiao: a model below this held-out AUC is kept inactive
+    model_calibration_range: tuple[float, float] = (0.8, 1.25)  # sanbiao: observed/predicted events on hold-out
+
+    def __post_init__(self) -> None:
+        if self.model_red_share + self.model_yellow_share >= 1:
+            raise ValueError("model_red_share + model_yellow_share must be below 1")
+        low, high = self.model_calibration_range
+        if not 0 < low <= 1 <= high:
+            raise ValueError("model_calibration_range must be (low <= 1 <= high)")
+
+
+def load_policy(path: Path | None) -> Policy:
+    """The built-in policy, or the county's TOML file over it (unknown keys are errors)."""
+    if path is None:
+        return Policy()
+    try:
+        with path.open("rb") as f:
+            values = tomllib.load(f)
+        return msgspec.convert(values, Policy)
+    except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as e:
+        raise PolicyError(f"{path}: {e}") from None

@@ -1,0 +1,72 @@
+"""Tiers, reasons and assessments: the vocabulary of CONTRACT §5."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+import msgspec
+
+from stratify.records import Level
+
+
+class Tier(StrEnum):
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @property
+    def owner_level(self) -> Level:
+        """Who leads care at this tier (CONTRACT §5)."""
+        return _OWNER[self]
+
+
+_RANK = {Tier.GREEN: 0, Tier.YELLOW: 1, Tier.RED: 2}
+_OWNER = {Tier.GREEN: Level.VILLAGE, Tier.YELLOW: Level.TOWNSHIP, Tier.RED: Level.COUNTY}
+
+
+def highest(tiers: list[Tier] | tuple[Tier, ...], default: Tier = Tier.GREEN) -> Tier:
+    return max(tiers, key=_RANK.__getitem__, default=default)
+
+
+class Source(StrEnum):
+    RULE = "rule"
+    MODEL = "model"
+    OVERRIDE = "override"
+
+
+class Reason(msgspec.Struct, frozen=True):
+    """Why a tier: a stable code, the tier it forces, and the one line a doctor reads."""
+
+    code: str
+    tier: Tier
+    message: str
+    source: Source = Source.RULE
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    DIED = "died"
+    MOVED_AWAY = "moved_away"
+
+
+class Assessment(msgspec.Struct, frozen=True, kw_only=True):
+    """One resident's tier as of a date, with every reason that applies (highest first)."""
+
+    record_id: str
+    as_of: dt.date
+    managed: bool
+    status: Status
+    tier: Tier | None
+    floor: Tier | None
+    risk: float | None = None
+    model_version: str | None = None
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def owner_level(self) -> Level | None:
+        return self.tier.owner_level if self.tier else None
