@@ -17,6 +17,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -25,10 +26,15 @@ from sqlite_utils import Database
 from service import __version__
 from service.api.health import healthz
 from service.api.records import post_records
+from service.api.residents import get_resident
+from service.api.stratify import stratify, train
 from service.auth import AuthMiddleware
 from service.ingest import BadDocument, TooLarge
+from service.jobs import FutureDate
 from service.settings import Settings
 from service.store import connect, migrate
+from stratify.model import NotEnoughData
+from stratify.policy import load_policy
 
 log = logging.getLogger("sanbiao")
 
@@ -45,6 +51,14 @@ def _bad_document(_: Request, exc: BadDocument) -> Response:
 
 def _too_large(_: Request, exc: TooLarge) -> Response:
     return _error(HTTP_413_REQUEST_ENTITY_TOO_LARGE, str(exc))
+
+
+def _future_date(_: Request, exc: FutureDate) -> Response:
+    return _error(HTTP_400_BAD_REQUEST, str(exc))
+
+
+def _not_enough_data(_: Request, exc: NotEnoughData) -> Response:
+    return _error(HTTP_422_UNPROCESSABLE_ENTITY, f"{exc}; the previous model stays active")
 
 
 def _database_error(request: Request, exc: sqlite3.Error) -> Response:
@@ -66,6 +80,7 @@ def _unexpected(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the service. The database is migrated when the app starts, not at import."""
     settings = settings or Settings.from_env()
+    policy = load_policy(settings.config_path)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -86,14 +101,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             db.close()
 
     return Litestar(
-        route_handlers=[healthz, post_records],
+        route_handlers=[healthz, post_records, stratify, train, get_resident],
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "policy": policy}),
         middleware=[DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers={
             BadDocument: _bad_document,
             TooLarge: _too_large,
+            FutureDate: _future_date,
+            NotEnoughData: _not_enough_data,
             sqlite3.Error: _database_error,
             Exception: _unexpected,
         },

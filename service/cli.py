@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -16,11 +18,15 @@ from service.auth import LOGIN_ROLES, BadRegion, Role, check_region, hash_passwo
 from service.demo import prepare_demo
 from service.importer import BadFile, import_file
 from service.ingest import IngestSummary
+from service.jobs import FutureDate, check_as_of, reassess, run_restratify
+from service.risk import train_model
 from service.serve import run
 from service.settings import Settings
 from service.store import backup as backup_db
 from service.store import connect, migrate
 from service.store.access import AlreadyExists, add_api_key, add_user
+from stratify.model import NotEnoughData
+from stratify.policy import PolicyError, load_policy
 from stratify.records import USERNAME_PATTERN
 
 MIN_PASSWORD_CHARS = 10
@@ -29,6 +35,10 @@ MIN_PASSWORD_CHARS = 10
 class CliContext:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        try:
+            self.policy = load_policy(settings.config_path)
+        except PolicyError as e:
+            raise click.ClickException(str(e)) from e
 
     def db(self) -> Database:
         """The configured database, created or migrated as needed."""
@@ -86,13 +96,71 @@ def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None) -> Non
     Example: sanbiao import export-2026-11.ndjson
     """
     db = ctx.db()
+    today = ctx.settings.today()
     total = IngestSummary()
     for path in files:
         try:
-            total.add(import_file(db, path, source=source, actor="cli", today=ctx.settings.today()))
+            summary = import_file(
+                db,
+                path,
+                source=source,
+                actor="cli",
+                today=today,
+                on_stored=lambda ids: reassess(db, ctx.policy, ids, today),
+            )
+            total.add(summary)
         except BadFile as e:
             raise click.ClickException(f"{path}: {e} (nothing of this file was stored)") from e
     echo_json(total)
+
+
+def as_of_option(command: Callable) -> Callable:
+    return click.option(
+        "--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Date to work as of (default: today in the county)."
+    )(command)
+
+
+def chosen_day(ctx: CliContext, as_of: dt.datetime | None) -> dt.date:
+    today = ctx.settings.today()
+    try:
+        return check_as_of(as_of.date() if as_of else today, today)
+    except FutureDate as e:
+        raise click.ClickException(str(e)) from e
+
+
+@cli.command()
+@as_of_option
+@click.option("--horizon-days", type=click.IntRange(30, 3650), default=None, help="Label window (default: policy).")
+@click.pass_obj
+def train(ctx: CliContext, as_of: dt.datetime | None, horizon_days: int | None) -> None:
+    """Train and register a risk model on data before as_of; prints the model card as JSON.
+
+    The model becomes active only if it meets the policy's minimum quality.
+    Example: sanbiao train --as-of 2026-11-01
+    """
+    day = chosen_day(ctx, as_of)
+    try:
+        card = train_model(
+            ctx.db(),
+            ctx.policy,
+            as_of=day,
+            horizon_days=horizon_days or ctx.policy.model_horizon_days,
+            now=dt.datetime.now(dt.UTC),
+        )
+    except NotEnoughData as e:
+        raise click.ClickException(f"{e}; the previous model stays active") from e
+    echo_json(card)
+
+
+@cli.command()
+@as_of_option
+@click.pass_obj
+def restratify(ctx: CliContext, as_of: dt.datetime | None) -> None:
+    """Re-stratify every managed resident and plan follow-ups; prints the run summary as JSON.
+
+    Example: sanbiao restratify --as-of 2026-11-01
+    """
+    echo_json(run_restratify(ctx.db(), ctx.policy, chosen_day(ctx, as_of), trigger="cli"))
 
 
 @cli.group()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import ijson
@@ -67,13 +67,21 @@ def document_residents(path: Path) -> Iterator[bytes]:
             yield msgspec.json.encode(resident)
 
 
-def import_file(db: Database, path: Path, *, source: str | None, actor: str, today: dt.date) -> IngestSummary:
+def import_file(
+    db: Database,
+    path: Path,
+    *,
+    source: str | None,
+    actor: str,
+    today: dt.date,
+    on_stored: Callable[[list[str]], object] | None = None,
+) -> IngestSummary:
     """Ingest one file as its own import batch; returns that file's summary."""
     if is_ndjson(path):
         raws, batch_source = ndjson_residents(path), source or path.name
     else:
         raws, batch_source = document_residents(path), document_source(path)
-    ingestor = Ingestor(db, today=today)
+    ingestor = Ingestor(db, today=today, on_stored=on_stored)
     ingestor.begin(origin="cli", source=batch_source[:SOURCE_MAX_CHARS], filename=str(path), actor=actor)
     try:
         ingestor.run(raws, file=path.name)

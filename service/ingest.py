@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import msgspec
 from sqlite_utils import Database
@@ -56,10 +56,19 @@ class Ingestor:
     A record_id seen twice in a chunk flushes the chunk first, so the later copy is an update.
     """
 
-    def __init__(self, db: Database, *, today: dt.date, region: str = "") -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        today: dt.date,
+        region: str = "",
+        on_stored: Callable[[list[str]], object] | None = None,
+    ) -> None:
+        """`on_stored` gets the record_ids each write created or changed (to re-assess them at once)."""
         self.db = db
         self.today = today
         self.region = region
+        self.on_stored = on_stored
         self.summary = IngestSummary()
         self._pending: dict[str, Resident] = {}
         self._source = ""
@@ -134,7 +143,15 @@ class TooLarge(Exception):
 _batch_decoder = msgspec.json.Decoder(type=Batch)
 
 
-def ingest_document(db: Database, body: bytes, *, actor: str, region: str, today: dt.date) -> IngestSummary:
+def ingest_document(
+    db: Database,
+    body: bytes,
+    *,
+    actor: str,
+    region: str,
+    today: dt.date,
+    on_stored: Callable[[list[str]], object] | None = None,
+) -> IngestSummary:
     """The POST /api/v1/records path: one JSON document, at most MAX_BATCH_RESIDENTS residents."""
     try:
         batch = _batch_decoder.decode(body)
@@ -144,7 +161,7 @@ def ingest_document(db: Database, body: bytes, *, actor: str, region: str, today
         raise BadDocument(FieldError("(document)", f"malformed JSON: {e}")) from None
     if len(batch.residents) > MAX_BATCH_RESIDENTS:
         raise TooLarge(f"{len(batch.residents)} residents in one request; the limit is {MAX_BATCH_RESIDENTS}")
-    ingestor = Ingestor(db, today=today, region=region)
+    ingestor = Ingestor(db, today=today, region=region, on_stored=on_stored)
     ingestor.begin(origin="api", source=batch.source, filename=None, actor=actor)
     try:
         ingestor.run(batch.residents)

@@ -7,9 +7,7 @@ import datetime as dt
 from stratify.records import DIABETES_CODES, HYPERTENSION_CODES, EventType, Resident, Visit
 
 # CONTRACT §3: established cardiovascular or kidney disease.
-ESTABLISHED_CODES = frozenset(
-    [f"I{n}" for n in range(20, 26)] + ["I50"] + [f"I{n}" for n in range(60, 70)] + ["N18"]
-)
+ESTABLISHED_CODES = frozenset([f"I{n}" for n in range(20, 26)] + ["I50"] + [f"I{n}" for n in range(60, 70)] + ["N18"])
 SERIOUS_EVENTS = frozenset(
     {
         EventType.STROKE,

@@ -130,7 +130,7 @@ class Condition(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     diagnosed_on: dt.date | None = None
 
 
-class Visit(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+class Visit(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     visit_id: RecordId
     date: dt.date
     mode: VisitMode

@@ -76,7 +76,9 @@ def danger_symptom(f: Facts, policy: Policy) -> Reason | None:
         signs.append(f"{', '.join(visit.symptoms)} on {visit.date}")
     visit = f.last("heart_rate")
     if f.diabetes and visit and visit.heart_rate > policy.heart_rate_high_diabetes:
-        signs.append(f"heart rate {visit.heart_rate}/min on {visit.date} > {policy.heart_rate_high_diabetes} with diabetes")
+        signs.append(
+            f"heart rate {visit.heart_rate}/min on {visit.date} > {policy.heart_rate_high_diabetes} with diabetes"
+        )
     visit = f.last("temperature_c")
     if visit and visit.temperature_c > policy.temperature_high:
         signs.append(f"temperature {visit.temperature_c} °C on {visit.date} > {policy.temperature_high}")
@@ -125,7 +127,9 @@ def new_complication(f: Facts, policy: Policy) -> Reason | None:
         if not in_last(visit.date, f.day, policy.complication_days):
             break
         if visit.complications:
-            return Reason("new_complication", RED, f"New complication on {visit.date}: {', '.join(visit.complications)}")
+            return Reason(
+                "new_complication", RED, f"New complication on {visit.date}: {', '.join(visit.complications)}"
+            )
     return None
 
 

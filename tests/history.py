@@ -20,8 +20,16 @@ def day(days_ago: int) -> str:
 
 def visit(days_ago: int = 0, **fields: object) -> dict:
     """A village clinic visit `days_ago` before AS_OF with a controlled BP unless told otherwise."""
-    return {"visit_id": f"v{days_ago}-{len(fields)}-{hash(str(fields)) % 997}", "date": day(days_ago),
-            "mode": "clinic", "level": "village", "sbp": 128, "dbp": 78, "adherence": "regular", **fields}
+    return {
+        "visit_id": f"v{days_ago}-{len(fields)}-{hash(str(fields)) % 997}",
+        "date": day(days_ago),
+        "mode": "clinic",
+        "level": "village",
+        "sbp": 128,
+        "dbp": 78,
+        "adherence": "regular",
+        **fields,
+    }
 
 
 def resident(
@@ -35,7 +43,10 @@ def resident(
     birth = AS_OF.replace(year=AS_OF.year - age) - dt.timedelta(days=30)
     return msgspec.convert(
         {
-            "record_id": record_id, "name": "测试", "sex": "F", "birth_date": birth.isoformat(),
+            "record_id": record_id,
+            "name": "测试",
+            "sex": "F",
+            "birth_date": birth.isoformat(),
             "village_code": "350421101201",
             "conditions": [{"code": c, "diagnosed_on": day(diagnosed_days_ago)} for c in codes],
             "visits": list(visits),

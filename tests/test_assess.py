@@ -20,8 +20,13 @@ def model(tier: Tier | None, risk: float = 0.2) -> ModelOpinion:
 
 
 def override(tier: Tier, starts: int = 5, expires: int = -30) -> Override:
-    return Override(tier=tier, reason="reviewed", author="dr.chen", starts_on=AS_OF - dt.timedelta(days=starts),
-                    expires_on=AS_OF - dt.timedelta(days=expires))
+    return Override(
+        tier=tier,
+        reason="reviewed",
+        author="dr.chen",
+        starts_on=AS_OF - dt.timedelta(days=starts),
+        expires_on=AS_OF - dt.timedelta(days=expires),
+    )
 
 
 def test_all_controlled_is_green_without_reasons():
@@ -96,8 +101,7 @@ def test_the_model_never_lowers_a_rule_floor():
         pytest.param(resident(visit(30), visit(0)), None, RED, RED, id="override-raises"),
         pytest.param(resident(visit(0, **UNCONTROLLED)), None, GREEN, YELLOW, id="never-below-the-floor"),
         pytest.param(resident(visit(30), visit(0)), model(RED), GREEN, GREEN, id="lowers-a-model-red"),
-        pytest.param(resident(visit(40), visit(20, referral="urgent")), None, YELLOW, YELLOW,
-                     id="lowers-a-held-tier"),
+        pytest.param(resident(visit(40), visit(20, referral="urgent")), None, YELLOW, YELLOW, id="lowers-a-held-tier"),
     ],
 )
 def test_override_may_raise_or_lower_but_not_below_the_floor(history, opinion, set_to, tier):

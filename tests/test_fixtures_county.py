@@ -62,16 +62,18 @@ def test_prevalence_matches_rural_fujian(county):
     assert 0.08 <= share(adults, lambda r: has(r, DIABETES_CODES)) <= 0.14
 
 
-def test_control_rates_are_low_as_in_rural_china(county):
-    latest_bp = [
-        [v for v in r["visits"] if v.get("sbp")][-1]
+def test_control_rates_are_those_of_a_well_run_managed_cohort(county):
+    registered = [
+        r
         for r in county
-        if has(r, HYPERTENSION_CODES) and any(v.get("sbp") for v in r["visits"])
+        if has(r, HYPERTENSION_CODES) and (AS_OF - dt.date.fromisoformat(r["conditions"][0]["diagnosed_on"])).days >= 90
     ]
 
-    controlled = share(latest_bp, lambda v: v["sbp"] < 140 and v["dbp"] < 90)
+    def controlled_in_last_quarter(r: dict) -> bool:  # WHO HEARTS: BP < 140/90 at a visit in the last 3 months
+        recent = [v for v in r["visits"] if v.get("sbp") and (AS_OF - dt.date.fromisoformat(v["date"])).days < 90]
+        return bool(recent) and recent[-1]["sbp"] < 140 and recent[-1]["dbp"] < 90
 
-    assert 0.15 <= controlled <= 0.35
+    assert 0.5 <= share(registered, controlled_in_last_quarter) <= 0.8
 
 
 def test_visits_are_roughly_quarterly_with_gaps(county):
@@ -100,7 +102,7 @@ def test_rare_findings_and_serious_events_occur(county):
     assert 0.08 <= share(glucose_visits, lambda v: v.get("hba1c") is not None) <= 0.25  # occasional HbA1c
     assert 0 < share(visits, lambda v: bool(v["symptoms"])) < 0.05
     assert 0 < share(visits, lambda v: bool(v["complications"])) < 0.02
-    assert sum(e["type"] in SERIOUS for e in events) >= 60  # enough to train a model on
+    assert sum(e["type"] in SERIOUS for e in events) >= 50  # enough to train a model on
     assert any(v["referral"] == "urgent" for v in visits)
 
 

@@ -22,8 +22,12 @@ CASES = [
     pytest.param("bp_crisis", resident(visit(0, sbp=180, dbp=100)), RED, id="bp_crisis-sbp-180-BPHS3"),
     pytest.param("bp_crisis", resident(visit(0, sbp=150, dbp=110)), RED, id="bp_crisis-dbp-110-BPHS3"),
     pytest.param("bp_crisis", resident(visit(0, sbp=179, dbp=109)), None, id="bp_crisis-179/109-miss"),
-    pytest.param("bp_crisis", resident(visit(9, sbp=186, dbp=112), visit(0, sbp=None, dbp=None)), RED,
-                 id="bp_crisis-latest-visit-with-a-BP-C5"),
+    pytest.param(
+        "bp_crisis",
+        resident(visit(9, sbp=186, dbp=112), visit(0, sbp=None, dbp=None)),
+        RED,
+        id="bp_crisis-latest-visit-with-a-BP-C5",
+    ),
     pytest.param("bp_crisis", resident(visit(9, sbp=186, dbp=112), visit(0)), None, id="bp_crisis-superseded"),
     # glucose_high: BPHS-3 diabetes follow-up, FPG >= 16.7 mmol/L; applies to every managed resident (C5)
     pytest.param("glucose_high", resident(visit(0, fasting_glucose=16.7), codes=DM), RED, id="fpg-16.7-BPHS3"),
@@ -46,15 +50,29 @@ CASES = [
     pytest.param("pregnancy", resident(visit(0, pregnant=True), age=30), RED, id="pregnant-BPHS3"),
     pytest.param("pregnancy", resident(visit(0, pregnant=False), age=30), None, id="not-pregnant-miss"),
     # uncontrolled_twice: BPHS-3, two consecutive uncontrolled follow-ups -> referral
-    pytest.param("uncontrolled_twice", resident(visit(20, sbp=145, dbp=85), visit(0, sbp=142, dbp=80)), RED,
-                 id="twice-BPHS3"),
-    pytest.param("uncontrolled_twice", resident(visit(20, sbp=145, dbp=85), visit(0, sbp=139, dbp=89)), None,
-                 id="second-controlled-miss"),
-    pytest.param("uncontrolled_twice", resident(visit(20, sbp=145, dbp=85), visit(0, sbp=142, dbp=80), age=70), None,
-                 id="age-70-below-150/90-CHG2018"),
-    pytest.param("uncontrolled_twice", resident(visit(20, fasting_glucose=8.0, sbp=120, dbp=70),
-                                                visit(0, fasting_glucose=7.2, sbp=None, dbp=None), codes=DM), RED,
-                 id="twice-glucose-BPHS3"),
+    pytest.param(
+        "uncontrolled_twice", resident(visit(20, sbp=145, dbp=85), visit(0, sbp=142, dbp=80)), RED, id="twice-BPHS3"
+    ),
+    pytest.param(
+        "uncontrolled_twice",
+        resident(visit(20, sbp=145, dbp=85), visit(0, sbp=139, dbp=89)),
+        None,
+        id="second-controlled-miss",
+    ),
+    pytest.param(
+        "uncontrolled_twice",
+        resident(visit(20, sbp=145, dbp=85), visit(0, sbp=142, dbp=80), age=70),
+        None,
+        id="age-70-below-150/90-CHG2018",
+    ),
+    pytest.param(
+        "uncontrolled_twice",
+        resident(
+            visit(20, fasting_glucose=8.0, sbp=120, dbp=70), visit(0, fasting_glucose=7.2, sbp=None, dbp=None), codes=DM
+        ),
+        RED,
+        id="twice-glucose-BPHS3",
+    ),
     # new_complication: C5, reported at a visit in the last 90 days
     pytest.param("new_complication", resident(visit(89, complications=["kidney"]), visit(0)), RED, id="day-89-C5"),
     pytest.param("new_complication", resident(visit(90, complications=["kidney"]), visit(0)), None, id="day-90-miss"),
@@ -72,13 +90,22 @@ CASES = [
     pytest.param("hba1c_very_high", resident(visit(0, hba1c=8.9), codes=DM), None, id="hba1c-8.9-miss"),
     pytest.param("hba1c_very_high", resident(visit(180, hba1c=9.5), visit(0), codes=DM), None, id="hba1c-stale"),
     # recurrent_hypoglycemia: C5, hypoglycaemia at >= 2 visits in 90 days
-    pytest.param("recurrent_hypoglycemia", resident(visit(89, hypoglycemia="mild"), visit(0, hypoglycemia="mild"),
-                                                    codes=DM), RED, id="two-in-90-days-C5"),
-    pytest.param("recurrent_hypoglycemia", resident(visit(90, hypoglycemia="mild"), visit(0, hypoglycemia="mild"),
-                                                    codes=DM), None, id="second-outside-window-miss"),
+    pytest.param(
+        "recurrent_hypoglycemia",
+        resident(visit(89, hypoglycemia="mild"), visit(0, hypoglycemia="mild"), codes=DM),
+        RED,
+        id="two-in-90-days-C5",
+    ),
+    pytest.param(
+        "recurrent_hypoglycemia",
+        resident(visit(90, hypoglycemia="mild"), visit(0, hypoglycemia="mild"), codes=DM),
+        None,
+        id="second-outside-window-miss",
+    ),
     # both_uncontrolled: Sanming M1 multimorbidity escalation (C5; county may turn it off)
-    pytest.param("both_uncontrolled", resident(visit(0, sbp=150, dbp=95, fasting_glucose=7.5), codes=BOTH), RED,
-                 id="both-M1"),
+    pytest.param(
+        "both_uncontrolled", resident(visit(0, sbp=150, dbp=95, fasting_glucose=7.5), codes=BOTH), RED, id="both-M1"
+    ),
     pytest.param("both_uncontrolled", resident(visit(0, fasting_glucose=7.5), codes=BOTH), None, id="bp-ok-miss"),
     # uncontrolled: BPHS-3 140/90, CHG-2018 150/90 at >= 65, BPHS-3 FPG 7.0, CDS-2020 HbA1c 7.0
     pytest.param("uncontrolled", resident(visit(0, sbp=140, dbp=85)), YELLOW, id="bp-140-BPHS3"),
@@ -87,11 +114,13 @@ CASES = [
     pytest.param("uncontrolled", resident(visit(0, sbp=149, dbp=89), age=65), None, id="age-65-bp-149/89-miss"),
     pytest.param("uncontrolled", resident(visit(0, fasting_glucose=7.0), codes=DM), YELLOW, id="fpg-7.0-BPHS3"),
     pytest.param("uncontrolled", resident(visit(0, fasting_glucose=6.9), codes=DM), None, id="fpg-6.9-miss"),
-    pytest.param("uncontrolled", resident(visit(0, fasting_glucose=6.5, hba1c=7.0), codes=DM), YELLOW,
-                 id="hba1c-7.0-CDS2020"),
+    pytest.param(
+        "uncontrolled", resident(visit(0, fasting_glucose=6.5, hba1c=7.0), codes=DM), YELLOW, id="hba1c-7.0-CDS2020"
+    ),
     # medication_changed: BPHS-3, re-check within 2 weeks of a change
-    pytest.param("medication_changed", resident(visit(13, medication_changed=True), visit(0)), YELLOW,
-                 id="day-13-BPHS3"),
+    pytest.param(
+        "medication_changed", resident(visit(13, medication_changed=True), visit(0)), YELLOW, id="day-13-BPHS3"
+    ),
     pytest.param("medication_changed", resident(visit(14, medication_changed=True), visit(0)), None, id="day-14"),
     # new_enrolment: C5, first diagnosis less than 90 days ago, or no visit yet
     pytest.param("new_enrolment", resident(visit(0), diagnosed_days_ago=89), YELLOW, id="diagnosed-89-days-C5"),

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from service.auth import RECORD_WRITERS, Principal, allow
 from service.ingest import MAX_BATCH_BYTES, IngestSummary, ingest_document
+from service.jobs import reassess
 from stratify.records import Resident
 
 
@@ -65,7 +66,17 @@ async def post_records(request: Request[Principal, Any, Any], db: NamedDependenc
     """Store the valid residents whole, report each rejected one with located errors."""
     body = await request.body()
     user: Principal = request.user
-    settings = request.app.state.settings
-    return await anyio.to_thread.run_sync(
-        lambda: ingest_document(db, body, actor=f"key:{user.name}", region=user.region, today=settings.today())
-    )
+    state = request.app.state
+    today = state.settings.today()
+
+    def store() -> IngestSummary:
+        return ingest_document(
+            db,
+            body,
+            actor=f"{user.via}:{user.name}",
+            region=user.region,
+            today=today,
+            on_stored=lambda ids: reassess(db, state.policy, ids, today),
+        )
+
+    return await anyio.to_thread.run_sync(store)

@@ -4,7 +4,25 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from service.store import now_utc
+
 
 def active_model_version(db: Database) -> str | None:
     row = db.execute("SELECT version FROM models WHERE active = 1").fetchone()
     return row[0] if row else None
+
+
+def active_model(db: Database) -> tuple[str, str, bytes, str] | None:
+    """(version, card JSON, artifact, file hash) of the active model."""
+    return db.execute("SELECT version, card, artifact, file_hash FROM models WHERE active = 1").fetchone()
+
+
+def register_model(db: Database, *, version: str, card: str, artifact: bytes, file_hash: str, activate: bool) -> None:
+    """Keep every version; activating one deactivates the others in the same transaction."""
+    with db.atomic():
+        if activate:
+            db.execute("UPDATE models SET active = 0 WHERE active = 1")
+        db.execute(
+            "INSERT INTO models (version, created_at, card, file_hash, artifact, active) VALUES (?, ?, ?, ?, ?, ?)",
+            [version, now_utc(), card, file_hash, artifact, int(activate)],
+        )

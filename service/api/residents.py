@@ -1,0 +1,62 @@
+"""GET /api/v1/residents/{record_id}: the latest assessment of one resident (CONTRACT §4.4)."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from sqlite_utils import Database
+
+from service.auth import LOGIN_ROLES, allow
+from service.store.assessments import current_assessment
+
+
+class ReasonOut(msgspec.Struct):
+    code: str
+    source: str
+    message: str
+    tier: str
+
+
+class FollowupOut(msgspec.Struct):
+    task_id: int
+    kind: str
+    due: str
+    assignee: str | None
+
+
+class ResidentOut(msgspec.Struct):
+    record_id: str
+    managed: bool
+    status: str
+    tier: str | None
+    as_of: str | None
+    risk: float | None
+    model_version: str | None
+    reasons: list[ReasonOut]
+    owner_level: str | None
+    next_followup: FollowupOut | None
+
+
+@get("/api/v1/residents/{record_id:str}", guards=[allow(*LOGIN_ROLES)], sync_to_thread=True, tags=["residents"])
+def get_resident(request: Request, record_id: FromPath[str], db: NamedDependency[Database]) -> ResidentOut:
+    """404 for an unknown id, 403 outside the caller's region."""
+    found = current_assessment(db, record_id)
+    if found is None:
+        raise NotFoundException(f"no resident {record_id!r}")
+    if not found["village_code"].startswith(request.user.region):
+        raise PermissionDeniedException(f"resident {record_id!r} is outside your region")
+    return ResidentOut(
+        record_id=found["record_id"],
+        managed=bool(found["managed"]),
+        status=found["status"],
+        tier=found["tier"],
+        as_of=found["as_of"],
+        risk=found["risk"],
+        model_version=found["model_version"],
+        reasons=[msgspec.convert(r, ReasonOut) for r in found["reasons"]],
+        owner_level=found["owner_level"],
+        next_followup=None,
+    )

@@ -1,0 +1,58 @@
+"""The risk model in the service: train and register, and the active model loaded once per version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import msgspec
+from sqlite_utils import Database
+
+from service.store.histories import iter_managed_histories
+from service.store.models import active_model, register_model
+from stratify.assess import status_on
+from stratify.features import feature_matrix, training_examples
+from stratify.model import ModelCard, RiskModel, artifact_hash, train
+from stratify.policy import Policy
+from stratify.tiers import Status
+
+_lock = threading.Lock()
+_loaded: dict[str, RiskModel] = {}  # version -> model; only the active one is kept
+
+
+def active_risk_model(db: Database) -> RiskModel | None:
+    """The active model, loaded from its skops artifact the first time its version is seen."""
+    row = active_model(db)
+    if row is None:
+        return None
+    version, card, artifact, file_hash = row
+    with _lock:
+        if version not in _loaded:
+            if artifact_hash(artifact) != file_hash:
+                raise ValueError(f"model {version}: artifact does not match its recorded hash")
+            _loaded.clear()
+            _loaded[version] = RiskModel.loads(artifact, msgspec.json.decode(card, type=ModelCard))
+        return _loaded[version]
+
+
+def train_model(db: Database, policy: Policy, *, as_of: dt.date, horizon_days: int, now: dt.datetime) -> ModelCard:
+    """Train on every managed resident's data before as_of and register the model (active if good enough).
+
+    Raises `stratify.model.NotEnoughData`; the previous model then stays active.
+    """
+    histories = [h for batch in iter_managed_histories(db) for h in batch]
+    x, y, groups = training_examples((h.resident for h in histories), as_of, horizon_days)
+    living = [h.resident for h in histories if status_on(h.resident, as_of, h.status) is Status.ACTIVE]
+    population = feature_matrix(living, as_of)
+    model = train(x, y, groups, population, as_of=as_of, horizon_days=horizon_days, policy=policy, trained_at=now)
+    card = model.card
+    artifact = model.dumps()
+    register_model(
+        db,
+        version=card.version,
+        card=msgspec.json.encode(card).decode(),
+        artifact=artifact,
+        file_hash=artifact_hash(artifact),
+        activate=card.active,
+    )
+    return card

@@ -1,0 +1,97 @@
+"""Current assessments, the history of tier changes, and overrides in force."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from sqlite_utils import Database
+
+from service.store import now_utc
+from stratify.assess import Override
+from stratify.tiers import Assessment, Reason
+
+_encode = msgspec.json.Encoder().encode
+
+
+def reasons_json(reasons: tuple[Reason, ...]) -> str:
+    return _encode(
+        [{"code": r.code, "tier": r.tier, "source": r.source, "message": r.message} for r in reasons]
+    ).decode()
+
+
+def save_assessments(db: Database, assessments: list[Assessment], run_id: int | None) -> int:
+    """Make these the current assessments; log every tier change. Returns how many tiers changed."""
+    ids = _encode([a.record_id for a in assessments]).decode()
+    current = dict(
+        db.execute("SELECT record_id, tier FROM assessments WHERE record_id IN (SELECT value FROM json_each(?))", [ids])
+    )
+    now = now_utc()
+    rows, changes = [], []
+    for a in assessments:
+        as_of, reasons = a.as_of.isoformat(), reasons_json(a.reasons)
+        tier = a.tier.value if a.tier else None
+        rows.append((a.record_id, as_of, tier, a.risk, a.model_version, reasons, a.owner_level, run_id, now))
+        known = a.record_id in current
+        if (known and current[a.record_id] != tier) or (not known and tier is not None):
+            changes.append((a.record_id, as_of, current.get(a.record_id), tier, reasons, run_id, now))
+    with db.atomic():
+        db.conn.executemany(
+            "INSERT INTO assessments (record_id, as_of, tier, risk, model_version, reasons, owner_level, run_id, "
+            "assessed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE SET "
+            "as_of = excluded.as_of, tier = excluded.tier, risk = excluded.risk, "
+            "model_version = excluded.model_version, "
+            "reasons = excluded.reasons, owner_level = excluded.owner_level, run_id = excluded.run_id, "
+            "assessed_at = excluded.assessed_at",
+            rows,
+        )
+        db.conn.executemany(
+            "INSERT INTO tier_history (record_id, as_of, from_tier, to_tier, reasons, run_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            changes,
+        )
+    return len(changes)
+
+
+def overrides_on(db: Database, as_of: dt.date, record_ids: list[str] | None = None) -> dict[str, list[Override]]:
+    """Unrevoked overrides in force on as_of, by resident (all residents when record_ids is None)."""
+    sql = (
+        "SELECT record_id, tier, reason, author, starts_on, expires_on FROM overrides "
+        "WHERE revoked_at IS NULL AND starts_on <= :day AND expires_on >= :day"
+    )
+    params: dict[str, str] = {"day": as_of.isoformat()}
+    if record_ids is not None:
+        sql += " AND record_id IN (SELECT value FROM json_each(:ids))"
+        params["ids"] = _encode(record_ids).decode()
+    found: dict[str, list[Override]] = {}
+    for record_id, tier, reason, author, starts, expires in db.execute(sql, params):
+        found.setdefault(record_id, []).append(
+            Override(tier, reason, author, dt.date.fromisoformat(starts), dt.date.fromisoformat(expires))
+        )
+    return found
+
+
+def current_assessment(db: Database, record_id: str) -> dict | None:
+    """The resident with its latest assessment (None for an unknown record_id)."""
+    row = db.execute(
+        "SELECT r.record_id, r.managed, r.status, r.village_code, a.tier, a.as_of, a.risk, a.model_version, "
+        "a.reasons, a.owner_level FROM residents r LEFT JOIN assessments a USING (record_id) WHERE r.record_id = ?",
+        [record_id],
+    ).fetchone()
+    if row is None:
+        return None
+    keys = (
+        "record_id",
+        "managed",
+        "status",
+        "village_code",
+        "tier",
+        "as_of",
+        "risk",
+        "model_version",
+        "reasons",
+        "owner_level",
+    )
+    found = dict(zip(keys, row, strict=True))
+    found["reasons"] = msgspec.json.decode(found["reasons"]) if found["reasons"] else []
+    return found

@@ -1,0 +1,33 @@
+"""job_runs: every stratify or training run with its counts, duration and error."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from sqlite_utils import Database
+
+from service.store import now_utc
+
+
+def start_run(db: Database, kind: str, as_of: dt.date, trigger: str) -> int:
+    with db.atomic():
+        cursor = db.execute(
+            "INSERT INTO job_runs (kind, as_of, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')",
+            [kind, as_of.isoformat(), trigger, now_utc()],
+        )
+    return cursor.lastrowid
+
+
+def finish_run(db: Database, run_id: int, summary: msgspec.Struct | None, error: str | None = None) -> None:
+    with db.atomic():
+        db.execute(
+            "UPDATE job_runs SET finished_at = ?, status = ?, summary = ?, error = ? WHERE run_id = ?",
+            [
+                now_utc(),
+                "failed" if error else "ok",
+                msgspec.json.encode(summary).decode() if summary else None,
+                error,
+                run_id,
+            ],
+        )
