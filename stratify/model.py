@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
+import json
+import zipfile
 
 import msgspec
 import numpy as np
@@ -37,31 +40,37 @@ TOP_CONTRIBUTORS = 2  # feature groups named in a model reason
 PREFER_SIMPLER_WITHIN_AUC = 0.005  # the logistic model wins ties: it is easier to explain
 ISOTONIC_MIN_EVENTS = 500  # fewer events: sigmoid calibration (isotonic overfits small samples)
 
-# Every type a saved model may contain; skops refuses anything else when loading.
-TRUSTED_TYPES = [
-    "numpy.dtype",
-    "numpy.ndarray",
-    "numpy.float64",
-    "numpy.int64",
-    "sklearn.calibration.CalibratedClassifierCV",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.isotonic.IsotonicRegression",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn._loss.loss.HalfBinomialLoss",
-    "sklearn._loss.link.LogitLink",
-    "sklearn._loss.link.Interval",
-    "sklearn.impute._base.SimpleImputer",
-    "sklearn.impute._base.MissingIndicator",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.model_selection._split.GroupKFold",
-    "builtins.slice",
-    "collections.OrderedDict",
-]
+# Every type a saved model may contain; an artifact holding any other type is refused before loading.
+TRUSTED_TYPES = frozenset(
+    {
+        "builtins.dict",
+        "builtins.list",
+        "builtins.str",
+        "builtins.tuple",
+        "numpy.dtype",
+        "numpy.float64",
+        "numpy.ndarray",
+        "numpy.random._generator.Generator",
+        "numpy.uint64",
+        "sklearn._loss._loss.CyHalfBinomialLoss",
+        "sklearn._loss.link.Interval",
+        "sklearn._loss.link.LogitLink",
+        "sklearn._loss.loss.HalfBinomialLoss",
+        "sklearn.calibration.CalibratedClassifierCV",
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
+        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn.impute._base.MissingIndicator",
+        "sklearn.impute._base.SimpleImputer",
+        "sklearn.isotonic.IsotonicRegression",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.pipeline.Pipeline",
+        "sklearn.preprocessing._data.StandardScaler",
+        "sklearn.preprocessing._label.LabelEncoder",
+    }
+)
 
 
 class NotEnoughData(Exception):
@@ -187,11 +196,29 @@ class RiskModel:
 
     @classmethod
     def loads(cls, artifact: bytes, card: ModelCard) -> RiskModel:
-        """Load only the trusted sklearn/numpy types listed above; anything else raises."""
-        untrusted = [t for t in sio.get_untrusted_types(data=artifact) if t not in TRUSTED_TYPES]
+        """Load an artifact whose every type is in TRUSTED_TYPES; anything else raises ValueError."""
+        types = artifact_types(artifact)
+        untrusted = sorted(types - TRUSTED_TYPES)
         if untrusted:
             raise ValueError(f"model artifact contains untrusted types: {', '.join(untrusted)}")
-        return cls(sio.loads(artifact, trusted=TRUSTED_TYPES), card)
+        return cls(sio.loads(artifact, trusted=sorted(types)), card)
+
+
+def artifact_types(artifact: bytes) -> set[str]:
+    """Every `module.Class` named in a skops artifact's schema (default-trusted ones included)."""
+    with zipfile.ZipFile(io.BytesIO(artifact)) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__class__" in node:
+                found.add(f"{node.get('__module__')}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def artifact_hash(artifact: bytes) -> str:

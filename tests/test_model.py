@@ -1,0 +1,140 @@
+"""The risk model on a synthetic county with known outcomes: quality, calibration, persistence, safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+import numpy as np
+import pytest
+import skops.io as sio
+from history import AS_OF, resident, visit
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from fixtures.county import generate
+from stratify.assess import Override, assess
+from stratify.features import feature_matrix, training_examples
+from stratify.model import NotEnoughData, RiskModel, train
+from stratify.policy import Policy
+from stratify.records import Resident, is_managed
+from stratify.tiers import Tier
+
+NOW = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def county() -> list[Resident]:
+    residents = (msgspec.convert(r, Resident) for r in generate(20_000, seed=11, as_of=AS_OF))
+    return [r for r in residents if is_managed([c.code for c in r.conditions])]
+
+
+@pytest.fixture(scope="module")
+def model(county) -> RiskModel:
+    x, y, groups = training_examples(county, AS_OF, 365)
+    return train(x, y, groups, feature_matrix(county, AS_OF), as_of=AS_OF, horizon_days=365, policy=Policy(),
+                 trained_at=NOW)
+
+
+def test_card_reports_held_out_quality_and_the_model_is_active(model):
+    card = model.card
+
+    assert card.active and card.why_inactive is None
+    assert card.auc >= 0.7  # out of fold: each resident scored by a model that never saw them
+    assert 0.8 <= card.calibration_ratio <= 1.25
+    assert card.n_events >= 30 and card.n_train > card.n_residents
+    assert card.features == list(model.card.feature_medians)
+    assert set(card.candidates) == {"logistic_regression", "hist_gradient_boosting"}
+
+
+def test_calibration_bins_follow_the_observed_rate(model):
+    bins = model.card.calibration
+    predicted = np.array([b.mean_predicted for b in bins])
+    observed = np.array([b.observed for b in bins])
+    n = np.array([b.n for b in bins])
+
+    assert 0.8 <= (observed * n).sum() / (predicted * n).sum() <= 1.25
+    assert observed[-3:].mean() > 3 * observed[:3].mean()  # the riskiest bins see far more events
+
+
+def test_thresholds_flag_the_configured_shares_of_the_county(model, county):
+    risk = model.risk(feature_matrix(county, AS_OF))
+    t = model.card.thresholds
+
+    assert (risk >= t["red"]).mean() == pytest.approx(0.05, abs=0.01)
+    assert (risk >= t["yellow"]).mean() == pytest.approx(0.30, abs=0.02)
+
+
+def test_opinions_explain_in_words(model, county):
+    opinions = model.opinions(feature_matrix(county[:400], AS_OF))
+    flagged = [o for o in opinions if o.reason]
+
+    assert flagged
+    assert all(o.reason.code == "model_risk" and "12-month risk" in o.reason.message for o in flagged)
+    assert any("mostly" in o.reason.message for o in flagged)
+    assert all(0 <= o.risk <= 1 for o in opinions)
+
+
+def test_skops_round_trip_predicts_the_same(model, county):
+    x = feature_matrix(county[:50], AS_OF)
+
+    loaded = RiskModel.loads(model.dumps(), model.card)
+
+    assert np.allclose(loaded.risk(x), model.risk(x))
+
+
+def test_an_artifact_with_an_untrusted_type_is_refused(model):
+    sneaky = make_pipeline(FunctionTransformer(np.log1p))
+
+    with pytest.raises(ValueError, match="untrusted"):
+        RiskModel.loads(sio.dumps(sneaky), model.card)
+
+
+def test_too_few_events_is_refused_with_the_count(county):
+    x, y, groups = training_examples(county[:300], AS_OF, 365)
+
+    with pytest.raises(NotEnoughData, match=r"\d+ serious events .* at least 30"):
+        train(x, y, groups, x[:0], as_of=AS_OF, horizon_days=365, policy=Policy(), trained_at=NOW)
+
+
+def test_a_model_below_the_minimum_quality_is_kept_inactive(county):
+    x, y, groups = training_examples(county, AS_OF, 365)
+    noise = np.random.default_rng(0).normal(size=x.shape)
+
+    weak = train(noise, y, groups, noise[:10], as_of=AS_OF, horizon_days=365, policy=Policy(), trained_at=NOW)
+
+    assert not weak.card.active
+    assert "AUC" in weak.card.why_inactive
+
+
+VISITS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "days_ago": st.integers(0, 800),
+            "sbp": st.integers(90, 230),
+            "dbp": st.integers(50, 80),
+            "fasting_glucose": st.none() | st.floats(2.5, 25, allow_nan=False),
+            "adherence": st.sampled_from(["regular", "intermittent", "none"]),
+            "symptoms": st.sampled_from([[], ["chest_pain"]]),
+            "referral": st.sampled_from([None, None, "routine", "urgent"]),
+        }
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(visits=VISITS, codes=st.sampled_from([("I10",), ("E11",), ("I10", "E11"), ("I10", "I63.9")]),
+       age=st.integers(30, 95), override=st.none() | st.sampled_from(list(Tier)))
+def test_neither_model_nor_override_ever_lowers_a_rule_floor(model, visits, codes, age, override):
+    history = resident(*[visit(**v) for v in visits], codes=codes, age=age)
+    [opinion] = model.opinions(feature_matrix([history], AS_OF))
+    overrides = [Override(override, "test", "center", AS_OF, AS_OF)] if override else []
+
+    result = assess(history, AS_OF, Policy(), opinion=opinion, overrides=overrides)
+
+    assert result.tier.rank >= result.floor.rank
+    if not overrides and opinion.tier:
+        assert result.tier.rank >= opinion.tier.rank
