@@ -269,7 +269,7 @@ def demo(ctx: CliContext, residents: int, seed: int, host: str, port: int, no_se
     Example: sanbiao --db data/demo.db demo --residents 20000
     """
     info = prepare_demo(
-        ctx.db(), ctx.settings.db_path.parent, residents=residents, seed=seed, today=ctx.settings.today()
+        ctx.db(), ctx.settings.db_path.parent, ctx.policy, residents=residents, seed=seed, today=ctx.settings.today()
     )
     click.echo(f"county: {info.county_file}")
     click.echo(
@@ -278,6 +278,8 @@ def demo(ctx: CliContext, residents: int, seed: int, host: str, port: int, no_se
             {k: v for k, v in msgspec.structs.asdict(info.ingest).items() if k != "rejected"}
         ).decode()
     )
+    click.echo(f"model: {info.model}")
+    click.echo(f"tiers as of {info.run.as_of}: " + ", ".join(f"{t} {n}" for t, n in info.run.tiers.items()))
     for login in info.logins:
         click.echo(
             f"login: {login.username:<12} role {login.role:<18} region {login.region:<13} password {login.password}"

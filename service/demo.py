@@ -12,7 +12,11 @@ from fixtures.county import COUNTY, doctor_for, village_codes, write
 from service.auth import Role, hash_password, new_api_key
 from service.importer import import_file
 from service.ingest import IngestSummary
+from service.jobs import RunSummary, run_restratify
+from service.risk import train_model
 from service.store.access import add_api_key, add_user, user_exists
+from stratify.model import NotEnoughData
+from stratify.policy import Policy
 
 DEMO_PASSWORD = "sanbiao-demo"  # demo databases only; printed on start
 
@@ -27,6 +31,8 @@ class DemoLogin(msgspec.Struct):
 class DemoInfo(msgspec.Struct):
     county_file: str
     ingest: IngestSummary
+    model: str
+    run: RunSummary
     logins: list[DemoLogin]
     api_key: str
 
@@ -43,12 +49,22 @@ def demo_logins() -> list[DemoLogin]:
     ]
 
 
-def prepare_demo(db: Database, data_dir: Path, *, residents: int, seed: int, today: dt.date) -> DemoInfo:
-    """Generate the county as of today, ingest it, create the demo logins and an ingest key."""
+def prepare_demo(
+    db: Database, data_dir: Path, policy: Policy, *, residents: int, seed: int, today: dt.date
+) -> DemoInfo:
+    """Generate the county as of today, ingest, train, stratify, create demo logins and an ingest key."""
     data_dir.mkdir(parents=True, exist_ok=True)
     county_file = data_dir / f"demo-county-{residents}-{seed}.ndjson"
     write(county_file, residents, seed, today)
     summary = import_file(db, county_file, source="sanbiao demo", actor="demo", today=today)
+    try:
+        card = train_model(db, policy, as_of=today, horizon_days=policy.model_horizon_days, now=dt.datetime.now(dt.UTC))
+        model = f"{card.version}: AUC {card.auc:.2f}, " + (
+            "active" if card.active else f"inactive ({card.why_inactive})"
+        )
+    except NotEnoughData as e:
+        model = f"none ({e})"
+    run = run_restratify(db, policy, today, trigger="demo")
     logins = demo_logins()
     for login in logins:
         if not user_exists(db, login.username):
@@ -61,4 +77,4 @@ def prepare_demo(db: Database, data_dir: Path, *, residents: int, seed: int, tod
             )
     key, key_hash, prefix = new_api_key()
     add_api_key(db, name=f"demo ingest {prefix}", key_hash=key_hash, prefix=prefix, role=Role.INGEST, region=COUNTY)
-    return DemoInfo(str(county_file), summary, logins, key)
+    return DemoInfo(str(county_file), summary, model, run, logins, key)

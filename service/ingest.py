@@ -101,8 +101,13 @@ class Ingestor:
     def flush(self) -> None:
         if not self._pending:
             return
-        outcomes = upsert_residents(self.db, list(self._pending.values()), source=self._source, batch_id=self._batch_id)
+        residents = list(self._pending.values())
+        outcomes = upsert_residents(self.db, residents, source=self._source, batch_id=self._batch_id)
         self._pending.clear()
+        if self.on_stored:
+            changed = [r.record_id for r, o in zip(residents, outcomes, strict=True) if o is not Outcome.UNCHANGED]
+            if changed:
+                self.on_stored(changed)
         s = self.summary
         s.accepted += len(outcomes)
         s.created += outcomes.count(Outcome.CREATED)

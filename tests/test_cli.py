@@ -219,5 +219,57 @@ def test_installed_console_script_runs():
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, check=False)
 
     assert result.returncode == 0
-    for command in ("init-db", "serve", "demo", "import", "apikey", "user", "backup"):
+    for command in ("init-db", "serve", "demo", "import", "train", "restratify", "apikey", "user", "backup"):
         assert command in result.stdout
+
+
+def test_train_with_too_few_events_fails_in_one_line(run):
+    run("import", str(SAMPLE))
+
+    result = CliRunner().invoke(cli, ["--db", str(run.db_path), "train", "--as-of", "2026-11-01"])
+
+    assert result.exit_code == 1
+    assert "serious events" in result.stderr and "previous model stays active" in result.stderr
+    assert count(run.db_path, "models") == 0
+
+
+def test_restratify_prints_the_run_summary(run):
+    run("import", str(SAMPLE))
+
+    result = run("restratify", "--as-of", "2026-11-01")
+
+    summary = json.loads(result.output)
+    assert result.exit_code == 0
+    assert summary["assessed"] == count(run.db_path, "assessments") > 0
+    assert set(summary["tiers"]) == {"red", "yellow", "green"}
+    assert summary["as_of"] == "2026-11-01"
+
+
+def test_restratify_refuses_a_future_date(run):
+    result = CliRunner().invoke(cli, ["--db", str(run.db_path), "restratify", "--as-of", "2999-01-01"])
+
+    assert result.exit_code == 1
+    assert "in the future" in result.stderr
+
+
+def test_a_bad_policy_file_is_one_line_on_stderr(run, tmp_path):
+    policy = tmp_path / "county.toml"
+    policy.write_text("bp_crsis = [170, 105]\n")
+
+    result = CliRunner().invoke(cli, ["--db", str(run.db_path), "--config", str(policy), "restratify"])
+
+    assert result.exit_code == 1
+    assert "bp_crsis" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_county_policy_changes_the_tiers(run, tmp_path):
+    run("import", str(SAMPLE))
+    strict = tmp_path / "strict.toml"
+    strict.write_text("bp_crisis = [150, 95]\n")
+
+    default = json.loads(run("restratify", "--as-of", "2026-11-01").output)["tiers"]
+    result = CliRunner().invoke(
+        cli, ["--db", str(run.db_path), "--config", str(strict), "restratify", "--as-of", "2026-11-01"]
+    )
+
+    assert json.loads(result.output)["tiers"]["red"] > default["red"]

@@ -33,15 +33,25 @@ def test_planted_future_data_does_not_change_the_features():
         events=((300, "mi"), (-3, "stroke"), (-1, "death")),
     )
     after = msgspec.structs.replace(
-        after, conditions=[*after.conditions[:2], msgspec.structs.replace(after.conditions[2], diagnosed_on=dt.date(2026, 11, 20))]
+        after,
+        conditions=[
+            *after.conditions[:2],
+            msgspec.structs.replace(after.conditions[2], diagnosed_on=dt.date(2026, 11, 20)),
+        ],
     )
 
     assert features(before, AS_OF) == pytest.approx(features(after, AS_OF), nan_ok=True)
 
 
 def test_features_read_the_history():
-    r = resident(visit(300, sbp=160, dbp=95), visit(100, sbp=150, dbp=90), visit(10, sbp=130, dbp=80, smoker=True),
-                 codes=("I10", "I25.1"), events=((500, "stroke"),), age=70)
+    r = resident(
+        visit(300, sbp=160, dbp=95),
+        visit(100, sbp=150, dbp=90),
+        visit(10, sbp=130, dbp=80, smoker=True),
+        codes=("I10", "I25.1"),
+        events=((500, "stroke"),),
+        age=70,
+    )
 
     f = values(r)
 

@@ -34,8 +34,9 @@ def county() -> list[Resident]:
 @pytest.fixture(scope="module")
 def model(county) -> RiskModel:
     x, y, groups = training_examples(county, AS_OF, 365)
-    return train(x, y, groups, feature_matrix(county, AS_OF), as_of=AS_OF, horizon_days=365, policy=Policy(),
-                 trained_at=NOW)
+    return train(
+        x, y, groups, feature_matrix(county, AS_OF), as_of=AS_OF, horizon_days=365, policy=Policy(), trained_at=NOW
+    )
 
 
 def test_card_reports_held_out_quality_and_the_model_is_active(model):
@@ -126,8 +127,12 @@ VISITS = st.lists(
 
 
 @settings(max_examples=150, deadline=None)
-@given(visits=VISITS, codes=st.sampled_from([("I10",), ("E11",), ("I10", "E11"), ("I10", "I63.9")]),
-       age=st.integers(30, 95), override=st.none() | st.sampled_from(list(Tier)))
+@given(
+    visits=VISITS,
+    codes=st.sampled_from([("I10",), ("E11",), ("I10", "E11"), ("I10", "I63.9")]),
+    age=st.integers(30, 95),
+    override=st.none() | st.sampled_from(list(Tier)),
+)
 def test_neither_model_nor_override_ever_lowers_a_rule_floor(model, visits, codes, age, override):
     history = resident(*[visit(**v) for v in visits], codes=codes, age=age)
     [opinion] = model.opinions(feature_matrix([history], AS_OF))
