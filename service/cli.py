@@ -18,7 +18,7 @@ from service.auth import LOGIN_ROLES, BadRegion, Role, check_region, hash_passwo
 from service.demo import prepare_demo
 from service.importer import BadFile, import_file
 from service.ingest import IngestSummary
-from service.jobs import FutureDate, check_as_of, reassess, run_restratify
+from service.jobs import FutureDate, check_as_of, reassessor, run_restratify
 from service.risk import train_model
 from service.serve import run
 from service.settings import Settings
@@ -106,7 +106,7 @@ def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None) -> Non
                 source=source,
                 actor="cli",
                 today=today,
-                on_stored=lambda ids: reassess(db, ctx.policy, ids, today),
+                on_stored=reassessor(db, ctx.policy, today),
             )
             total.add(summary)
         except BadFile as e:

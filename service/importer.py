@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import ijson
 import msgspec
 from sqlite_utils import Database
 
-from service.ingest import Ingestor, IngestSummary
+from service.ingest import Ingestor, IngestSummary, OnStored
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 DOCUMENT_KEYS = frozenset({"source", "residents"})
@@ -74,7 +74,7 @@ def import_file(
     source: str | None,
     actor: str,
     today: dt.date,
-    on_stored: Callable[[list[str]], object] | None = None,
+    on_stored: OnStored | None = None,
 ) -> IngestSummary:
     """Ingest one file as its own import batch; returns that file's summary."""
     if is_ndjson(path):

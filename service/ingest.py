@@ -16,6 +16,8 @@ from stratify.records import Batch, Resident
 
 log = logging.getLogger(__name__)
 
+OnStored = Callable[[list[Resident], list[Outcome]], object]
+
 MAX_BATCH_RESIDENTS = 5_000  # CONTRACT §4.1
 MAX_BATCH_BYTES = 32 * 1024 * 1024  # CONTRACT §4.1: 32 MiB
 CHUNK_RESIDENTS = 2_000  # residents per write transaction on bulk paths
@@ -62,9 +64,9 @@ class Ingestor:
         *,
         today: dt.date,
         region: str = "",
-        on_stored: Callable[[list[str]], object] | None = None,
+        on_stored: OnStored | None = None,
     ) -> None:
-        """`on_stored` gets the record_ids each write created or changed (to re-assess them at once)."""
+        """`on_stored` gets each write's residents and outcomes (to re-assess them at once)."""
         self.db = db
         self.today = today
         self.region = region
@@ -105,9 +107,7 @@ class Ingestor:
         outcomes = upsert_residents(self.db, residents, source=self._source, batch_id=self._batch_id)
         self._pending.clear()
         if self.on_stored:
-            changed = [r.record_id for r, o in zip(residents, outcomes, strict=True) if o is not Outcome.UNCHANGED]
-            if changed:
-                self.on_stored(changed)
+            self.on_stored(residents, outcomes)
         s = self.summary
         s.accepted += len(outcomes)
         s.created += outcomes.count(Outcome.CREATED)
@@ -155,7 +155,7 @@ def ingest_document(
     actor: str,
     region: str,
     today: dt.date,
-    on_stored: Callable[[list[str]], object] | None = None,
+    on_stored: OnStored | None = None,
 ) -> IngestSummary:
     """The POST /api/v1/records path: one JSON document, at most MAX_BATCH_RESIDENTS residents."""
     try:

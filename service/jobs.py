@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
+import os
 import time
 from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 
 import msgspec
 from sqlite_utils import Database
 
+from service.ingest import OnStored
 from service.risk import active_risk_model
+from service.store import connect
 from service.store.assessments import overrides_on, save_assessments
-from service.store.histories import History, iter_managed_histories, load_managed_histories
+from service.store.histories import History, load_managed_histories, load_range, managed_ranges
 from service.store.jobs import finish_run, start_run
+from service.store.residents import Outcome
 from stratify.assess import ModelOpinion, Override, assess, status_on
 from stratify.features import feature_matrix
 from stratify.model import RiskModel
 from stratify.policy import Policy
+from stratify.records import Resident, is_managed
 from stratify.tiers import Assessment, Status, Tier
 
 log = logging.getLogger(__name__)
+
+BATCH_SIZE = 5_000  # residents read, assessed and written together
+MAX_WORKERS = 4  # processes assessing batches in parallel (at most the machine's cores)
+MIN_BATCHES_FOR_WORKERS = 4  # below this (20,000 residents) starting processes costs more than it saves
 
 
 class RunSummary(msgspec.Struct):
@@ -70,26 +82,90 @@ def assess_histories(
     ]
 
 
-def reassess(db: Database, policy: Policy, record_ids: list[str], as_of: dt.date) -> list[Assessment]:
-    """Re-assess a few residents at once (a visit just arrived) with the same code as the nightly job."""
-    histories = load_managed_histories(db, record_ids)
-    model = active_risk_model(db)
-    assessments = assess_histories(histories, as_of, policy, model, overrides_on(db, as_of, record_ids))
+def reassessor(db: Database, policy: Policy, as_of: dt.date) -> OnStored:
+    """An ingest hook re-assessing what each write stored: new residents from memory, changed ones from
+    the store (their merged history), unchanged ones not at all."""
+
+    def on_stored(residents: list[Resident], outcomes: list[Outcome]) -> None:
+        new = [
+            History(r, Status.ACTIVE)
+            for r, o in zip(residents, outcomes, strict=True)
+            if o is Outcome.CREATED and is_managed([c.code for c in r.conditions])
+        ]
+        changed = [r.record_id for r, o in zip(residents, outcomes, strict=True) if o is Outcome.UPDATED]
+        histories = new + (load_managed_histories(db, changed) if changed else [])
+        if histories:
+            _assess_and_save(db, policy, histories, as_of)
+
+    return on_stored
+
+
+def _assess_and_save(db: Database, policy: Policy, histories: list[History], as_of: dt.date) -> list[Assessment]:
+    ids = [h.resident.record_id for h in histories]
+    assessments = assess_histories(histories, as_of, policy, active_risk_model(db), overrides_on(db, as_of, ids))
     save_assessments(db, assessments, run_id=None)
     return assessments
 
 
-def run_restratify(db: Database, policy: Policy, as_of: dt.date, *, trigger: str) -> RunSummary:
+def database_path(db: Database) -> str:
+    return db.execute("PRAGMA database_list").fetchone()[2]
+
+
+def default_workers() -> int:
+    return min(os.cpu_count() or 1, MAX_WORKERS)
+
+
+_worker: dict = {}  # per worker process: its connection, policy, model and overrides
+
+
+def _start_worker(path: str, policy: Policy, as_of: dt.date) -> None:
+    db = connect(path)
+    _worker.update(db=db, policy=policy, as_of=as_of, model=active_risk_model(db), overrides=overrides_on(db, as_of))
+
+
+def _assess_range(bounds: tuple[str, str]) -> list[Assessment]:
+    w = _worker
+    return assess_histories(load_range(w["db"], *bounds), w["as_of"], w["policy"], w["model"], w["overrides"])
+
+
+def assessed_batches(
+    db: Database, policy: Policy, as_of: dt.date, *, workers: int, batch_size: int
+) -> Iterator[list[Assessment]]:
+    """Assessments of every managed resident, a batch at a time, in record_id order.
+
+    With several workers, processes read and assess batches in parallel (each with its own
+    connection; WAL lets them read while this process writes) and batches come back in order.
+    """
+    ranges = managed_ranges(db, batch_size)
+    if workers > 1 and len(ranges) >= MIN_BATCHES_FOR_WORKERS:
+        spawn = multiprocessing.get_context("spawn")  # no fork: the service process runs threads
+        with ProcessPoolExecutor(
+            workers, mp_context=spawn, initializer=_start_worker, initargs=(database_path(db), policy, as_of)
+        ) as pool:
+            yield from pool.map(_assess_range, ranges)
+        return
+    model, overrides = active_risk_model(db), overrides_on(db, as_of)
+    for first, last in ranges:
+        yield assess_histories(load_range(db, first, last), as_of, policy, model, overrides)
+
+
+def run_restratify(
+    db: Database,
+    policy: Policy,
+    as_of: dt.date,
+    *,
+    trigger: str,
+    workers: int | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> RunSummary:
     """Re-stratify every managed resident as of a date, recorded as one job run."""
     started = time.perf_counter()
     run_id = start_run(db, "restratify", as_of, trigger)
     try:
-        model = active_risk_model(db)
-        overrides = overrides_on(db, as_of)
         tiers: Counter[str] = Counter()
         assessed = changed = 0
-        for batch in iter_managed_histories(db):
-            assessments = assess_histories(batch, as_of, policy, model, overrides)
+        batches = assessed_batches(db, policy, as_of, workers=workers or default_workers(), batch_size=batch_size)
+        for assessments in batches:
             changed += save_assessments(db, assessments, run_id)
             assessed += len(assessments)
             tiers.update(a.tier.value for a in assessments if a.tier)

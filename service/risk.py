@@ -6,16 +6,19 @@ import datetime as dt
 import threading
 
 import msgspec
+import numpy as np
 from sqlite_utils import Database
 
 from service.store.histories import iter_managed_histories
 from service.store.models import active_model, register_model
 from stratify.assess import status_on
-from stratify.features import feature_matrix, training_examples
+from stratify.features import FEATURES, feature_matrix, training_examples
 from stratify.model import ModelCard, RiskModel, artifact_hash, train
 from stratify.policy import Policy
+from stratify.records import Resident
 from stratify.tiers import Status
 
+MAX_TRAINING_RESIDENTS = 50_000  # beyond this, more residents add training time, not measurable quality
 _lock = threading.Lock()
 _loaded: dict[str, RiskModel] = {}  # version -> model; only the active one is kept
 
@@ -40,10 +43,18 @@ def train_model(db: Database, policy: Policy, *, as_of: dt.date, horizon_days: i
 
     Raises `stratify.model.NotEnoughData`; the previous model then stays active.
     """
-    histories = [h for batch in iter_managed_histories(db) for h in batch]
-    x, y, groups = training_examples((h.resident for h in histories), as_of, horizon_days)
-    living = [h.resident for h in histories if status_on(h.resident, as_of, h.status) is Status.ACTIVE]
-    population = feature_matrix(living, as_of)
+    managed = db.execute("SELECT count(*) FROM residents WHERE managed = 1").fetchone()[0]
+    step = max(1, -(-managed // MAX_TRAINING_RESIDENTS))  # every step-th resident trains; all are scored
+    sampled: list[Resident] = []
+    scored: list[np.ndarray] = []
+    seen = 0
+    for batch in iter_managed_histories(db):
+        sampled += [h.resident for n, h in enumerate(batch, seen) if n % step == 0]
+        seen += len(batch)
+        living = [h.resident for h in batch if status_on(h.resident, as_of, h.status) is Status.ACTIVE]
+        scored.append(feature_matrix(living, as_of))
+    x, y, groups = training_examples(sampled, as_of, horizon_days)
+    population = np.vstack(scored) if scored else np.zeros((0, len(FEATURES)))
     model = train(x, y, groups, population, as_of=as_of, horizon_days=horizon_days, policy=policy, trained_at=now)
     card = model.card
     artifact = model.dumps()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from stratify.facts import Facts, sorted_visits
+from stratify.facts import Chart, Facts
 from stratify.policy import Policy
 from stratify.records import EventType, Resident, Visit
 from stratify.rules import RULES, rule_reasons
@@ -55,13 +55,14 @@ def shows_control(visit: Visit, diabetes: bool) -> bool:
     return visit.sbp is not None or (diabetes and (visit.fasting_glucose is not None or visit.hba1c is not None))
 
 
-def held_tier(resident: Resident, visits: list[Visit], floor: Tier, policy: Policy, *, diabetes: bool) -> Tier:
+def held_tier(chart: Chart, floor: Tier, policy: Policy, *, diabetes: bool) -> Tier:
     """Step up at once; step down only after consecutive qualifying visits far enough apart.
 
     The window holds the last `step_down_visits` visits that measured control, reaching back until
     they span `step_down_gap_days` (without such a span: the whole history). The tier is held at the
     highest floor seen at any visit in that window, measured or not, so missing data never greens.
     """
+    visits = chart.visits
     if floor is Tier.RED or not visits:
         return floor
     measured = [k for k, v in enumerate(visits) if shows_control(v, diabetes)]
@@ -73,7 +74,7 @@ def held_tier(resident: Resident, visits: list[Visit], floor: Tier, policy: Poli
             break
     held = floor
     for k in range(len(visits) - 1, start - 1, -1):
-        held = highest((held, tier_on(Facts(resident, visits[: k + 1], visits[k].date), policy)))
+        held = highest((held, tier_on(chart.on(visits[k].date, k + 1), policy)))
         if held is Tier.RED:
             break
     return held
@@ -102,8 +103,8 @@ def assess(
     recorded_status: Status = Status.ACTIVE,
 ) -> Assessment:
     """The tier of one resident as of a date, with every reason that applies (highest first)."""
-    visits = [v for v in sorted_visits(resident) if v.date <= as_of]
-    facts = Facts(resident, visits, as_of)
+    chart = Chart(resident, as_of)
+    facts = chart.on(as_of)
     status = status_on(resident, as_of, recorded_status)
     if status is not Status.ACTIVE or not facts.managed:
         return Assessment(
@@ -111,7 +112,7 @@ def assess(
         )
     reasons = rule_reasons(facts, policy)
     floor = highest([r.tier for r in reasons])
-    held = held_tier(resident, visits, floor, policy, diabetes=facts.diabetes)
+    held = held_tier(chart, floor, policy, diabetes=facts.diabetes)
     if held.rank > floor.rank:
         reasons.append(
             Reason(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 
-from stratify.records import DIABETES_CODES, HYPERTENSION_CODES, EventType, Resident, Visit
+from stratify.records import DIABETES_CODES, HYPERTENSION_CODES, Event, EventType, Resident, Visit
 
 # CONTRACT §3: established cardiovascular or kidney disease.
 ESTABLISHED_CODES = frozenset([f"I{n}" for n in range(20, 26)] + ["I50"] + [f"I{n}" for n in range(60, 70)] + ["N18"])
@@ -23,7 +24,7 @@ SERIOUS_EVENTS = frozenset(
 
 def in_last(day: dt.date, as_of: dt.date, days: int) -> bool:
     """`day` falls in the `days` days ending on `as_of`, inclusive (CONTRACT §5)."""
-    return as_of - dt.timedelta(days=days - 1) <= day <= as_of
+    return 0 <= (as_of - day).days < days
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:
@@ -34,10 +35,48 @@ def sorted_visits(resident: Resident) -> list[Visit]:
     return sorted(resident.visits, key=lambda v: (v.date, v.visit_id))
 
 
+def sorted_events(resident: Resident) -> list[Event]:
+    return sorted(resident.events, key=lambda e: (e.date, e.event_id))
+
+
+READINGS = (
+    "fasting_glucose",
+    "hba1c",
+    "heart_rate",
+    "temperature_c",
+    "hypoglycemia",
+    "symptoms",
+    "pregnant",
+    "adherence",
+)  # visit fields a rule reads from "the latest visit that carries it"; "bp" means sbp and dbp
+
+
+class Chart:
+    """One resident's history up to as_of, sorted once, with the visits that carry each reading.
+
+    Every `Facts` of that resident (on as_of and on earlier visit days) shares it.
+    """
+
+    __slots__ = ("carriers", "events", "resident", "visits")
+
+    def __init__(self, resident: Resident, as_of: dt.date) -> None:
+        self.resident = resident
+        self.visits = [v for v in sorted_visits(resident) if v.date <= as_of]
+        self.events = sorted_events(resident)
+        self.carriers: dict[str, list[int]] = {"bp": [i for i, v in enumerate(self.visits) if v.sbp is not None]}
+        for reading in READINGS:
+            self.carriers[reading] = [i for i, v in enumerate(self.visits) if getattr(v, reading) is not None]
+
+    def on(self, day: dt.date, visits: int | None = None) -> Facts:
+        """Facts on `day` from the first `visits` visits (default: all up to as_of)."""
+        return Facts(self, len(self.visits) if visits is None else visits, day)
+
+
 class Facts:
-    """One resident as of `day`: conditions then known, visits up to that day, the latest of each reading."""
+    """One resident on one day: conditions then known, visits up to that day, the latest of each reading."""
 
     __slots__ = (
+        "_chart",
         "age",
         "birth_date",
         "day",
@@ -46,12 +85,13 @@ class Facts:
         "events",
         "first_diagnosis",
         "hypertension",
-        "latest",
         "visits",
     )
 
-    def __init__(self, resident: Resident, visits: list[Visit], day: dt.date) -> None:
-        """`visits` are the resident's visits dated on or before `day`, oldest first."""
+    def __init__(self, chart: Chart, visits: int, day: dt.date) -> None:
+        """The first `visits` of the chart's visits, all dated on or before `day`."""
+        resident = chart.resident
+        self._chart = chart
         self.day = day
         self.birth_date = resident.birth_date
         self.age = age_on(resident.birth_date, day)
@@ -66,38 +106,15 @@ class Facts:
             if c.diagnosed_on is not None and (c.code[:3] in HYPERTENSION_CODES or c.code[:3] in DIABETES_CODES)
         ]
         self.first_diagnosis = min(managed_dates, default=None)
-        self.events = sorted((e for e in resident.events if e.date <= day), key=lambda e: (e.date, e.event_id))
-        self.visits = visits
-        self.latest = _latest_readings(visits)
+        self.events = [e for e in chart.events if e.date <= day]
+        self.visits = chart.visits[:visits]
 
     @property
     def managed(self) -> bool:
         return self.hypertension or self.diabetes
 
     def last(self, reading: str) -> Visit | None:
-        """The latest visit that carries this reading (`bp` for SBP+DBP, or a Visit field name)."""
-        return self.latest.get(reading)
-
-
-READINGS = (
-    "bp",
-    "fasting_glucose",
-    "hba1c",
-    "heart_rate",
-    "temperature_c",
-    "hypoglycemia",
-    "symptoms",
-    "pregnant",
-    "adherence",
-)
-
-
-def _latest_readings(visits: list[Visit]) -> dict[str, Visit]:
-    found: dict[str, Visit] = {}
-    for visit in reversed(visits):
-        for reading in READINGS:
-            if reading not in found and (visit.sbp if reading == "bp" else getattr(visit, reading)) is not None:
-                found[reading] = visit
-        if len(found) == len(READINGS):
-            break
-    return found
+        """The latest visit that carries this reading (`bp`, or a name in READINGS)."""
+        carriers = self._chart.carriers[reading]
+        at = bisect.bisect_left(carriers, len(self.visits)) - 1
+        return self._chart.visits[carriers[at]] if at >= 0 else None

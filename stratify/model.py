@@ -262,7 +262,9 @@ def train(
 
     def calibrated(rows: np.ndarray) -> CalibratedClassifierCV:
         inner = list(GroupKFold(CV_FOLDS).split(x[rows], y[rows], groups[rows]))
-        return CalibratedClassifierCV(clone(candidates(random_state)[best]), method=method, cv=inner)
+        # ensemble=False: one estimator refit on all rows, calibrated on its out-of-fold predictions,
+        # so scoring a county costs one model, not one per fold.
+        return CalibratedClassifierCV(clone(candidates(random_state)[best]), method=method, cv=inner, ensemble=False)
 
     risk = np.zeros(len(y))  # each prediction comes from a calibrated model that never saw that resident
     for train_rows, test_rows in folds:

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from service.auth import RECORD_WRITERS, Principal, allow
 from service.ingest import MAX_BATCH_BYTES, IngestSummary, ingest_document
-from service.jobs import reassess
+from service.jobs import reassessor
 from stratify.records import Resident
 
 
@@ -76,7 +76,7 @@ async def post_records(request: Request[Principal, Any, Any], db: NamedDependenc
             actor=f"{user.via}:{user.name}",
             region=user.region,
             today=today,
-            on_stored=lambda ids: reassess(db, state.policy, ids, today),
+            on_stored=reassessor(db, state.policy, today),
         )
 
     return await anyio.to_thread.run_sync(store)

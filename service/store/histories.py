@@ -29,8 +29,9 @@ def _visit(row: tuple) -> Visit:
     values = list(row)
     values[_DATE] = _date(values[_DATE])
     for i in (_SYMPTOMS, _COMPLICATIONS):
-        if values[i] is not None:
-            values[i] = _decode_list(values[i])
+        text = values[i]
+        if text is not None:
+            values[i] = [] if text == "[]" else _decode_list(text)
     return Visit(*values)
 
 
@@ -67,17 +68,23 @@ def _histories(db: Database, rows: list[tuple], where: str, params: list) -> lis
 _RESIDENT_SELECT = f"SELECT record_id, {', '.join(RESIDENT_COLUMNS)}, status FROM residents"
 
 
+def managed_ranges(db: Database, batch_size: int = 5_000) -> list[tuple[str, str]]:
+    """(first, last) record_id of each run of `batch_size` managed residents, in record_id order."""
+    ids = [row[0] for row in db.execute("SELECT record_id FROM residents WHERE managed = 1 ORDER BY record_id")]
+    return [(ids[i], ids[min(i + batch_size, len(ids)) - 1]) for i in range(0, len(ids), batch_size)]
+
+
+def load_range(db: Database, first: str, last: str) -> list[History]:
+    """Managed residents with record_id from first to last, with their whole histories."""
+    where, params = "record_id BETWEEN ? AND ?", [first, last]
+    rows = db.execute(f"{_RESIDENT_SELECT} WHERE managed = 1 AND {where} ORDER BY record_id", params).fetchall()
+    return _histories(db, rows, where, params)
+
+
 def iter_managed_histories(db: Database, batch_size: int = 5_000) -> Iterator[list[History]]:
     """Every managed resident's whole history, `batch_size` residents at a time, by record_id."""
-    last = ""
-    while True:
-        rows = db.execute(
-            f"{_RESIDENT_SELECT} WHERE managed = 1 AND record_id > ? ORDER BY record_id LIMIT ?", [last, batch_size]
-        ).fetchall()
-        if not rows:
-            return
-        first, last = rows[0][0], rows[-1][0]
-        yield _histories(db, rows, "record_id BETWEEN ? AND ?", [first, last])
+    for first, last in managed_ranges(db, batch_size):
+        yield load_range(db, first, last)
 
 
 def load_managed_histories(db: Database, record_ids: list[str]) -> list[History]:
