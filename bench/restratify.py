@@ -10,6 +10,7 @@ the job reads (managed residents with their conditions, visits and events).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -91,10 +92,8 @@ def tree_rss_mb(pid: int) -> float:
     total, stack = 0, [pid]
     while stack:
         current = stack.pop()
-        try:
+        with contextlib.suppress(OSError):  # the process may have ended meanwhile
             total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * PAGE
-        except OSError:
-            pass
         stack += children.get(current, [])
     return total / 1e6
 
