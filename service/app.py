@@ -24,6 +24,7 @@ from litestar.status_codes import (
 from sqlite_utils import Database
 
 from service import __version__
+from service.api.followups import followups, outcome
 from service.api.health import healthz
 from service.api.records import post_records
 from service.api.residents import get_resident
@@ -31,6 +32,7 @@ from service.api.stratify import stratify, train
 from service.auth import AuthMiddleware
 from service.ingest import BadDocument, TooLarge
 from service.jobs import FutureDate
+from service.scheduler import NightlyScheduler
 from service.settings import Settings
 from service.store import connect, migrate
 from stratify.model import NotEnoughData
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     policy = load_policy(settings.config_path)
 
+    scheduler = NightlyScheduler(settings, policy)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = connect(settings.db_path)
@@ -91,7 +95,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             db.close()
         if applied:
             log.info("migrated %s: %s", settings.db_path, ", ".join(applied))
-        yield
+        scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.stop()
 
     def provide_db() -> Iterator[Database]:
         db = connect(settings.db_path)
@@ -101,10 +109,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             db.close()
 
     return Litestar(
-        route_handlers=[healthz, post_records, stratify, train, get_resident],
+        route_handlers=[healthz, post_records, stratify, train, get_resident, followups, outcome],
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
-        state=State({"settings": settings, "policy": policy}),
+        state=State({"settings": settings, "policy": policy, "scheduler": scheduler}),
         middleware=[DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers={
             BadDocument: _bad_document,

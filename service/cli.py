@@ -18,7 +18,7 @@ from service.auth import LOGIN_ROLES, BadRegion, Role, check_region, hash_passwo
 from service.demo import prepare_demo
 from service.importer import BadFile, import_file
 from service.ingest import IngestSummary
-from service.jobs import FutureDate, check_as_of, reassessor, run_restratify
+from service.jobs import FutureDate, check_as_of, reassessor, run_nightly
 from service.risk import train_model
 from service.serve import run
 from service.settings import Settings
@@ -160,7 +160,7 @@ def restratify(ctx: CliContext, as_of: dt.datetime | None) -> None:
 
     Example: sanbiao restratify --as-of 2026-11-01
     """
-    echo_json(run_restratify(ctx.db(), ctx.policy, chosen_day(ctx, as_of), trigger="cli"))
+    echo_json(run_nightly(ctx.db(), ctx.policy, chosen_day(ctx, as_of), trigger="cli"))
 
 
 @cli.group()

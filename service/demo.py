@@ -12,7 +12,7 @@ from fixtures.county import COUNTY, doctor_for, village_codes, write
 from service.auth import Role, hash_password, new_api_key
 from service.importer import import_file
 from service.ingest import IngestSummary
-from service.jobs import RunSummary, run_restratify
+from service.jobs import RunSummary, run_nightly
 from service.risk import train_model
 from service.store.access import add_api_key, add_user, user_exists
 from stratify.model import NotEnoughData
@@ -64,7 +64,7 @@ def prepare_demo(
         )
     except NotEnoughData as e:
         model = f"none ({e})"
-    run = run_restratify(db, policy, today, trigger="demo")
+    run = run_nightly(db, policy, today, trigger="demo")
     logins = demo_logins()
     for login in logins:
         if not user_exists(db, login.username):

@@ -1,4 +1,5 @@
-"""Re-stratification: the one job the CLI, the API and the scheduler run, and the real-time path."""
+"""The nightly job (re-stratify and plan follow-ups) that the CLI, the API and the scheduler all run,
+and the real-time path that re-assesses residents as their visits arrive, with the same code."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from concurrent.futures import ProcessPoolExecutor
 import msgspec
 from sqlite_utils import Database
 
+from followup.assign import Roster
+from followup.plan import plan
+from followup.tasks import Plan, Task
 from service.ingest import OnStored
 from service.risk import active_risk_model
 from service.store import connect
@@ -21,7 +25,9 @@ from service.store.assessments import overrides_on, save_assessments
 from service.store.histories import History, load_managed_histories, load_range, managed_ranges
 from service.store.jobs import finish_run, start_run
 from service.store.residents import Outcome
+from service.store.tasks import apply_plan, doctors, open_load, open_tasks, open_tasks_in_range
 from stratify.assess import ModelOpinion, Override, assess, status_on
+from stratify.facts import sorted_visits
 from stratify.features import feature_matrix
 from stratify.model import RiskModel
 from stratify.policy import Policy
@@ -30,7 +36,7 @@ from stratify.tiers import Assessment, Status, Tier
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 5_000  # residents read, assessed and written together
+BATCH_SIZE = 5_000  # residents read, assessed, planned and written together
 MAX_WORKERS = 4  # processes assessing batches in parallel (at most the machine's cores)
 MIN_BATCHES_FOR_WORKERS = 4  # below this (20,000 residents) starting processes costs more than it saves
 
@@ -54,6 +60,13 @@ def check_as_of(as_of: dt.date, today: dt.date) -> dt.date:
     if as_of > today:
         raise FutureDate(f"as_of {as_of} is in the future (today is {today})")
     return as_of
+
+
+class Batch(msgspec.Struct):
+    """Assessments of some residents and the task changes they call for."""
+
+    assessments: list[Assessment]
+    plan: Plan
 
 
 def assess_histories(
@@ -82,9 +95,51 @@ def assess_histories(
     ]
 
 
+def assess_and_plan(
+    histories: list[History],
+    tasks: dict[str, list[Task]],
+    as_of: dt.date,
+    policy: Policy,
+    model: RiskModel | None,
+    overrides: dict[str, list[Override]],
+) -> Batch:
+    """Assessments and task changes for a batch of residents (pure: no database)."""
+    assessments = assess_histories(histories, as_of, policy, model, overrides)
+    changes = Plan()
+    for history, assessment in zip(histories, assessments, strict=True):
+        r = history.resident
+        visits = [v for v in sorted_visits(r) if v.date <= as_of]
+        changes.extend(
+            plan(
+                assessment,
+                visits,
+                tasks.get(r.record_id, []),
+                policy,
+                village_code=r.village_code,
+                family_doctor=r.family_doctor,
+            )
+        )
+    return Batch(assessments, changes)
+
+
+def write_batch(db: Database, batch: Batch, roster: Roster, run_id: int | None) -> tuple[int, int, int]:
+    """Assign, then store assessments and task changes in one transaction: (changed, opened, closed)."""
+    for task in batch.plan.open:
+        roster.assign(task)
+    risks = {a.record_id: a.risk for a in batch.assessments}
+    with db.atomic():
+        changed = save_assessments(db, batch.assessments, run_id)
+        opened, closed = apply_plan(db, batch.plan, risks, run_id)
+    return changed, opened, closed
+
+
+def roster_of(db: Database) -> Roster:
+    return Roster(doctors(db), open_load(db))
+
+
 def reassessor(db: Database, policy: Policy, as_of: dt.date) -> OnStored:
-    """An ingest hook re-assessing what each write stored: new residents from memory, changed ones from
-    the store (their merged history), unchanged ones not at all."""
+    """An ingest hook re-assessing and re-planning what each write stored: new residents from memory,
+    changed ones from the store (their merged history), unchanged ones not at all."""
 
     def on_stored(residents: list[Resident], outcomes: list[Outcome]) -> None:
         new = [
@@ -93,18 +148,23 @@ def reassessor(db: Database, policy: Policy, as_of: dt.date) -> OnStored:
             if o is Outcome.CREATED and is_managed([c.code for c in r.conditions])
         ]
         changed = [r.record_id for r, o in zip(residents, outcomes, strict=True) if o is Outcome.UPDATED]
-        histories = new + (load_managed_histories(db, changed) if changed else [])
-        if histories:
-            _assess_and_save(db, policy, histories, as_of)
+        _reassess(db, policy, new + (load_managed_histories(db, changed) if changed else []), as_of)
 
     return on_stored
 
 
-def _assess_and_save(db: Database, policy: Policy, histories: list[History], as_of: dt.date) -> list[Assessment]:
-    ids = [h.resident.record_id for h in histories]
-    assessments = assess_histories(histories, as_of, policy, active_risk_model(db), overrides_on(db, as_of, ids))
-    save_assessments(db, assessments, run_id=None)
-    return assessments
+def reassess_ids(db: Database, policy: Policy, record_ids: list[str], as_of: dt.date) -> None:
+    """Re-assess and re-plan these residents now (a call outcome changed their status)."""
+    _reassess(db, policy, load_managed_histories(db, record_ids), as_of)
+
+
+def _reassess(db: Database, policy: Policy, histories: list[History], as_of: dt.date) -> None:
+    if histories:
+        ids = [h.resident.record_id for h in histories]
+        batch = assess_and_plan(
+            histories, open_tasks(db, ids), as_of, policy, active_risk_model(db), overrides_on(db, as_of, ids)
+        )
+        write_batch(db, batch, roster_of(db), run_id=None)
 
 
 def database_path(db: Database) -> str:
@@ -123,15 +183,16 @@ def _start_worker(path: str, policy: Policy, as_of: dt.date) -> None:
     _worker.update(db=db, policy=policy, as_of=as_of, model=active_risk_model(db), overrides=overrides_on(db, as_of))
 
 
-def _assess_range(bounds: tuple[str, str]) -> list[Assessment]:
+def _assess_range(bounds: tuple[str, str]) -> Batch:
     w = _worker
-    return assess_histories(load_range(w["db"], *bounds), w["as_of"], w["policy"], w["model"], w["overrides"])
+    db = w["db"]
+    return assess_and_plan(
+        load_range(db, *bounds), open_tasks_in_range(db, *bounds), w["as_of"], w["policy"], w["model"], w["overrides"]
+    )
 
 
-def assessed_batches(
-    db: Database, policy: Policy, as_of: dt.date, *, workers: int, batch_size: int
-) -> Iterator[list[Assessment]]:
-    """Assessments of every managed resident, a batch at a time, in record_id order.
+def assessed_batches(db: Database, policy: Policy, as_of: dt.date, *, workers: int, batch_size: int) -> Iterator[Batch]:
+    """Every managed resident assessed and planned, a batch at a time, in record_id order.
 
     With several workers, processes read and assess batches in parallel (each with its own
     connection; WAL lets them read while this process writes) and batches come back in order.
@@ -146,10 +207,12 @@ def assessed_batches(
         return
     model, overrides = active_risk_model(db), overrides_on(db, as_of)
     for first, last in ranges:
-        yield assess_histories(load_range(db, first, last), as_of, policy, model, overrides)
+        yield assess_and_plan(
+            load_range(db, first, last), open_tasks_in_range(db, first, last), as_of, policy, model, overrides
+        )
 
 
-def run_restratify(
+def run_nightly(
     db: Database,
     policy: Policy,
     as_of: dt.date,
@@ -158,31 +221,33 @@ def run_restratify(
     workers: int | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> RunSummary:
-    """Re-stratify every managed resident as of a date, recorded as one job run."""
+    """Re-stratify every managed resident as of a date and plan follow-ups, recorded as one job run."""
     started = time.perf_counter()
-    run_id = start_run(db, "restratify", as_of, trigger)
+    run_id = start_run(db, "nightly", as_of, trigger)
     try:
         tiers: Counter[str] = Counter()
-        assessed = changed = 0
-        batches = assessed_batches(db, policy, as_of, workers=workers or default_workers(), batch_size=batch_size)
-        for assessments in batches:
-            changed += save_assessments(db, assessments, run_id)
-            assessed += len(assessments)
-            tiers.update(a.tier.value for a in assessments if a.tier)
+        assessed = changed = opened = closed = 0
+        roster = roster_of(db)
+        for batch in assessed_batches(db, policy, as_of, workers=workers or default_workers(), batch_size=batch_size):
+            counts = write_batch(db, batch, roster, run_id)
+            changed, opened, closed = changed + counts[0], opened + counts[1], closed + counts[2]
+            assessed += len(batch.assessments)
+            tiers.update(a.tier.value for a in batch.assessments if a.tier)
+        db.execute("PRAGMA optimize")  # keep the query planner's statistics current for the day's lists
         summary = RunSummary(
             run_id=run_id,
             as_of=as_of,
             assessed=assessed,
             tiers={t.value: tiers[t.value] for t in (Tier.RED, Tier.YELLOW, Tier.GREEN)},
             changed=changed,
-            tasks_opened=0,
-            tasks_closed=0,
+            tasks_opened=opened,
+            tasks_closed=closed,
             seconds=round(time.perf_counter() - started, 2),
         )
     except Exception as e:
         finish_run(db, run_id, None, error=f"{type(e).__name__}: {e}")
-        log.exception("restratify run %s as of %s failed", run_id, as_of)
+        log.exception("nightly run %s as of %s failed", run_id, as_of)
         raise
     finish_run(db, run_id, summary)
-    log.info("restratify run %s as of %s: %s", run_id, as_of, summary.tiers)
+    log.info("nightly run %s as of %s: %s, %d tasks opened, %d closed", run_id, as_of, summary.tiers, opened, closed)
     return summary

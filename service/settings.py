@@ -13,6 +13,12 @@ import msgspec
 DEFAULT_DB = Path("data/sanbiao.db")
 
 
+def parse_time(text: str) -> tuple[int, int]:
+    """ "HH:MM" as (hour, minute)."""
+    clock = dt.datetime.strptime(text, "%H:%M")
+    return clock.hour, clock.minute
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_path: Path = DEFAULT_DB
     """SQLite database file (env SANBIAO_DB; CLI --db)."""
@@ -22,6 +28,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Time zone that decides "today" for as_of dates and validation (env SANBIAO_TZ)."""
     scheduler: bool = True
     """Run the nightly job inside the service (CLI serve --no-scheduler turns it off)."""
+    nightly_at: tuple[int, int] = (2, 0)
+    """Local time of the nightly job, HH:MM (env SANBIAO_NIGHTLY_AT)."""
+    job_interval_seconds: int | None = None
+    """Run the job every N seconds instead of nightly (env SANBIAO_JOB_INTERVAL; for tests and drills)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, **overrides: object) -> Settings:
@@ -33,6 +43,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             values["config_path"] = Path(env["SANBIAO_CONFIG"])
         if env.get("SANBIAO_TZ"):
             values["timezone"] = env["SANBIAO_TZ"]
+        if env.get("SANBIAO_NIGHTLY_AT"):
+            values["nightly_at"] = parse_time(env["SANBIAO_NIGHTLY_AT"])
+        if env.get("SANBIAO_JOB_INTERVAL"):
+            values["job_interval_seconds"] = int(env["SANBIAO_JOB_INTERVAL"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         ZoneInfo(settings.timezone)  # fail at start-up on an unknown zone, not on the first request

@@ -61,6 +61,20 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     model_min_auc: float = 0.65  # sanbiao: a model below this held-out AUC is kept inactive
     model_calibration_range: tuple[float, float] = (0.8, 1.25)  # sanbiao: observed/predicted events on hold-out
 
+    # Follow-up (CONTRACT §6; DESIGN §Follow-up)
+    specialist_review_days: Days = 14  # CONTRACT §6: other red -> specialist review within 14 days
+    recheck_days: Days = 14  # CONTRACT §6, BPHS-3: re-check 2 weeks after an uncontrolled visit
+    gp_review_days: Days = 28  # CONTRACT §6: other yellow -> GP review 4 weeks after the last visit
+    gp_review_no_visit_days: Days = 7  # CONTRACT §6: ... or within a week when there is no recent visit
+    routine_days: Days = 90  # CONTRACT §6, BPHS-3: quarterly follow-up
+    referral_outcome_days: Days = 14  # DESIGN: a referral with no outcome after 14 days is chased
+    recall_after_days: Days = 180  # sanbiao: two quarterly visits missed -> the village doctor calls
+    remeasure_repeats: int = 3  # sanbiao data quality: the same BP at this many visits in a row looks copied
+    remeasure_days: Days = 7  # sanbiao: measure again within a week
+    missed_visit_days: Days = 90  # WHO HEARTS: no visit in 90 days = missed visit
+    lost_to_follow_up_days: Days = 365  # WHO HEARTS: no visit in 12 months = lost to follow-up
+    daily_capacity: int = 15  # DESIGN: a doctor's "today's 15"; the rest carry over, most overdue first
+
     def __post_init__(self) -> None:
         if self.model_red_share + self.model_yellow_share >= 1:
             raise ValueError("model_red_share + model_yellow_share must be below 1")

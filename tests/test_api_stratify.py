@@ -69,7 +69,7 @@ def test_stratify_assesses_every_managed_resident_and_records_the_run(county):
     run = db.execute(
         "SELECT kind, as_of, status, trigger FROM job_runs WHERE run_id = ?", [summary["run_id"]]
     ).fetchone()
-    assert run[:3] == ("restratify", AS_OF, "ok")
+    assert run[:3] == ("nightly", AS_OF, "ok")
     assert run[3].startswith("api:center-")
 
 

@@ -14,7 +14,7 @@ def test_healthz_needs_no_credentials_and_reports_ok(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "db": "ok", "scheduler": "not_started", "model_version": None}
+    assert response.json() == {"status": "ok", "db": "ok", "scheduler": "disabled", "model_version": None}
 
 
 def test_healthz_is_503_when_the_database_is_unusable(tmp_path):

@@ -31,5 +31,6 @@ def healthz(request: Request) -> Response[Health]:
     except Exception as e:  # any database failure is reported, not raised
         db_state = f"error: {type(e).__name__}"
     ok = db_state == "ok"
-    health = Health(status="ok" if ok else "degraded", db=db_state, scheduler="not_started", model_version=version)
+    scheduler = request.app.state.scheduler.state
+    health = Health(status="ok" if ok else "degraded", db=db_state, scheduler=scheduler, model_version=version)
     return Response(health, status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE)

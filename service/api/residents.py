@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from service.auth import LOGIN_ROLES, allow
 from service.store.assessments import current_assessment
+from service.store.tasks import next_task
 
 
 class ReasonOut(msgspec.Struct):
@@ -48,6 +49,7 @@ def get_resident(request: Request, record_id: FromPath[str], db: NamedDependency
         raise NotFoundException(f"no resident {record_id!r}")
     if not found["village_code"].startswith(request.user.region):
         raise PermissionDeniedException(f"resident {record_id!r} is outside your region")
+    task = next_task(db, record_id)
     return ResidentOut(
         record_id=found["record_id"],
         managed=bool(found["managed"]),
@@ -58,5 +60,5 @@ def get_resident(request: Request, record_id: FromPath[str], db: NamedDependency
         model_version=found["model_version"],
         reasons=[msgspec.convert(r, ReasonOut) for r in found["reasons"]],
         owner_level=found["owner_level"],
-        next_followup=None,
+        next_followup=FollowupOut(task.task_id, task.kind, task.due.isoformat(), task.assignee) if task else None,
     )

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 from sqlite_utils import Database
 
 from service.auth import Role, allow
-from service.jobs import RunSummary, check_as_of, run_restratify
+from service.jobs import RunSummary, check_as_of, run_nightly
 from service.risk import train_model
 from stratify.model import ModelCard
 from stratify.policy import Days
@@ -37,7 +37,7 @@ def stratify(request: Request, db: NamedDependency[Database], data: JSONBody[Str
     state = request.app.state
     today = state.settings.today()
     as_of = check_as_of((data and data.as_of) or today, today)
-    return run_restratify(db, state.policy, as_of, trigger=f"api:{request.user.name}")
+    return run_nightly(db, state.policy, as_of, trigger=f"api:{request.user.name}")
 
 
 @post(

@@ -31,3 +31,11 @@ def finish_run(db: Database, run_id: int, summary: msgspec.Struct | None, error:
                 run_id,
             ],
         )
+
+
+def last_run_on(db: Database, kind: str, as_of: dt.date) -> int | None:
+    """The latest successful run of this kind as of that day, if any."""
+    row = db.execute(
+        "SELECT max(run_id) FROM job_runs WHERE kind = ? AND as_of = ? AND status = 'ok'", [kind, as_of.isoformat()]
+    ).fetchone()
+    return row[0]

@@ -214,3 +214,22 @@ def m001_initial(db: Database) -> None:
         CREATE INDEX audit_log_at ON audit_log (at);
         """,
     )
+
+
+@migrations()
+def m002_task_planning(db: Database) -> None:
+    _execute_all(
+        db,
+        """
+        ALTER TABLE tasks ADD COLUMN basis TEXT;
+        ALTER TABLE tasks ADD COLUMN tier_rank INTEGER NOT NULL DEFAULT 3;
+        ALTER TABLE tasks ADD COLUMN risk REAL;
+        CREATE INDEX tasks_open_order ON tasks (status, tier_rank, due, task_id);
+        CREATE UNIQUE INDEX tasks_one_routine ON tasks (record_id)
+            WHERE status = 'open'
+            AND kind IN ('urgent_referral', 'specialist_review', 'recheck', 'gp_review', 'routine_followup');
+        CREATE UNIQUE INDEX tasks_one_special ON tasks (record_id, kind)
+            WHERE status = 'open'
+            AND kind IN ('referral_outcome', 'remeasure', 'recall');
+        """,
+    )

@@ -1,0 +1,148 @@
+"""GET /api/v1/followups and POST /api/v1/followups/{task_id}/outcome (CONTRACT §4.5, §6)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
+from sqlite_utils import Database
+
+from followup.tasks import ENDS_MANAGEMENT, CallOutcome, TaskKind, TaskStatus
+from service.auth import LOGIN_ROLES, REGION_PATTERN, Principal, allow
+from service.jobs import reassess_ids
+from service.store.tasks import FollowupRow, TaskNotFound, get_task, list_followups, record_outcome
+from stratify.records import Level
+from stratify.tiers import Tier
+
+MAX_NOTE_CHARS = 500
+
+
+class FollowupPage(msgspec.Struct):
+    items: list[FollowupRow]
+    next_cursor: str | None
+
+
+class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
+    outcome: CallOutcome
+    note: Annotated[str, msgspec.Meta(max_length=MAX_NOTE_CHARS)] = ""
+    remind_on: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.outcome is CallOutcome.REMIND_LATER and self.remind_on is None:
+            raise ValueError("remind_later needs remind_on")
+        if self.outcome is not CallOutcome.REMIND_LATER and self.remind_on is not None:
+            raise ValueError("remind_on goes only with remind_later")
+
+
+def _cursor(position: tuple[int, str, int]) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode(position)).decode()
+
+
+def _position(cursor: str) -> tuple[int, str, int]:
+    try:
+        return msgspec.json.decode(base64.urlsafe_b64decode(cursor.encode()), type=tuple[int, str, int])
+    except (binascii.Error, ValueError, msgspec.DecodeError) as e:
+        raise ClientException("cursor: not a cursor this API gave out") from e
+
+
+def _scope(user: Principal, region: str | None) -> str:
+    """The region to list: the caller's, or a part of it."""
+    if region is None:
+        return user.region
+    if not REGION_PATTERN.match(region):
+        raise ClientException("region: 6, 9 or 12 digits")
+    if not region.startswith(user.region):
+        raise PermissionDeniedException(f"region {region} is outside your region {user.region or 'all'}")
+    return region
+
+
+@get("/api/v1/followups", guards=[allow(*LOGIN_ROLES)], sync_to_thread=True, tags=["followups"])
+def followups(
+    request: Request,
+    db: NamedDependency[Database],
+    status: FromQuery[TaskStatus] = TaskStatus.OPEN,
+    level: FromQuery[Level | None] = None,
+    assignee: FromQuery[str | None] = None,
+    region: FromQuery[str | None] = None,
+    due_by: FromQuery[dt.date | None] = None,
+    kind: FromQuery[TaskKind | None] = None,
+    tier: FromQuery[Tier | None] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+    cursor: FromQuery[str | None] = None,
+) -> FollowupPage:
+    """Tasks in the caller's region (or part of it): red, then yellow, then green; most overdue first."""
+    rows = list_followups(
+        db,
+        region=_scope(request.user, region),
+        status=status,
+        level=level,
+        assignee=assignee,
+        due_by=due_by,
+        kind=kind,
+        tier=tier,
+        after=_position(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return FollowupPage([row for row, _ in rows], _cursor(rows[-1][1]) if more else None)
+
+
+@post(
+    "/api/v1/followups/{task_id:int}/outcome",
+    guards=[allow(*LOGIN_ROLES)],
+    sync_to_thread=True,
+    status_code=HTTP_200_OK,
+    tags=["followups"],
+)
+def outcome(
+    request: Request, task_id: FromPath[int], data: JSONBody[OutcomeIn], db: NamedDependency[Database]
+) -> FollowupRow:
+    """Record what came of a call; remind_later re-dates, visited closes, died/moved_away end management."""
+    user: Principal = request.user
+    state = request.app.state
+    today = state.settings.today()
+    try:
+        task = get_task(db, task_id)
+    except TaskNotFound as e:
+        raise NotFoundException(str(e)) from e
+    if not task.village_code.startswith(user.region):
+        raise PermissionDeniedException(f"task {task_id} is outside your region")
+    if task.status is not TaskStatus.OPEN:
+        raise ClientException(f"task {task_id} is already {task.status}", status_code=HTTP_409_CONFLICT)
+    if data.remind_on is not None and data.remind_on <= today:
+        raise ClientException(f"remind_on: {data.remind_on} is not after today ({today})")
+    ends = data.outcome in ENDS_MANAGEMENT
+    record_outcome(
+        db,
+        task,
+        outcome=data.outcome,
+        note=data.note,
+        remind_on=data.remind_on,
+        actor=f"{user.via}:{user.name}",
+        today=today,
+        close=TaskStatus.DONE if data.outcome is CallOutcome.VISITED else None,
+        end_status=data.outcome.value if ends else None,
+    )
+    if ends:
+        reassess_ids(db, state.policy, [task.record_id], today)
+    updated = get_task(db, task_id)
+    return FollowupRow(
+        updated.task_id,
+        updated.record_id,
+        updated.kind,
+        updated.tier,
+        updated.due.isoformat(),
+        updated.owner_level,
+        updated.assignee,
+        updated.status,
+        list(updated.reasons),
+    )

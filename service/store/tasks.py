@@ -1,0 +1,247 @@
+"""Follow-up tasks: open tasks by resident, applying plans, the due list, outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import msgspec
+from sqlite_utils import Database
+
+from followup.tasks import Plan, Task, TaskKind, TaskStatus
+from service.store import now_utc, region_bounds
+from stratify.records import Level
+from stratify.tiers import Tier
+
+TIER_RANK = {Tier.RED: 0, Tier.YELLOW: 1, Tier.GREEN: 2, None: 3}
+_encode = msgspec.json.Encoder().encode
+_reasons = msgspec.json.Decoder(tuple[str, ...]).decode
+_date = dt.date.fromisoformat
+
+TASK_COLUMNS = (
+    "task_id",
+    "record_id",
+    "kind",
+    "tier",
+    "owner_level",
+    "assignee",
+    "village_code",
+    "status",
+    "created_on",
+    "due",
+    "remind_on",
+    "closed_on",
+    "close_reason",
+    "reasons",
+    "basis",
+)
+_SELECT = f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks"
+
+
+class TaskNotFound(Exception):
+    pass
+
+
+def _task(row: tuple) -> Task:
+    values = dict(zip(TASK_COLUMNS, row, strict=True))
+    for name in ("created_on", "due", "remind_on", "closed_on"):
+        values[name] = _date(values[name]) if values[name] else None
+    values["reasons"] = _reasons(values["reasons"]) if values["reasons"] else ()
+    return msgspec.convert(values, Task)
+
+
+def open_tasks(db: Database, record_ids: list[str]) -> dict[str, list[Task]]:
+    found: dict[str, list[Task]] = {}
+    rows = db.execute(
+        f"{_SELECT} WHERE status = 'open' AND record_id IN (SELECT value FROM json_each(?))",
+        [_encode(record_ids).decode()],
+    )
+    for row in rows:
+        task = _task(row)
+        found.setdefault(task.record_id, []).append(task)
+    return found
+
+
+def open_tasks_in_range(db: Database, first: str, last: str) -> dict[str, list[Task]]:
+    found: dict[str, list[Task]] = {}
+    for row in db.execute(f"{_SELECT} WHERE status = 'open' AND record_id BETWEEN ? AND ?", [first, last]):
+        task = _task(row)
+        found.setdefault(task.record_id, []).append(task)
+    return found
+
+
+def next_task(db: Database, record_id: str) -> Task | None:
+    """The resident's most pressing open task: red first, then the earliest due."""
+    row = db.execute(
+        f"{_SELECT} WHERE record_id = ? AND status = 'open' ORDER BY tier_rank, due, task_id LIMIT 1", [record_id]
+    ).fetchone()
+    return _task(row) if row else None
+
+
+def get_task(db: Database, task_id: int) -> Task:
+    row = db.execute(f"{_SELECT} WHERE task_id = ?", [task_id]).fetchone()
+    if row is None:
+        raise TaskNotFound(f"no task {task_id}")
+    return _task(row)
+
+
+def doctors(db: Database) -> list[tuple[str, str, str]]:
+    """(username, role, region) of every active doctor login."""
+    return db.execute(
+        "SELECT username, role, region FROM users WHERE disabled = 0 "
+        "AND role IN ('village_doctor', 'township_gp', 'county_specialist') ORDER BY username"
+    ).fetchall()
+
+
+def open_load(db: Database) -> Counter[str]:
+    """Open tasks per assignee."""
+    rows = db.execute(
+        "SELECT assignee, count(*) FROM tasks WHERE status = 'open' AND assignee IS NOT NULL GROUP BY assignee"
+    )
+    return Counter(dict(rows.fetchall()))
+
+
+def apply_plan(db: Database, plan: Plan, risks: dict[str, float | None], run_id: int | None) -> tuple[int, int]:
+    """Write a plan (closes first, so one open routine task per resident holds). (opened, closed)."""
+    closes = [(c.status, c.on.isoformat(), c.reason, c.task_id) for c in plan.close]
+    redates = [
+        (r.due.isoformat(), r.tier, TIER_RANK[r.tier], r.owner_level, _encode(r.reasons).decode(), r.task_id)
+        for r in plan.redate
+    ]
+    opens = [
+        (
+            t.record_id,
+            t.kind,
+            t.tier,
+            TIER_RANK[t.tier],
+            t.owner_level,
+            t.assignee,
+            t.village_code,
+            t.created_on.isoformat(),
+            t.due.isoformat(),
+            _encode(t.reasons).decode(),
+            t.basis,
+            risks.get(t.record_id),
+            run_id,
+        )
+        for t in plan.open
+    ]
+    with db.atomic():
+        closed = db.conn.executemany(
+            "UPDATE tasks SET status = ?, closed_on = ?, close_reason = ? WHERE task_id = ? AND status = 'open'",
+            closes,
+        ).rowcount
+        db.conn.executemany(
+            "UPDATE tasks SET due = ?, tier = ?, tier_rank = ?, owner_level = ?, reasons = ? "
+            "WHERE task_id = ? AND status = 'open'",
+            redates,
+        )
+        db.conn.executemany(
+            "INSERT INTO tasks (record_id, kind, tier, tier_rank, owner_level, assignee, village_code, status, "
+            "created_on, due, reasons, basis, risk, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)",
+            opens,
+        )
+    return len(opens), max(closed, 0)
+
+
+class FollowupRow(msgspec.Struct):
+    task_id: int
+    record_id: str
+    kind: str
+    tier: str | None
+    due: str
+    owner_level: str
+    assignee: str | None
+    status: str
+    reasons: list[str]
+
+
+def list_followups(
+    db: Database,
+    *,
+    region: str,
+    status: TaskStatus = TaskStatus.OPEN,
+    level: Level | None = None,
+    assignee: str | None = None,
+    due_by: dt.date | None = None,
+    kind: TaskKind | None = None,
+    tier: Tier | None = None,
+    after: tuple[int, str, int] | None = None,
+    limit: int = 50,
+) -> list[tuple[FollowupRow, tuple[int, str, int]]]:
+    """Tasks in a region, red first then most overdue; each with its keyset position for paging."""
+    low, high = region_bounds(region)
+    where = ["status = ?", "village_code >= ?", "village_code < ?"]
+    params: list = [status, low, high]
+    for column, value in (("owner_level", level), ("assignee", assignee), ("kind", kind), ("tier", tier)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if due_by is not None:
+        where.append("due <= ?")
+        params.append(due_by.isoformat())
+    if after is not None:
+        where.append("(tier_rank, due, task_id) > (?, ?, ?)")
+        params += list(after)
+    rows = db.execute(
+        "SELECT task_id, record_id, kind, tier, due, owner_level, assignee, status, reasons, tier_rank FROM tasks "
+        f"WHERE {' AND '.join(where)} ORDER BY tier_rank, due, task_id LIMIT ?",
+        [*params, limit],
+    )
+    return [
+        (
+            FollowupRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], list(_reasons(r[8])) if r[8] else []),
+            (r[9], r[4], r[0]),
+        )
+        for r in rows
+    ]
+
+
+def record_outcome(
+    db: Database,
+    task: Task,
+    *,
+    outcome: str,
+    note: str,
+    remind_on: dt.date | None,
+    actor: str,
+    today: dt.date,
+    close: TaskStatus | None,
+    end_status: str | None,
+) -> None:
+    """Store a call outcome; re-date, close, or end the resident's management, in one transaction."""
+    with db.atomic():
+        db.execute(
+            "INSERT INTO task_outcomes (task_id, outcome, note, remind_on, actor, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [task.task_id, outcome, note, remind_on.isoformat() if remind_on else None, actor, now_utc()],
+        )
+        if remind_on is not None:
+            db.execute(
+                "UPDATE tasks SET due = ?, remind_on = ? WHERE task_id = ?",
+                [remind_on.isoformat(), remind_on.isoformat(), task.task_id],
+            )
+        if close is not None:
+            db.execute(
+                "UPDATE tasks SET status = ?, closed_on = ?, close_reason = ? WHERE task_id = ? AND status = 'open'",
+                [close, today.isoformat(), f"outcome {outcome}", task.task_id],
+            )
+        if end_status is not None:
+            db.execute(
+                "UPDATE residents SET status = ?, status_changed_on = ? WHERE record_id = ?",
+                [end_status, today.isoformat(), task.record_id],
+            )
+            db.execute(
+                "UPDATE tasks SET status = 'cancelled', closed_on = ?, close_reason = ? "
+                "WHERE record_id = ? AND status = 'open'",
+                [today.isoformat(), end_status, task.record_id],
+            )
+        db.execute(
+            "INSERT INTO audit_log (at, actor, action, record_id, detail) VALUES (?, ?, 'task_outcome', ?, ?)",
+            [
+                now_utc(),
+                actor,
+                task.record_id,
+                _encode({"task_id": task.task_id, "outcome": outcome, "remind_on": remind_on}).decode(),
+            ],
+        )

@@ -1,0 +1,102 @@
+"""HEARTS care states, today's capped list, and assignment to doctors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import msgspec
+import pytest
+
+from followup.assign import Roster
+from followup.capacity import todays_list
+from followup.hearts import CareState, care_state
+from followup.tasks import Task, TaskKind
+from stratify.policy import Policy
+from stratify.tiers import Status, Tier
+
+TODAY = dt.date(2026, 11, 1)
+
+
+@pytest.mark.parametrize(
+    ("days_since", "status", "state"),
+    [
+        pytest.param(89, Status.ACTIVE, CareState.UNDER_CARE, id="89-days-under-care"),
+        pytest.param(90, Status.ACTIVE, CareState.MISSED_VISIT, id="90-days-missed-HEARTS"),
+        pytest.param(364, Status.ACTIVE, CareState.MISSED_VISIT, id="364-days-missed"),
+        pytest.param(365, Status.ACTIVE, CareState.LOST_TO_FOLLOW_UP, id="365-days-lost-HEARTS"),
+        pytest.param(None, Status.ACTIVE, CareState.LOST_TO_FOLLOW_UP, id="never-visited"),
+        pytest.param(10, Status.DIED, CareState.DEAD, id="dead"),
+        pytest.param(10, Status.MOVED_AWAY, CareState.MOVED, id="moved"),
+    ],
+)
+def test_care_states_follow_hearts(days_since, status, state):
+    last = None if days_since is None else TODAY - dt.timedelta(days=days_since)
+
+    assert care_state(last, status, TODAY, Policy()) is state
+
+
+class Item(msgspec.Struct):
+    name: str
+    tier: Tier | None
+    due: dt.date
+    risk: float | None
+
+
+def test_todays_list_is_capped_red_first_then_most_overdue_then_risk():
+    items = [
+        Item("green-very-late", Tier.GREEN, TODAY - dt.timedelta(days=60), 0.01),
+        Item("yellow-late", Tier.YELLOW, TODAY - dt.timedelta(days=10), 0.02),
+        Item("red-today", Tier.RED, TODAY, 0.05),
+        Item("yellow-late-riskier", Tier.YELLOW, TODAY - dt.timedelta(days=10), 0.09),
+        Item("not-due", Tier.RED, TODAY + dt.timedelta(days=1), 0.5),
+    ]
+
+    today, carried = todays_list(items, TODAY, capacity=3)
+
+    assert [i.name for i in today] == ["red-today", "yellow-late-riskier", "yellow-late"]
+    assert [i.name for i in carried] == ["green-very-late"]
+
+
+def task(level: str, village: str = "350421101201", assignee: str | None = None) -> Task:
+    return Task(
+        record_id="R",
+        kind=TaskKind.GP_REVIEW,
+        tier=Tier.YELLOW,
+        owner_level=level,
+        assignee=assignee,
+        village_code=village,
+        created_on=TODAY,
+        due=TODAY,
+    )
+
+
+def test_the_least_loaded_covering_doctor_of_the_level_gets_the_task():
+    roster = Roster(
+        [
+            ("gp-a", "township_gp", "350421101"),
+            ("gp-b", "township_gp", "350421101"),
+            ("gp-far", "township_gp", "350421102"),
+            ("spec", "county_specialist", "350421"),
+        ],
+        Counter({"gp-a": 5, "gp-b": 2}),
+    )
+    first, second, third, red = task("township"), task("township"), task("township"), task("county")
+
+    for t in (first, second, third, red):
+        roster.assign(t)
+
+    assert [first.assignee, second.assignee, third.assignee] == ["gp-b", "gp-b", "gp-b"]
+    assert red.assignee == "spec"
+    assert roster.load["gp-b"] == 5
+
+
+def test_a_task_nobody_covers_stays_unassigned_and_a_family_doctor_is_kept():
+    roster = Roster([("gp-far", "township_gp", "350421102")], Counter())
+    orphan, own = task("township"), task("village", assignee="vd1")
+
+    roster.assign(orphan)
+    roster.assign(own)
+
+    assert orphan.assignee is None
+    assert own.assignee == "vd1" and roster.load["vd1"] == 1
