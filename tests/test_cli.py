@@ -43,7 +43,7 @@ def test_init_db_is_idempotent(run):
     first = run("init-db")
     second = run("init-db")
 
-    assert first.exit_code == 0 and "applied m001_initial, m002_task_planning" in first.output
+    assert first.exit_code == 0 and "applied m001_initial, m002_task_planning, m003_task_region_order" in first.output
     assert second.exit_code == 0 and "up to date" in second.output
 
 

@@ -233,3 +233,19 @@ def m002_task_planning(db: Database) -> None:
             AND kind IN ('referral_outcome', 'remeasure', 'recall');
         """,
     )
+
+
+@migrations()
+def m003_task_region_order(db: Database) -> None:
+    """Due lists walk an index in list order (red, then due date) for a village, township or county."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE tasks ADD COLUMN township TEXT GENERATED ALWAYS AS (substr(village_code, 1, 9)) VIRTUAL;
+        ALTER TABLE tasks ADD COLUMN county TEXT GENERATED ALWAYS AS (substr(village_code, 1, 6)) VIRTUAL;
+        CREATE INDEX tasks_village_order ON tasks (village_code, status, tier_rank, due, task_id);
+        CREATE INDEX tasks_township_order ON tasks (township, status, tier_rank, due, task_id);
+        CREATE INDEX tasks_county_order ON tasks (county, status, tier_rank, due, task_id);
+        DROP INDEX tasks_region
+        """,
+    )

@@ -9,10 +9,11 @@ import msgspec
 from sqlite_utils import Database
 
 from followup.tasks import Plan, Task, TaskKind, TaskStatus
-from service.store import now_utc, region_bounds
+from service.store import now_utc
 from stratify.records import Level
 from stratify.tiers import Tier
 
+REGION_COLUMN = {12: "village_code", 9: "township", 6: "county"}  # by region code length (CONTRACT §1)
 TIER_RANK = {Tier.RED: 0, Tier.YELLOW: 1, Tier.GREEN: 2, None: 3}
 _encode = msgspec.json.Encoder().encode
 _reasons = msgspec.json.Decoder(tuple[str, ...]).decode
@@ -170,9 +171,10 @@ def list_followups(
     limit: int = 50,
 ) -> list[tuple[FollowupRow, tuple[int, str, int]]]:
     """Tasks in a region, red first then most overdue; each with its keyset position for paging."""
-    low, high = region_bounds(region)
-    where = ["status = ?", "village_code >= ?", "village_code < ?"]
-    params: list = [status, low, high]
+    where, params = ["status = ?"], [status]
+    if region:  # equality on the region's own column lets the list stream out of an index in order
+        where.append(f"{REGION_COLUMN[len(region)]} = ?")
+        params.append(region)
     for column, value in (("owner_level", level), ("assignee", assignee), ("kind", kind), ("tier", tier)):
         if value is not None:
             where.append(f"{column} = ?")
