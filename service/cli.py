@@ -87,8 +87,11 @@ def init_db(ctx: CliContext) -> None:
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", help="Source recorded for NDJSON files (default: the file name).")
+@click.option("--assess/--no-assess", default=True, show_default=True,
+              help="Re-assess and re-plan each stored resident at once; --no-assess leaves it to the nightly job "
+                   "(bulk loads right before it).")
 @click.pass_obj
-def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None) -> None:
+def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None, assess: bool) -> None:
     """Ingest record files: a JSON document, or NDJSON (*.ndjson, *.jsonl: one resident per line).
 
     Files of any size are streamed. Prints one ingest summary for all files as JSON.
@@ -106,7 +109,7 @@ def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None) -> Non
                 source=source,
                 actor="cli",
                 today=today,
-                on_stored=reassessor(db, ctx.policy, today),
+                on_stored=reassessor(db, ctx.policy, today) if assess else None,
             )
             total.add(summary)
         except BadFile as e:
