@@ -87,9 +87,13 @@ def init_db(ctx: CliContext) -> None:
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", help="Source recorded for NDJSON files (default: the file name).")
-@click.option("--assess/--no-assess", default=True, show_default=True,
-              help="Re-assess and re-plan each stored resident at once; --no-assess leaves it to the nightly job "
-                   "(bulk loads right before it).")
+@click.option(
+    "--assess/--no-assess",
+    default=True,
+    show_default=True,
+    help="Re-assess and re-plan each stored resident at once; --no-assess leaves it to the nightly job "
+    "(bulk loads right before it).",
+)
 @click.pass_obj
 def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None, assess: bool) -> None:
     """Ingest record files: a JSON document, or NDJSON (*.ndjson, *.jsonl: one resident per line).

@@ -148,28 +148,9 @@ def test_apikey_create_rejects_bad_options(run, args, message):
 
 
 def test_user_add_hashes_the_password(run):
-    result = run(
-        "user",
-        "add",
-        "wang",
-        "--role",
-        "village_doctor",
-        "--region",
-        "350421101201",
-        "--password-stdin",
-        input="correct horse battery\n",
-    )
-    again = run(
-        "user",
-        "add",
-        "wang",
-        "--role",
-        "village_doctor",
-        "--region",
-        "350421101201",
-        "--password-stdin",
-        input="correct horse battery\n",
-    )
+    add = ("user", "add", "wang", "--role", "village_doctor", "--region", "350421101201", "--password-stdin")
+    result = run(*add, input="correct horse battery\n")
+    again = run(*add, input="correct horse battery\n")
 
     assert result.exit_code == 0
     with sqlite3.connect(run.db_path) as conn:
