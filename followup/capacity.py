@@ -10,9 +10,12 @@ from stratify.tiers import Tier
 
 
 class Due(Protocol):
-    tier: Tier | None
-    due: dt.date
-    risk: float | None
+    @property
+    def tier(self) -> Tier | None: ...
+    @property
+    def due(self) -> dt.date: ...
+    @property
+    def risk(self) -> float | None: ...
 
 
 D = TypeVar("D", bound=Due)

@@ -24,7 +24,7 @@ from litestar.status_codes import (
 from sqlite_utils import Database
 
 from service import __version__
-from service.api.followups import followups, outcome
+from service.api.followups import followups, outcome, today_list
 from service.api.health import healthz
 from service.api.records import post_records
 from service.api.residents import get_resident
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             db.close()
 
     return Litestar(
-        route_handlers=[healthz, post_records, stratify, train, get_resident, followups, outcome],
+        route_handlers=[healthz, post_records, stratify, train, get_resident, followups, today_list, outcome],
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
         state=State({"settings": settings, "policy": policy, "scheduler": scheduler}),

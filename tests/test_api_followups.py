@@ -215,3 +215,35 @@ def test_stratify_twice_on_one_day_creates_no_duplicate_tasks(county):
     assert second["tasks_opened"] == second["tasks_closed"] == 0
     assert db.execute("SELECT count(*) FROM tasks").fetchone()[0] == before + first["tasks_opened"]
     assert db.execute("SELECT count(*) FROM tasks WHERE status = 'open'").fetchone()[0] >= 5
+
+
+def test_todays_list_is_the_doctors_due_tasks_red_first_within_capacity(county, settings):
+    client, db = county
+    add_user(db, username="vd1", password_hash="x", role="village_doctor", region=VILLAGE)
+    doctor = api_key(db, "village_doctor", VILLAGE)
+    doctor_key_name = db.execute("SELECT name FROM api_keys ORDER BY key_id DESC LIMIT 1").fetchone()[0]
+    db.execute(
+        "UPDATE tasks SET assignee = ?, due = ? WHERE status = 'open' AND village_code = ?",
+        [doctor_key_name, day(-1), VILLAGE],
+    )
+    db.conn.commit()
+
+    response = client.get("/api/v1/followups/today", headers=doctor)
+    assert response.status_code == 200, response.text
+    mine = response.json()
+    everyone = client.get(
+        "/api/v1/followups/today", params={"mine": "false"}, headers=api_key(db, "township_gp", "350421101")
+    ).json()
+
+    assert [i["record_id"] for i in mine["items"]][:2] == ["RED", "YELLOW"]
+    assert mine["capacity"] == 15 and mine["carried_over"] == 0
+    assert all(i["assignee"] == doctor_key_name for i in mine["items"])
+    assert {i["record_id"] for i in everyone["items"]} == {"RED", "YELLOW", "GREEN", "GREEN-2"}
+
+
+def test_resident_card_gives_the_hearts_care_state(county):
+    client, db = county
+    center = api_key(db, "center", "350421")
+
+    assert client.get("/api/v1/residents/GREEN", headers=center).json()["care_state"] == "under_care"
+    assert client.get("/api/v1/residents/RED", headers=center).json()["care_state"] == "under_care"

@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
 from sqlite_utils import Database
 
+from followup.capacity import todays_list
 from followup.tasks import ENDS_MANAGEMENT, CallOutcome, TaskKind, TaskStatus
 from service.auth import LOGIN_ROLES, REGION_PATTERN, Principal, allow
 from service.jobs import reassess_ids
@@ -23,11 +24,29 @@ from stratify.records import Level
 from stratify.tiers import Tier
 
 MAX_NOTE_CHARS = 500
+MAX_DUE_CONSIDERED = 2_000  # due tasks ranked for one doctor's day; a village never has more
 
 
 class FollowupPage(msgspec.Struct):
     items: list[FollowupRow]
     next_cursor: str | None
+
+
+class TodayPage(msgspec.Struct):
+    """A doctor's list for today: at most the county's daily capacity, red and most overdue first."""
+
+    items: list[FollowupRow]
+    carried_over: int
+    capacity: int
+
+
+class DueItem(msgspec.Struct, frozen=True):
+    """A due-list row as `followup.capacity` ranks it."""
+
+    row: FollowupRow
+    tier: Tier | None
+    due: dt.date
+    risk: float | None
 
 
 class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -94,6 +113,23 @@ def followups(
     more = len(rows) > limit
     rows = rows[:limit]
     return FollowupPage([row for row, _ in rows], _cursor(rows[-1][1]) if more else None)
+
+
+@get("/api/v1/followups/today", guards=[allow(*LOGIN_ROLES)], sync_to_thread=True, tags=["followups"])
+def today_list(request: Request, db: NamedDependency[Database], mine: FromQuery[bool] = True) -> TodayPage:
+    """What the caller can do today: tasks due by today (theirs, or their whole region with mine=false)."""
+    user: Principal = request.user
+    state = request.app.state
+    today = state.settings.today()
+    rows = list_followups(
+        db, region=user.region, due_by=today, assignee=user.name if mine else None, limit=MAX_DUE_CONSIDERED
+    )
+    items = [
+        DueItem(row, Tier(row.tier) if row.tier else None, dt.date.fromisoformat(row.due), row.risk) for row, _ in rows
+    ]
+    capacity = state.policy.daily_capacity
+    chosen, carried = todays_list(items, today, capacity)
+    return TodayPage([i.row for i in chosen], len(carried), capacity)
 
 
 @post(

@@ -9,9 +9,11 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from sqlite_utils import Database
 
+from followup.hearts import care_state
 from service.auth import LOGIN_ROLES, allow
 from service.store.assessments import current_assessment
-from service.store.tasks import next_task
+from service.store.tasks import last_visit_date, next_task
+from stratify.tiers import Status
 
 
 class ReasonOut(msgspec.Struct):
@@ -39,6 +41,7 @@ class ResidentOut(msgspec.Struct):
     reasons: list[ReasonOut]
     owner_level: str | None
     next_followup: FollowupOut | None
+    care_state: str  # WHO HEARTS: under_care, missed_visit, lost_to_follow_up, dead, moved
 
 
 @get("/api/v1/residents/{record_id:str}", guards=[allow(*LOGIN_ROLES)], sync_to_thread=True, tags=["residents"])
@@ -50,6 +53,8 @@ def get_resident(request: Request, record_id: FromPath[str], db: NamedDependency
     if not found["village_code"].startswith(request.user.region):
         raise PermissionDeniedException(f"resident {record_id!r} is outside your region")
     task = next_task(db, record_id)
+    state = request.app.state
+    today = state.settings.today()
     return ResidentOut(
         record_id=found["record_id"],
         managed=bool(found["managed"]),
@@ -61,4 +66,5 @@ def get_resident(request: Request, record_id: FromPath[str], db: NamedDependency
         reasons=[msgspec.convert(r, ReasonOut) for r in found["reasons"]],
         owner_level=found["owner_level"],
         next_followup=FollowupOut(task.task_id, task.kind, task.due.isoformat(), task.assignee) if task else None,
+        care_state=care_state(last_visit_date(db, record_id), Status(found["status"]), today, state.policy),
     )

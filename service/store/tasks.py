@@ -79,6 +79,11 @@ def next_task(db: Database, record_id: str) -> Task | None:
     return _task(row) if row else None
 
 
+def last_visit_date(db: Database, record_id: str) -> dt.date | None:
+    row = db.execute("SELECT max(date) FROM visits WHERE record_id = ?", [record_id]).fetchone()
+    return _date(row[0]) if row[0] else None
+
+
 def get_task(db: Database, task_id: int) -> Task:
     row = db.execute(f"{_SELECT} WHERE task_id = ?", [task_id]).fetchone()
     if row is None:
@@ -155,6 +160,7 @@ class FollowupRow(msgspec.Struct):
     assignee: str | None
     status: str
     reasons: list[str]
+    risk: float | None = None  # the resident's model risk when the task was planned
 
 
 def list_followups(
@@ -186,13 +192,13 @@ def list_followups(
         where.append("(tier_rank, due, task_id) > (?, ?, ?)")
         params += list(after)
     rows = db.execute(
-        "SELECT task_id, record_id, kind, tier, due, owner_level, assignee, status, reasons, tier_rank FROM tasks "
-        f"WHERE {' AND '.join(where)} ORDER BY tier_rank, due, task_id LIMIT ?",
+        "SELECT task_id, record_id, kind, tier, due, owner_level, assignee, status, reasons, tier_rank, risk "
+        f"FROM tasks WHERE {' AND '.join(where)} ORDER BY tier_rank, due, task_id LIMIT ?",
         [*params, limit],
     )
     return [
         (
-            FollowupRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], list(_reasons(r[8])) if r[8] else []),
+            FollowupRow(*r[:8], list(_reasons(r[8])) if r[8] else [], r[10]),
             (r[9], r[4], r[0]),
         )
         for r in rows
