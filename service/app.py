@@ -6,14 +6,18 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, Response
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
@@ -21,6 +25,7 @@ from litestar.status_codes import (
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
+from litestar.stores.file import FileStore
 from sqlite_utils import Database
 
 from service import __version__
@@ -29,7 +34,7 @@ from service.api.health import healthz
 from service.api.records import post_records
 from service.api.residents import get_resident
 from service.api.stratify import stratify, train
-from service.auth import AuthMiddleware
+from service.auth import AuthMiddleware, BearerExemptCSRF
 from service.ingest import BadDocument, TooLarge
 from service.jobs import FutureDate
 from service.scheduler import NightlyScheduler
@@ -37,10 +42,12 @@ from service.settings import Settings
 from service.store import connect, migrate
 from stratify.model import NotEnoughData
 from stratify.policy import load_policy
+from ui.web import PAGE_ROUTES, PUBLIC_PAGES, is_page, page_error, static_router, template_config
 
 log = logging.getLogger("sanbiao")
 
-PUBLIC_PATHS = ["^/healthz$", "^/schema"]
+PUBLIC_PATHS = ["^/healthz$", "^/schema", *PUBLIC_PAGES]
+SESSION_HOURS = 10  # a working day on the phone, then log in again
 
 
 def _error(status: int, detail: str, **extra: object) -> Response:
@@ -74,6 +81,8 @@ def _database_error(request: Request, exc: sqlite3.Error) -> Response:
 
 def _unexpected(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
+        if is_page(request):
+            return page_error(request, exc)
         return _error(exc.status_code, exc.detail, **({"extra": exc.extra} if exc.extra else {}))
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _error(HTTP_500_INTERNAL_SERVER_ERROR, "internal error")
@@ -101,6 +110,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             scheduler.stop()
 
+    sessions = ServerSideSessionConfig(
+        max_age=SESSION_HOURS * 3600, httponly=True, samesite="lax", secure=settings.secure_cookies
+    )
+    csrf = CSRFConfig(secret=settings.secret(), cookie_secure=settings.secure_cookies, cookie_samesite="lax")
+
     def provide_db() -> Iterator[Database]:
         db = connect(settings.db_path)
         try:
@@ -109,11 +123,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
             db.close()
 
     return Litestar(
-        route_handlers=[healthz, post_records, stratify, train, get_resident, followups, today_list, outcome],
+        route_handlers=[
+            healthz,
+            post_records,
+            stratify,
+            train,
+            get_resident,
+            followups,
+            today_list,
+            outcome,
+            *PAGE_ROUTES,
+            static_router(),
+        ],
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
         state=State({"settings": settings, "policy": policy, "scheduler": scheduler}),
-        middleware=[DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            sessions.middleware,
+            DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(BearerExemptCSRF, config=csrf),
+        ],
+        stores={"sessions": FileStore(Path(f"{settings.db_path}.sessions"), create_directories=True)},
+        template_config=template_config(),
+        plugins=[HTMXPlugin()],
         exception_handlers={
             BadDocument: _bad_document,
             TooLarge: _too_large,

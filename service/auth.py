@@ -11,15 +11,20 @@ from enum import StrEnum
 import anyio.to_thread
 import msgspec
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import Receive, Scope, Send
 
 from service.store import connect
-from service.store.access import find_api_key
+from service.store.access import find_api_key, find_user
 
 KEY_PREFIX = "sb_"
+SESSION_USER = "user"
 REGION_PATTERN = re.compile(r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$")  # CONTRACT §1: county, township, village
 
 _passwords = PasswordHasher()
@@ -71,26 +76,62 @@ def hash_password(password: str) -> str:
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
-    """Bearer API keys; a request without valid credentials is a 401 before anything else runs."""
+    """Bearer API keys, else a logged-in session; without either a request is a 401 before anything
+    else runs (CSRF included). A session's user is looked up on every request, so a disabled login
+    is out at once."""
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        scheme, _, key = connection.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            raise NotAuthorizedException("missing credentials: send 'Authorization: Bearer <api key>'")
         db_path = connection.app.state.settings.db_path
-        found = await anyio.to_thread.run_sync(_lookup_key, db_path, hash_api_key(key.strip()))
-        if found is None:
-            raise NotAuthorizedException("invalid or revoked API key")
-        name, role, region = found
-        return AuthenticationResult(user=Principal(name, Role(role), region, "key"), auth=None)
+        header = connection.headers.get("authorization")
+        if header is not None:
+            scheme, _, key = header.partition(" ")
+            if scheme.lower() != "bearer" or not key.strip():
+                raise NotAuthorizedException("send 'Authorization: Bearer <api key>'")
+            found = await anyio.to_thread.run_sync(_lookup, find_api_key, db_path, hash_api_key(key.strip()))
+            if found is None:
+                raise NotAuthorizedException("invalid or revoked API key")
+            name, role, region = found
+            return AuthenticationResult(user=Principal(name, Role(role), region, "key"), auth=None)
+        username = connection.session.get(SESSION_USER) if connection.scope.get("session") else None
+        user = await anyio.to_thread.run_sync(_lookup, find_user, db_path, username) if username else None
+        if user is None:
+            raise NotAuthorizedException("missing credentials: log in, or send 'Authorization: Bearer <api key>'")
+        _, role, region = user
+        return AuthenticationResult(user=Principal(username, Role(role), region, "session"), auth=None)
 
 
-def _lookup_key(db_path: str, key_hash: str) -> tuple[str, str, str] | None:
+def _lookup(find: Callable, db_path: str, key: str) -> tuple | None:
     db = connect(db_path)
     try:
-        return find_api_key(db, key_hash)
+        return find(db, key)
     finally:
         db.close()
+
+
+def check_password(db_path: str, username: str, password: str) -> Principal | None:
+    """The login's principal when the password matches its argon2 hash."""
+    found = _lookup(find_user, db_path, username)
+    if found is None:
+        _passwords.hash(password)  # spend the same time as a real check: no username probing by timing
+        return None
+    password_hash, role, region = found
+    try:
+        _passwords.verify(password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return None
+    return Principal(username, Role(role), region, "session")
+
+
+class BearerExemptCSRF(CSRFMiddleware):
+    """Litestar's double-submit CSRF check for sessions; API-key requests carry no cookies to forge."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and any(
+            name == b"authorization" and value[:7].lower() == b"bearer " for name, value in scope["headers"]
+        ):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def allow(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,6 +31,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Run the nightly job inside the service (CLI serve --no-scheduler turns it off)."""
     nightly_at: tuple[int, int] = (2, 0)
     """Local time of the nightly job, HH:MM (env SANBIAO_NIGHTLY_AT)."""
+    secure_cookies: bool = False
+    """Mark session and CSRF cookies Secure: set behind an HTTPS proxy (env SANBIAO_SECURE_COOKIES=1)."""
     job_interval_seconds: int | None = None
     """Run the job every N seconds instead of nightly (env SANBIAO_JOB_INTERVAL; for tests and drills)."""
 
@@ -45,12 +48,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             values["timezone"] = env["SANBIAO_TZ"]
         if env.get("SANBIAO_NIGHTLY_AT"):
             values["nightly_at"] = parse_time(env["SANBIAO_NIGHTLY_AT"])
+        if env.get("SANBIAO_SECURE_COOKIES"):
+            values["secure_cookies"] = env["SANBIAO_SECURE_COOKIES"] not in ("0", "false", "no")
         if env.get("SANBIAO_JOB_INTERVAL"):
             values["job_interval_seconds"] = int(env["SANBIAO_JOB_INTERVAL"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         ZoneInfo(settings.timezone)  # fail at start-up on an unknown zone, not on the first request
         return settings
+
+    def secret(self) -> str:
+        """The signing secret for CSRF tokens: kept beside the database (0600), made on first use."""
+        path = Path(f"{self.db_path}.secret")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                    f.write(secrets.token_hex(32))
+            except FileExistsError:  # another process made it first
+                pass
+        return path.read_text().strip()
 
     def today(self) -> dt.date:
         """Today's date in the county's time zone."""

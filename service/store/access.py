@@ -53,3 +53,10 @@ def add_user(db: Database, *, username: str, password_hash: str, role: str, regi
             "INSERT INTO users (username, password_hash, role, region, created_at) VALUES (?, ?, ?, ?, ?)",
             [username, password_hash, role, region, now_utc()],
         )
+
+
+def find_user(db: Database, username: str) -> tuple[str, str, str] | None:
+    """(password_hash, role, region) of an enabled login."""
+    return db.execute(
+        "SELECT password_hash, role, region FROM users WHERE username = ? AND disabled = 0", [username]
+    ).fetchone()

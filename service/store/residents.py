@@ -118,3 +118,64 @@ def upsert_residents(db: Database, residents: list[Resident], *, source: str, ba
         db.conn.executemany(_VISIT_SQL, visit_rows)
         db.conn.executemany(_EVENT_SQL, event_rows)
     return outcomes
+
+
+def resident_card(db: Database, record_id: str) -> dict | None:
+    """What a resident card shows: the person, the latest assessment and the last visits."""
+    row = db.execute(
+        "SELECT r.record_id, r.name, r.sex, r.birth_date, r.village_code, r.national_id, r.phone, r.family_doctor, "
+        "r.managed, r.status, a.tier, a.as_of, a.risk, a.reasons FROM residents r "
+        "LEFT JOIN assessments a USING (record_id) WHERE r.record_id = ?",
+        [record_id],
+    ).fetchone()
+    if row is None:
+        return None
+    keys = (
+        "record_id",
+        "name",
+        "sex",
+        "birth_date",
+        "village_code",
+        "national_id",
+        "phone",
+        "family_doctor",
+        "managed",
+        "status",
+        "tier",
+        "as_of",
+        "risk",
+        "reasons",
+    )
+    card = dict(zip(keys, row, strict=True))
+    card["reasons"] = msgspec.json.decode(card["reasons"]) if card["reasons"] else []
+    card["visits"] = [
+        dict(zip(("date", "mode", "level", "sbp", "dbp", "fasting_glucose", "hba1c", "adherence"), v, strict=True))
+        for v in db.execute(
+            "SELECT date, mode, level, sbp, dbp, fasting_glucose, hba1c, adherence FROM visits WHERE record_id = ? "
+            "ORDER BY date DESC, visit_id DESC LIMIT 12",
+            [record_id],
+        )
+    ]
+    return card
+
+
+def region_tiers(db: Database, region: str, digits: int) -> list[tuple[str, int, int, int, int]]:
+    """(sub-region, red, yellow, green, untiered) of managed residents, by sub-region code of `digits` digits."""
+    low, high = region, region + ":"
+    return db.execute(
+        f"SELECT substr(r.village_code, 1, {digits}) AS area, sum(a.tier = 'red'), sum(a.tier = 'yellow'), "
+        "sum(a.tier = 'green'), sum(a.tier IS NULL) FROM residents r LEFT JOIN assessments a USING (record_id) "
+        "WHERE r.managed = 1 AND r.village_code >= ? AND r.village_code < ? GROUP BY area ORDER BY area",
+        [low, high],
+    ).fetchall()
+
+
+def village_patients(db: Database, village: str, limit: int = 500) -> list[tuple]:
+    """(record_id, name, tier, reasons JSON) of a village's managed residents, red first."""
+    return db.execute(
+        "SELECT r.record_id, r.name, a.tier, a.reasons FROM residents r LEFT JOIN assessments a USING (record_id) "
+        "WHERE r.managed = 1 AND r.village_code = ? "
+        "ORDER BY CASE a.tier WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 WHEN 'green' THEN 2 ELSE 3 END, r.record_id "
+        "LIMIT ?",
+        [village, limit],
+    ).fetchall()

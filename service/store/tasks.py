@@ -253,3 +253,55 @@ def record_outcome(
                 _encode({"task_id": task.task_id, "outcome": outcome, "remind_on": remind_on}).decode(),
             ],
         )
+
+
+class DueRow(msgspec.Struct):
+    """A due task with what a doctor's list shows of its resident."""
+
+    task_id: int
+    record_id: str
+    kind: str
+    tier: str | None
+    due: str
+    assignee: str | None
+    reasons: list[str]
+    risk: float | None
+    name: str
+    sex: str
+    birth_date: str
+    phone: str | None
+    family_doctor: str | None
+    village_code: str
+
+
+def due_with_residents(
+    db: Database,
+    *,
+    region: str,
+    due_by: dt.date,
+    assignee: str | None,
+    tier: Tier | None,
+    kind: TaskKind | None,
+    limit: int,
+) -> list[DueRow]:
+    """Open tasks due by a day in a region, red first then most overdue, with their residents."""
+    where, params = ["t.status = 'open'", "t.due <= ?"], [due_by.isoformat()]
+    if region:
+        where.append(f"t.{REGION_COLUMN[len(region)]} = ?")
+        params.append(region)
+    for column, value in (("assignee", assignee), ("tier", tier), ("kind", kind)):
+        if value is not None:
+            where.append(f"t.{column} = ?")
+            params.append(value)
+    rows = db.execute(
+        "SELECT t.task_id, t.record_id, t.kind, t.tier, t.due, t.assignee, t.reasons, t.risk, r.name, r.sex, "
+        "r.birth_date, r.phone, r.family_doctor, r.village_code FROM tasks t JOIN residents r USING (record_id) "
+        f"WHERE {' AND '.join(where)} ORDER BY t.tier_rank, t.due, t.task_id LIMIT ?",
+        [*params, limit],
+    )
+    return [DueRow(*r[:6], list(_reasons(r[6])) if r[6] else [], *r[7:]) for r in rows]
+
+
+def resident_tasks(db: Database, record_id: str) -> list[Task]:
+    rows = db.execute(f"{_SELECT} WHERE record_id = ? AND status = 'open' ORDER BY tier_rank, due", [record_id])
+    return [_task(r) for r in rows]

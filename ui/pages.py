@@ -1,0 +1,50 @@
+"""What every page shares: language, translations, the user, tier display, and error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from service.auth import Principal
+from ui.i18n import DEFAULT_LANG, LANGS, translate
+
+TIER_ICONS = {"red": "▲", "yellow": "◆", "green": "●", None: "○"}  # shape differs too: colour is never alone
+
+
+def language(request: Request) -> str:
+    """?lang= switches and is remembered in the session; else the session's; else Chinese."""
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        request.session["lang"] = asked
+        return asked
+    remembered = request.session.get("lang") if request.scope.get("session") is not None else None
+    return remembered if remembered in LANGS else DEFAULT_LANG
+
+
+def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
+    lang = language(request)
+    user: Principal | None = request.scope.get("user")
+    return Template(
+        template_name=template,
+        status_code=status_code,
+        context={
+            "lang": lang,
+            "t": lambda key, **values: translate(lang, key, **values),
+            "user": user,
+            "tier_icon": TIER_ICONS,
+            **context,
+        },
+    )
+
+
+def age_on(birth: str, today: dt.date) -> int:
+    born = dt.date.fromisoformat(birth)
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def error_page(request: Request, status: int, message_key: str) -> Template:
+    """An HTML error page in the user's language (never a raw JSON body on a page)."""
+    return page(request, "error.html", status_code=status, status=status, message=message_key)

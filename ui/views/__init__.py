@@ -1,0 +1,1 @@
+"""Page handlers: thin, one store call or two, a typed context, a template."""

@@ -1,0 +1,68 @@
+"""GET /residents/{record_id}: tier and why, trends, visits, open tasks; ids masked unless it is your patient."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlite_utils import Database
+
+from followup.tasks import Task
+from service.auth import Principal
+from service.store.audit import record_read
+from service.store.residents import resident_card
+from service.store.tasks import resident_tasks
+from ui.charts import Series, trend_svg
+from ui.pages import age_on, error_page, page
+from ui.privacy import mask_national_id, mask_phone
+
+
+class CardPage(msgspec.Struct):
+    card: dict
+    age: int
+    national_id: str
+    phone: str
+    can_call: bool
+    tasks: list[Task]
+    bp_chart: str
+    glucose_chart: str
+
+
+@get("/residents/{record_id:str}", sync_to_thread=True, include_in_schema=False)
+def resident_page(request: Request, record_id: FromPath[str], db: NamedDependency[Database]) -> Template:
+    user: Principal = request.user
+    card = resident_card(db, record_id)
+    if card is None:
+        return error_page(request, 404, "not_found")
+    if not card["village_code"].startswith(user.region):
+        return error_page(request, 403, "forbidden")
+    record_read(db, actor=f"{user.via}:{user.name}", record_id=record_id)
+    own = card["family_doctor"] == user.name
+    visits = list(reversed(card["visits"]))
+    dates = [v["date"] for v in visits]
+    bp = trend_svg(
+        dates,
+        [Series("SBP", [v["sbp"] for v in visits], "sbp"), Series("DBP", [v["dbp"] for v in visits], "dbp")],
+        low=50,
+        high=220,
+        guides=(140, 90),
+    )
+    glucose = (
+        trend_svg(dates, [Series("FPG", [v["fasting_glucose"] for v in visits], "fpg")], low=2, high=20, guides=(7.0,))
+        if any(v["fasting_glucose"] for v in visits)
+        else ""
+    )
+    today = request.app.state.settings.today()
+    context = CardPage(
+        card=card,
+        age=age_on(card["birth_date"], today),
+        national_id=(card["national_id"] or "") if own else mask_national_id(card["national_id"]),
+        phone=(card["phone"] or "") if own else mask_phone(card["phone"]),
+        can_call=own and bool(card["phone"]),
+        tasks=resident_tasks(db, record_id),
+        bp_chart=bp,
+        glucose_chart=glucose,
+    )
+    return page(request, "resident/card.html", page=context)

@@ -1,0 +1,80 @@
+"""GET /: a doctor's follow-ups due today in their area, red first; center staff go to the dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from litestar import get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlite_utils import Database
+
+from followup.capacity import todays_list
+from followup.tasks import TaskKind
+from service.auth import Principal, Role
+from service.store.tasks import DueRow, due_with_residents
+from stratify.tiers import Tier
+from ui.pages import age_on, page
+from ui.privacy import mask_phone
+
+MAX_ROWS = 500  # a village's due list is far shorter; the cap keeps a township's page small
+
+
+class TodayRow(msgspec.Struct, frozen=True):
+    task: DueRow
+    tier: Tier | None
+    due: dt.date
+    risk: float | None
+    overdue_days: int
+    age: int
+    phone: str  # masked unless the user is the resident's own doctor
+    can_call: bool
+
+
+class TodayPage(msgspec.Struct):
+    rows: list[TodayRow]
+    carried_over: int
+    show: str
+    tier: str | None
+    kind: str | None
+
+
+def _row(task: DueRow, today: dt.date, user: Principal) -> TodayRow:
+    own = task.family_doctor == user.name
+    due = dt.date.fromisoformat(task.due)
+    return TodayRow(
+        task,
+        Tier(task.tier) if task.tier else None,
+        due,
+        task.risk,
+        (today - due).days,
+        age_on(task.birth_date, today),
+        (task.phone or "") if own else mask_phone(task.phone),
+        own and bool(task.phone),
+    )
+
+
+@get("/", sync_to_thread=True, include_in_schema=False)
+def today_page(
+    request: HTMXRequest,
+    db: NamedDependency[Database],
+    show: FromQuery[str] = "area",
+    tier: FromQuery[Tier | None] = None,
+    kind: FromQuery[TaskKind | None] = None,
+) -> Template | Redirect:
+    user: Principal = request.user
+    if user.role in (Role.CENTER, Role.ADMIN):
+        return Redirect("/dashboard")
+    state = request.app.state
+    today = state.settings.today()
+    mine = show == "mine"
+    tasks = due_with_residents(
+        db, region=user.region, due_by=today, assignee=user.name if mine else None, tier=tier, kind=kind, limit=MAX_ROWS
+    )
+    rows = [_row(t, today, user) for t in tasks]
+    shown, carried = todays_list(rows, today, state.policy.daily_capacity) if mine else (rows, [])
+    context = TodayPage(shown, len(carried), "mine" if mine else "area", tier, kind)
+    return page(request, "today/_rows.html" if request.htmx else "today.html", page=context)
