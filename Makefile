@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo) apt-get
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench clean chromium
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -25,8 +25,11 @@ node_modules/.installed: package.json package-lock.json
 demo: setup
 	$(BIN)/sanbiao demo
 
+chromium: # browser tests drive Debian's chromium (never a downloaded browser)
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { $(APT_GET) update && $(APT_GET) install -y chromium fonts-wqy-microhei; }
+
 ## Run the test suite
-test: setup
+test: setup chromium
 	$(BIN)/pytest -W error::litestar.exceptions.LitestarDeprecationWarning
 
 lint: setup

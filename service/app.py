@@ -20,6 +20,9 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -29,6 +32,7 @@ from litestar.stores.file import FileStore
 from sqlite_utils import Database
 
 from service import __version__
+from service.actions import BadReminder, OutsideRegion, ResidentNotFound, TaskClosed
 from service.api.followups import followups, outcome, today_list
 from service.api.health import healthz
 from service.api.records import post_records
@@ -40,6 +44,7 @@ from service.jobs import FutureDate
 from service.scheduler import NightlyScheduler
 from service.settings import Settings
 from service.store import connect, migrate
+from service.store.tasks import TaskNotFound
 from stratify.model import NotEnoughData
 from stratify.policy import load_policy
 from ui.web import PAGE_ROUTES, PUBLIC_PAGES, is_page, page_error, static_router, template_config
@@ -77,6 +82,22 @@ def _database_error(request: Request, exc: sqlite3.Error) -> Response:
     if type(exc) in (sqlite3.OperationalError, sqlite3.DatabaseError):
         return _error(HTTP_503_SERVICE_UNAVAILABLE, "the database is unavailable")
     return _error(HTTP_500_INTERNAL_SERVER_ERROR, "database error")
+
+
+DOMAIN_ERRORS: dict[type[Exception], int] = {
+    TaskNotFound: HTTP_404_NOT_FOUND,
+    ResidentNotFound: HTTP_404_NOT_FOUND,
+    OutsideRegion: HTTP_403_FORBIDDEN,
+    TaskClosed: HTTP_409_CONFLICT,
+    BadReminder: HTTP_400_BAD_REQUEST,
+}  # the one place domain errors become status codes
+
+
+def _domain_error(request: Request, exc: Exception) -> Response:
+    status = DOMAIN_ERRORS[type(exc)]
+    if is_page(request):
+        return page_error(request, HTTPException(status_code=status, detail=str(exc)))
+    return _error(status, str(exc))
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
@@ -152,6 +173,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FutureDate: _future_date,
             NotEnoughData: _not_enough_data,
             sqlite3.Error: _database_error,
+            **dict.fromkeys(DOMAIN_ERRORS, _domain_error),
             Exception: _unexpected,
         },
         openapi_config=OpenAPIConfig(

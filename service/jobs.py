@@ -22,7 +22,7 @@ from service.ingest import OnStored
 from service.risk import active_risk_model
 from service.store import connect
 from service.store.assessments import overrides_on, save_assessments
-from service.store.histories import History, load_managed_histories, load_range, managed_ranges
+from service.store.histories import History, load_histories, load_range, managed_ranges
 from service.store.jobs import finish_run, start_run
 from service.store.residents import Outcome
 from service.store.tasks import apply_plan, doctors, open_load, open_tasks, open_tasks_in_range
@@ -148,14 +148,14 @@ def reassessor(db: Database, policy: Policy, as_of: dt.date) -> OnStored:
             if o is Outcome.CREATED and is_managed([c.code for c in r.conditions])
         ]
         changed = [r.record_id for r, o in zip(residents, outcomes, strict=True) if o is Outcome.UPDATED]
-        _reassess(db, policy, new + (load_managed_histories(db, changed) if changed else []), as_of)
+        _reassess(db, policy, new + (load_histories(db, changed, managed_only=True) if changed else []), as_of)
 
     return on_stored
 
 
 def reassess_ids(db: Database, policy: Policy, record_ids: list[str], as_of: dt.date) -> None:
     """Re-assess and re-plan these residents now (a call outcome changed their status)."""
-    _reassess(db, policy, load_managed_histories(db, record_ids), as_of)
+    _reassess(db, policy, load_histories(db, record_ids, managed_only=True), as_of)
 
 
 def _reassess(db: Database, policy: Policy, histories: list[History], as_of: dt.date) -> None:

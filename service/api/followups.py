@@ -10,20 +10,19 @@ from typing import Annotated
 import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import ClientException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
+from litestar.status_codes import HTTP_200_OK
 from sqlite_utils import Database
 
 from followup.capacity import todays_list
-from followup.tasks import ENDS_MANAGEMENT, CallOutcome, TaskKind, TaskStatus
+from followup.tasks import TaskKind, TaskStatus
+from service.actions import OutcomeIn, apply_outcome
 from service.auth import LOGIN_ROLES, REGION_PATTERN, Principal, allow
-from service.jobs import reassess_ids
-from service.store.tasks import FollowupRow, TaskNotFound, get_task, list_followups, record_outcome
+from service.store.tasks import FollowupRow, list_followups
 from stratify.records import Level
 from stratify.tiers import Tier
 
-MAX_NOTE_CHARS = 500
 MAX_DUE_CONSIDERED = 2_000  # due tasks ranked for one doctor's day; a village never has more
 
 
@@ -47,18 +46,6 @@ class DueItem(msgspec.Struct, frozen=True):
     tier: Tier | None
     due: dt.date
     risk: float | None
-
-
-class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
-    outcome: CallOutcome
-    note: Annotated[str, msgspec.Meta(max_length=MAX_NOTE_CHARS)] = ""
-    remind_on: dt.date | None = None
-
-    def __post_init__(self) -> None:
-        if self.outcome is CallOutcome.REMIND_LATER and self.remind_on is None:
-            raise ValueError("remind_later needs remind_on")
-        if self.outcome is not CallOutcome.REMIND_LATER and self.remind_on is not None:
-            raise ValueError("remind_on goes only with remind_later")
 
 
 def _cursor(position: tuple[int, str, int]) -> str:
@@ -143,42 +130,16 @@ def outcome(
     request: Request, task_id: FromPath[int], data: JSONBody[OutcomeIn], db: NamedDependency[Database]
 ) -> FollowupRow:
     """Record what came of a call; remind_later re-dates, visited closes, died/moved_away end management."""
-    user: Principal = request.user
     state = request.app.state
-    today = state.settings.today()
-    try:
-        task = get_task(db, task_id)
-    except TaskNotFound as e:
-        raise NotFoundException(str(e)) from e
-    if not task.village_code.startswith(user.region):
-        raise PermissionDeniedException(f"task {task_id} is outside your region")
-    if task.status is not TaskStatus.OPEN:
-        raise ClientException(f"task {task_id} is already {task.status}", status_code=HTTP_409_CONFLICT)
-    if data.remind_on is not None and data.remind_on <= today:
-        raise ClientException(f"remind_on: {data.remind_on} is not after today ({today})")
-    ends = data.outcome in ENDS_MANAGEMENT
-    record_outcome(
-        db,
-        task,
-        outcome=data.outcome,
-        note=data.note,
-        remind_on=data.remind_on,
-        actor=f"{user.via}:{user.name}",
-        today=today,
-        close=TaskStatus.DONE if data.outcome is CallOutcome.VISITED else None,
-        end_status=data.outcome.value if ends else None,
-    )
-    if ends:
-        reassess_ids(db, state.policy, [task.record_id], today)
-    updated = get_task(db, task_id)
+    task = apply_outcome(db, state.policy, task_id, data, request.user, state.settings.today())
     return FollowupRow(
-        updated.task_id,
-        updated.record_id,
-        updated.kind,
-        updated.tier,
-        updated.due.isoformat(),
-        updated.owner_level,
-        updated.assignee,
-        updated.status,
-        list(updated.reasons),
+        task.task_id,
+        task.record_id,
+        task.kind,
+        task.tier,
+        task.due.isoformat(),
+        task.owner_level,
+        task.assignee,
+        task.status,
+        list(task.reasons),
     )

@@ -87,9 +87,10 @@ def iter_managed_histories(db: Database, batch_size: int = 5_000) -> Iterator[li
         yield load_range(db, first, last)
 
 
-def load_managed_histories(db: Database, record_ids: list[str]) -> list[History]:
-    """The histories of those of these residents who are managed (unknown ids are skipped)."""
+def load_histories(db: Database, record_ids: list[str], *, managed_only: bool = False) -> list[History]:
+    """The histories of these residents (unknown ids, and unmanaged ones if asked, are skipped)."""
     ids = msgspec.json.encode(record_ids).decode()
     where = "record_id IN (SELECT value FROM json_each(?))"
-    rows = db.execute(f"{_RESIDENT_SELECT} WHERE managed = 1 AND {where}", [ids]).fetchall()
+    managed = "managed = 1 AND " if managed_only else ""
+    rows = db.execute(f"{_RESIDENT_SELECT} WHERE {managed}{where}", [ids]).fetchall()
     return _histories(db, rows, where, [ids])

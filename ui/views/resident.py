@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
 from litestar import Request, get
 from litestar.di import NamedDependency
@@ -10,12 +12,13 @@ from litestar.response import Template
 from sqlite_utils import Database
 
 from followup.tasks import Task
+from service.actions import OutsideRegion, ResidentNotFound
 from service.auth import Principal
 from service.store.audit import record_read
 from service.store.residents import resident_card
 from service.store.tasks import resident_tasks
 from ui.charts import Series, trend_svg
-from ui.pages import age_on, error_page, page
+from ui.pages import age_on, page
 from ui.privacy import mask_national_id, mask_phone
 
 
@@ -28,17 +31,26 @@ class CardPage(msgspec.Struct):
     tasks: list[Task]
     bp_chart: str
     glucose_chart: str
+    today: str
+    form: dict = msgspec.field(default_factory=dict)  # the visit form's values, kept when it has errors
+    errors: dict = msgspec.field(default_factory=dict)  # field -> message, shown beside the field
 
 
 @get("/residents/{record_id:str}", sync_to_thread=True, include_in_schema=False)
 def resident_page(request: Request, record_id: FromPath[str], db: NamedDependency[Database]) -> Template:
     user: Principal = request.user
+    context = card_page(db, record_id, user, request.app.state.settings.today())
+    record_read(db, actor=f"{user.via}:{user.name}", record_id=record_id)
+    return page(request, "resident/card.html", page=context)
+
+
+def card_page(db: Database, record_id: str, user: Principal, today: dt.date) -> CardPage:
+    """Everything the card shows; raises ResidentNotFound or OutsideRegion."""
     card = resident_card(db, record_id)
     if card is None:
-        return error_page(request, 404, "not_found")
+        raise ResidentNotFound(record_id)
     if not card["village_code"].startswith(user.region):
-        return error_page(request, 403, "forbidden")
-    record_read(db, actor=f"{user.via}:{user.name}", record_id=record_id)
+        raise OutsideRegion(f"resident {record_id} is outside your region")
     own = card["family_doctor"] == user.name
     visits = list(reversed(card["visits"]))
     dates = [v["date"] for v in visits]
@@ -54,8 +66,7 @@ def resident_page(request: Request, record_id: FromPath[str], db: NamedDependenc
         if any(v["fasting_glucose"] for v in visits)
         else ""
     )
-    today = request.app.state.settings.today()
-    context = CardPage(
+    return CardPage(
         card=card,
         age=age_on(card["birth_date"], today),
         national_id=(card["national_id"] or "") if own else mask_national_id(card["national_id"]),
@@ -64,5 +75,5 @@ def resident_page(request: Request, record_id: FromPath[str], db: NamedDependenc
         tasks=resident_tasks(db, record_id),
         bp_chart=bp,
         glucose_chart=glucose,
+        today=today.isoformat(),
     )
-    return page(request, "resident/card.html", page=context)

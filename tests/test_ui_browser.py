@@ -1,0 +1,274 @@
+"""The pages in a real browser: Playwright driving Debian's chromium against `sanbiao serve`, at 360 px."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import msgspec
+import pytest
+from conftest import document, make_resident, make_visit
+from playwright.sync_api import sync_playwright
+
+from service.auth import hash_password
+from service.importer import import_file
+from service.ingest import Ingestor
+from service.jobs import reassessor, run_nightly
+from service.settings import Settings
+from service.store import connect, migrate
+from service.store.access import add_user
+from stratify.policy import Policy
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SANBIAO = str(Path(sys.executable).parent / "sanbiao")
+SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample.ndjson"
+SHOTS = Path(__file__).parent / "artifacts" / "screens"
+VILLAGE, OTHER_VILLAGE = "350421100201", "350421101201"
+PASSWORD = "correct horse battery"
+TODAY = Settings().today()
+PHONE = {"width": 360, "height": 780}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def day(n: int) -> str:
+    return (TODAY + dt.timedelta(days=n)).isoformat()
+
+
+def scenario_residents() -> list[dict]:
+    return [
+        make_resident(
+            "T-RED",
+            name="陈红",
+            village_code=VILLAGE,
+            family_doctor="vd-test",
+            phone="13800000012",
+            visits=[make_visit(visit_id="v1", date=day(-1), sbp=186, dbp=112, fasting_glucose=None)],
+            events=[],
+        ),
+        make_resident(
+            "T-YELLOW",
+            name="林黄",
+            village_code=VILLAGE,
+            family_doctor="vd-test",
+            events=[],
+            visits=[make_visit(visit_id="v1", date=day(-60), sbp=146, dbp=92, fasting_glucose=None)],
+        ),
+        make_resident(
+            "T-FAR",
+            name="王远",
+            village_code=OTHER_VILLAGE,
+            events=[],
+            visits=[make_visit(visit_id="v1", date=day(-3), sbp=120, dbp=70, fasting_glucose=None)],
+        ),
+    ]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ui")
+    db_path = folder / "county.db"
+    db = connect(db_path)
+    migrate(db)
+    import_file(db, SAMPLE, source=None, actor="test", today=TODAY)
+    ingestor = Ingestor(db, today=TODAY, on_stored=reassessor(db, Policy(), TODAY))
+    ingestor.begin(origin="cli", source="test", filename=None, actor="test")
+    ingestor.run(msgspec.json.encode(r) for r in document(*scenario_residents())["residents"])
+    ingestor.end()
+    for username, role, region in (("vd-test", "village_doctor", VILLAGE), ("center-test", "center", "350421")):
+        add_user(db, username=username, password_hash=hash_password(PASSWORD), role=role, region=region)
+    run_nightly(db, Policy(), TODAY, trigger="test", workers=1)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [SANBIAO, "--db", str(db_path), "serve", "--port", str(port), "--no-scheduler"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield base, db
+    process.terminate()
+    process.wait(timeout=10)
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+def phone(browser):
+    return browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def shoot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_village_doctor_works_through_the_day_on_a_phone(server, browser):
+    base, _db = server
+    context = phone(browser)
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    shoot(page, "login-360")
+
+    log_in(page, base, "vd-test")
+    rows = page.locator("ul.tasks li")
+    assert page.url == f"{base}/"
+    assert rows.count() >= 2
+    assert "陈红" in rows.first.inner_text() and "红标" in rows.first.inner_text()  # red first, tier as text
+    assert page.locator("a.call[href='tel:13800000012']").count() == 1  # the family doctor may call
+    assert no_horizontal_scroll(page)
+    shoot(page, "today-360")
+
+    rows.first.locator("a.who").click()
+    page.wait_for_load_state("networkidle")
+    assert "/residents/T-RED" in page.url
+    assert "红标" in page.locator("#tier").inner_text()
+    assert "186/112" in page.locator("#tier .reasons").inner_text()
+    assert no_horizontal_scroll(page)
+    shoot(page, "card-360")
+
+    page.select_option("#tasks form.outcome select[name=outcome]", "visited")
+    page.click("#tasks form.outcome button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{base}/")
+    assert "陈红" not in page.locator("ul.tasks").inner_text()  # the visited task left the list
+    context.close()
+
+
+def test_two_qualifying_visits_turn_a_yellow_resident_green(server, browser):
+    base, db = server
+    page = phone(browser).new_page()
+    log_in(page, base, "vd-test")
+    page.goto(f"{base}/residents/T-YELLOW")
+    assert "黄标" in page.locator("#tier").inner_text()
+
+    def record(sbp: str, dbp: str, when: str) -> str:
+        page.fill("#visit-form input[name=sbp]", sbp)
+        page.fill("#visit-form input[name=dbp]", dbp)
+        page.fill("#visit-form input[name=date]", when)
+        page.click("#visit-form button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(300)
+        return page.locator("#tier").inner_text()
+
+    assert "黄标" in record("128", "78", day(-20))  # one good visit: held while stepping down
+    assert "绿标" in record("126", "76", day(0))  # the second, 20 days later: green, no page reload
+    assert db.execute("SELECT count(*) FROM visits WHERE record_id = 'T-YELLOW'").fetchone() == (3,)
+
+
+def test_a_bad_value_is_shown_beside_its_field_and_nothing_is_stored(server, browser):
+    base, db = server
+    page = phone(browser).new_page()
+    log_in(page, base, "vd-test")
+    page.goto(f"{base}/residents/T-RED")
+    before = db.execute("SELECT count(*) FROM visits WHERE record_id = 'T-RED'").fetchone()
+
+    page.fill("#visit-form input[name=sbp]", "400")
+    page.fill("#visit-form input[name=dbp]", "90")
+    page.evaluate("document.querySelector('#visit-form').noValidate = true")
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_selector("#visit-form .field-error")
+
+    error = page.locator("#visit-form label.invalid").inner_text()
+    assert "300" in error  # "Expected `int` <= 300", beside the SBP field
+    assert db.execute("SELECT count(*) FROM visits WHERE record_id = 'T-RED'").fetchone() == before
+
+
+def test_a_village_doctor_cannot_open_a_resident_outside_their_villages(server, browser):
+    base, _ = server
+    page = phone(browser).new_page()
+    log_in(page, base, "vd-test")
+
+    response = page.goto(f"{base}/residents/T-FAR")
+
+    assert response.status == 403
+    assert "无权查看" in page.content()
+    assert "王远" not in page.content()
+
+
+def test_center_staff_drill_down_the_dashboard(server, browser):
+    base, _ = server
+    for viewport, suffix in ((DESKTOP, "1280"), (PHONE, "360")):
+        page = browser.new_context(viewport=viewport).new_page()
+        log_in(page, base, "center-test")
+        assert page.url == f"{base}/dashboard"
+        assert page.locator("table.areas svg.bar").count() >= 1
+        shoot(page, f"dashboard-{suffix}")
+        page.click("table.areas a >> nth=0")
+        page.wait_for_load_state("networkidle")
+        assert "region=350421" in page.url and len(page.url.split("region=")[1]) == 9
+        page.click(f"table.areas a[href$='{VILLAGE}']")
+        page.wait_for_load_state("networkidle")
+        assert "陈红" in page.locator("ul.tasks").inner_text()
+        assert no_horizontal_scroll(page)
+        page.context.close()
+
+
+def test_pages_switch_language_and_remember_it(server, browser):
+    base, _ = server
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    log_in(page, base, "vd-test")
+
+    page.goto(f"{base}/?lang=en")
+    english = page.locator("h1").inner_text()
+    page.goto(f"{base}/residents/T-RED")
+
+    assert english == "Today's follow-ups"
+    assert "Red" in page.locator("#tier").inner_text()
+    shoot(page, "card-1280")
+    page.goto(f"{base}/")
+    shoot(page, "today-1280")
+
+
+def test_the_doctors_list_is_small_and_loads_nothing_from_outside(server, browser):
+    base, _ = server
+    page = phone(browser).new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    log_in(page, base, "vd-test")
+
+    response = page.goto(f"{base}/")
+
+    assert len(response.body()) < 60_000
+    assert all(url.startswith(base) for url in requests)
+    assert any(url.endswith("/static/htmx.min.js") for url in requests)

@@ -1,0 +1,109 @@
+"""The card's forms: record a visit, record a call outcome. htmx swaps the card's status in place;
+without JavaScript the forms post and redirect like any web form."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+import msgspec
+from litestar import post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+from sqlite_utils import Database
+
+from service.actions import OutcomeIn, apply_outcome, record_visit
+from service.auth import Principal
+from service.validation import Invalid
+from ui.pages import page
+from ui.views.resident import card_page
+
+INTEGER_FIELDS = ("sbp", "dbp", "heart_rate")
+DECIMAL_FIELDS = ("fasting_glucose", "hba1c", "temperature_c")
+CHOICE_FIELDS = ("date", "mode", "adherence", "referral", "hypoglycemia")
+
+Form = dict[str, list[str]]
+
+
+def first(form: Form, name: str) -> str:
+    return (form.get(name) or [""])[0].strip()
+
+
+def parse_visit(form: Form) -> tuple[dict, dict[str, str]]:
+    """Form fields -> a record-format visit, and messages for values that are not numbers."""
+    visit: dict = {name: first(form, name) for name in CHOICE_FIELDS if first(form, name)}
+    errors: dict[str, str] = {}
+    for name, kind in [*((n, int) for n in INTEGER_FIELDS), *((n, float) for n in DECIMAL_FIELDS)]:
+        if value := first(form, name):
+            try:
+                visit[name] = kind(value)
+            except ValueError:
+                errors[name] = "must be a whole number" if kind is int else "must be a number"
+    visit["medication_changed"] = first(form, "medication_changed") == "on"
+    visit["symptoms"] = [s for s in form.get("symptoms", []) if s]
+    return visit, errors
+
+
+async def read_form(request: HTMXRequest) -> Form:
+    form = await request.form()
+    return {key: form.getall(key) for key in form}
+
+
+def after_change(request: HTMXRequest, db: Database, record_id: str) -> Template | Redirect:
+    """The card's status part for htmx (with a fresh visit form), else back to the card."""
+    if not request.htmx:
+        return Redirect(f"/residents/{record_id}", status_code=HTTP_303_SEE_OTHER)
+    context = card_page(db, record_id, request.user, request.app.state.settings.today())
+    return page(request, "resident/_status.html", page=context, fresh_form=True)
+
+
+@post("/residents/{record_id:str}/visits", include_in_schema=False)
+async def add_visit(
+    request: HTMXRequest, record_id: FromPath[str], db: NamedDependency[Database]
+) -> Template | Redirect:
+    """Store a visit (validated like any record) and re-assess at once; errors come back beside their fields."""
+    form = await read_form(request)
+    state = request.app.state
+    today = state.settings.today()
+    user: Principal = request.user
+    visit, errors = parse_visit(form)
+
+    def store() -> Template | Redirect | None:
+        nonlocal errors
+        if not errors:
+            try:
+                record_visit(db, state.policy, record_id, visit, user, today)
+                return after_change(request, db, record_id)
+            except Invalid as e:
+                errors = {err.field.split(".")[0].split("[")[0]: err.message for err in e.errors}
+        context = card_page(db, record_id, user, today)
+        values = {k: v[0] if len(v) == 1 else v for k, v in form.items()}
+        context = msgspec.structs.replace(context, form=values, errors=errors)
+        template = "resident/_visit_form.html" if request.htmx else "resident/card.html"
+        response = page(request, template, status_code=422, page=context)
+        if request.htmx:
+            response.headers.update({"HX-Retarget": "#visit-form", "HX-Reswap": "outerHTML"})
+        return response
+
+    return await anyio.to_thread.run_sync(store)
+
+
+@post("/tasks/{task_id:int}/outcome", include_in_schema=False)
+async def task_outcome(
+    request: HTMXRequest, task_id: FromPath[int], db: NamedDependency[Database]
+) -> Template | Redirect:
+    """A call outcome from the card, with the same rules and audit as the API."""
+    form = await read_form(request)
+    values = {name: first(form, name) for name in ("outcome", "note", "remind_on") if first(form, name)}
+    state = request.app.state
+    try:
+        data = msgspec.convert(values, OutcomeIn, strict=False)
+    except msgspec.ValidationError as e:
+        return page(request, "error.html", status_code=400, status=400, message=str(e))
+
+    def store() -> Template | Redirect:
+        task = apply_outcome(db, state.policy, task_id, data, request.user, state.settings.today())
+        return after_change(request, db, task.record_id)
+
+    return await anyio.to_thread.run_sync(store)
