@@ -71,27 +71,36 @@ def overrides_on(db: Database, as_of: dt.date, record_ids: list[str] | None = No
     return found
 
 
+RESIDENT_VIEW = (
+    "record_id",
+    "name",
+    "sex",
+    "birth_date",
+    "village_code",
+    "national_id",
+    "phone",
+    "family_doctor",
+    "managed",
+    "status",
+    "tier",
+    "as_of",
+    "risk",
+    "model_version",
+    "reasons",
+    "owner_level",
+)
+_ASSESSMENT_COLUMNS = frozenset({"tier", "as_of", "risk", "model_version", "reasons", "owner_level"})
+
+
 def current_assessment(db: Database, record_id: str) -> dict | None:
     """The resident with its latest assessment (None for an unknown record_id)."""
+    columns = ", ".join(f"a.{c}" if c in _ASSESSMENT_COLUMNS else f"r.{c}" for c in RESIDENT_VIEW)
     row = db.execute(
-        "SELECT r.record_id, r.managed, r.status, r.village_code, a.tier, a.as_of, a.risk, a.model_version, "
-        "a.reasons, a.owner_level FROM residents r LEFT JOIN assessments a USING (record_id) WHERE r.record_id = ?",
+        f"SELECT {columns} FROM residents r LEFT JOIN assessments a USING (record_id) WHERE r.record_id = ?",
         [record_id],
     ).fetchone()
     if row is None:
         return None
-    keys = (
-        "record_id",
-        "managed",
-        "status",
-        "village_code",
-        "tier",
-        "as_of",
-        "risk",
-        "model_version",
-        "reasons",
-        "owner_level",
-    )
-    found = dict(zip(keys, row, strict=True))
+    found = dict(zip(RESIDENT_VIEW, row, strict=True))
     found["reasons"] = msgspec.json.decode(found["reasons"]) if found["reasons"] else []
     return found

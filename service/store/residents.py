@@ -9,6 +9,7 @@ import msgspec
 from sqlite_utils import Database
 
 from service.store import now_utc
+from service.store.assessments import current_assessment
 from stratify.records import Condition, Event, Resident, Visit, is_managed
 
 RESIDENT_COLUMNS = ("name", "sex", "birth_date", "village_code", "national_id", "phone", "family_doctor")
@@ -122,32 +123,9 @@ def upsert_residents(db: Database, residents: list[Resident], *, source: str, ba
 
 def resident_card(db: Database, record_id: str) -> dict | None:
     """What a resident card shows: the person, the latest assessment and the last visits."""
-    row = db.execute(
-        "SELECT r.record_id, r.name, r.sex, r.birth_date, r.village_code, r.national_id, r.phone, r.family_doctor, "
-        "r.managed, r.status, a.tier, a.as_of, a.risk, a.reasons FROM residents r "
-        "LEFT JOIN assessments a USING (record_id) WHERE r.record_id = ?",
-        [record_id],
-    ).fetchone()
-    if row is None:
+    card = current_assessment(db, record_id)
+    if card is None:
         return None
-    keys = (
-        "record_id",
-        "name",
-        "sex",
-        "birth_date",
-        "village_code",
-        "national_id",
-        "phone",
-        "family_doctor",
-        "managed",
-        "status",
-        "tier",
-        "as_of",
-        "risk",
-        "reasons",
-    )
-    card = dict(zip(keys, row, strict=True))
-    card["reasons"] = msgspec.json.decode(card["reasons"]) if card["reasons"] else []
     card["visits"] = [
         dict(zip(("date", "mode", "level", "sbp", "dbp", "fasting_glucose", "hba1c", "adherence"), v, strict=True))
         for v in db.execute(
