@@ -258,6 +258,9 @@ def test_pages_switch_language_and_remember_it(server, browser):
     shoot(page, "card-1280")
     page.goto(f"{base}/")
     shoot(page, "today-1280")
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    shoot(page, "login-1280")
 
 
 def test_the_doctors_list_is_small_and_loads_nothing_from_outside(server, browser):
