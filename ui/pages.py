@@ -35,6 +35,7 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
             "t": lambda key, **values: translate(lang, key, **values),
             "user": user,
             "tier_icon": TIER_ICONS,
+            "pct": lambda share: "—" if share is None else f"{share:.0%}",
             **context,
         },
     )

@@ -10,6 +10,16 @@ from litestar.response import Template
 from sqlite_utils import Database
 
 from service.auth import Principal, Role
+from service.store.indicators import (
+    Control,
+    active_card,
+    bp_control,
+    completion,
+    glucose_control,
+    overdue_by_doctor,
+    recent_runs,
+    transitions,
+)
 from service.store.residents import region_tiers, village_patients
 from ui.charts import stacked_bar_svg
 from ui.pages import error_page, page
@@ -33,12 +43,25 @@ class Patient(msgspec.Struct):
     reason: str
 
 
+class Indicators(msgspec.Struct):
+    """The HEARTS and follow-up indicators of a region (definitions in service/store/indicators.py)."""
+
+    bp: Control
+    glucose: Control
+    completion: tuple[int, int]
+    overdue_by_doctor: list[tuple[str, int]]
+    transitions: list[tuple[str | None, str | None, int, str]]
+    model: dict | None
+    runs: list[tuple]
+
+
 class DashboardPage(msgspec.Struct):
     region: str
     parent: str | None
     areas: list[AreaRow]
     totals: dict[str, int]
     patients: list[Patient]
+    indicators: Indicators
 
 
 @get("/dashboard", sync_to_thread=True, include_in_schema=False)
@@ -74,4 +97,15 @@ def dashboard(request: Request, db: NamedDependency[Database], region: FromQuery
         else {k: sum(p.tier == k for p in patients) for k in ("red", "yellow", "green")}
     )
     parent = region[:-3] if len(region) > 6 and region[:-3].startswith(user.region) else None
-    return page(request, "dashboard.html", page=DashboardPage(region, parent, areas, totals, patients))
+    state = request.app.state
+    today = state.settings.today()
+    indicators = Indicators(
+        bp=bp_control(db, region, today, state.policy),
+        glucose=glucose_control(db, region, today, state.policy),
+        completion=tuple(n or 0 for n in completion(db, region, today)),
+        overdue_by_doctor=overdue_by_doctor(db, region, today),
+        transitions=transitions(db, region, today.replace(day=1)),
+        model=active_card(db),
+        runs=recent_runs(db),
+    )
+    return page(request, "dashboard.html", page=DashboardPage(region, parent, areas, totals, patients, indicators))
