@@ -13,6 +13,7 @@ from followup.tasks import ENDS_MANAGEMENT, CallOutcome, Task, TaskStatus
 from service.auth import Principal
 from service.ingest import Ingestor
 from service.jobs import reassess_ids, reassessor
+from service.store.assessments import add_override
 from service.store.histories import load_histories
 from service.store.tasks import get_task, record_outcome
 from service.validation import FieldError, Invalid, decode_resident
@@ -109,3 +110,41 @@ def record_visit(db: Database, policy: Policy, record_id: str, visit: dict, user
     ingestor.begin(origin="api", source=f"visit form: {user.name}", filename=None, actor=f"{user.via}:{user.name}")
     ingestor.feed(0, raw)
     ingestor.end()
+
+
+MAX_OVERRIDE_DAYS = 365  # an override is a decision to revisit: at most a year
+MAX_OVERRIDE_REASON_CHARS = 200
+OVERRIDE_ROLES = ("center", "admin", "county_specialist")
+
+
+def set_override(
+    db: Database, policy: Policy, record_id: str, form: dict[str, str], user: Principal, today: dt.date
+) -> None:
+    """A center decision on a resident's tier until a date; never below the rule floor (stratify.assess).
+
+    Raises Invalid with errors keyed by form field, ResidentNotFound or OutsideRegion.
+    """
+    found = load_histories(db, [record_id])
+    if not found:
+        raise ResidentNotFound(record_id)
+    if user.role not in OVERRIDE_ROLES or not found[0].resident.village_code.startswith(user.region):
+        raise OutsideRegion(f"you may not override the tier of {record_id}")
+    errors = []
+    tier = form.get("tier", "")
+    if tier not in ("red", "yellow", "green"):
+        errors.append(FieldError("tier", "choose red, yellow or green"))
+    reason = form.get("reason", "").strip()
+    if not reason or len(reason) > MAX_OVERRIDE_REASON_CHARS:
+        errors.append(FieldError("reason", f"1-{MAX_OVERRIDE_REASON_CHARS} characters: why"))
+    try:
+        expires = dt.date.fromisoformat(form.get("expires_on", ""))
+        if not today < expires <= today + dt.timedelta(days=MAX_OVERRIDE_DAYS):
+            errors.append(FieldError("expires_on", f"a date after today, at most {MAX_OVERRIDE_DAYS} days ahead"))
+    except ValueError:
+        errors.append(FieldError("expires_on", "a date (YYYY-MM-DD)"))
+    if errors:
+        raise Invalid(errors)
+    add_override(
+        db, record_id=record_id, tier=tier, reason=reason, author=user.name, starts_on=today, expires_on=expires
+    )
+    reassess_ids(db, policy, [record_id], today)

@@ -15,6 +15,7 @@ from service.importer import import_file
 from service.risk import train_model
 from service.settings import Settings
 from service.store import connect, migrate
+from service.store.assessments import add_override
 from stratify.policy import Policy
 
 AS_OF = "2026-11-01"
@@ -197,3 +198,26 @@ def test_a_stored_visit_reassesses_that_resident_at_once(county):
     assert body["tier"] == "red" and body["as_of"] == TODAY.isoformat()
     assert body["reasons"][0]["message"] == f"BP 186/112 on {TODAY.isoformat()} >= 180/110"
     assert body["risk"] is not None
+
+
+def test_an_override_in_the_store_is_applied_by_the_nightly_job(county):
+    """Regression: overrides read back from SQLite carried plain strings and crashed assessment."""
+    client, db = county
+    center = api_key(db, "center", "350421")
+    stratify(client, center)
+    record_id = db.execute("SELECT record_id FROM assessments WHERE tier = 'green' LIMIT 1").fetchone()[0]
+    add_override(
+        db,
+        record_id=record_id,
+        tier="red",
+        reason="family reports chest pain",
+        author="dr.chen",
+        starts_on=dt.date.fromisoformat(AS_OF),
+        expires_on=dt.date.fromisoformat(AS_OF) + dt.timedelta(days=30),
+    )
+
+    stratify(client, center)
+    body = client.get(f"/api/v1/residents/{record_id}", headers=center).json()
+
+    assert body["tier"] == "red"
+    assert body["reasons"][-1]["code"] == "override" and "dr.chen" in body["reasons"][-1]["message"]

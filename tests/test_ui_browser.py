@@ -69,6 +69,17 @@ def scenario_residents() -> list[dict]:
             visits=[make_visit(visit_id="v1", date=day(-60), sbp=146, dbp=92, fasting_glucose=None)],
         ),
         make_resident(
+            "T-GREEN",
+            name="张绿",
+            village_code=VILLAGE,
+            family_doctor="vd-test",
+            events=[],
+            visits=[
+                make_visit(visit_id="v1", date=day(-100), sbp=126, dbp=78, fasting_glucose=None),
+                make_visit(visit_id="v2", date=day(-10), sbp=122, dbp=76, fasting_glucose=None),
+            ],
+        ),
+        make_resident(
             "T-FAR",
             name="王远",
             village_code=OTHER_VILLAGE,
@@ -275,3 +286,29 @@ def test_the_doctors_list_is_small_and_loads_nothing_from_outside(server, browse
     assert len(response.body()) < 60_000
     assert all(url.startswith(base) for url in requests)
     assert any(url.endswith("/static/htmx.min.js") for url in requests)
+
+
+def test_center_staff_override_a_tier_with_a_reason_and_an_expiry(server, browser):
+    base, db = server
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    log_in(page, base, "center-test")
+    response = page.goto(f"{base}/residents/T-GREEN")
+    assert response.status == 200, page.content()[:3000]
+    assert "绿标" in page.locator("#tier").inner_text()
+
+    page.select_option("#override-form select[name=tier]", "red")
+    page.fill("#override-form input[name=reason]", "家属报告胸闷")
+    page.fill("#override-form input[name=expires_on]", day(500))
+    page.evaluate("document.querySelector('#override-form').noValidate = true")
+    page.click("#override-form button[type=submit]")
+    assert "365" in page.locator("#override-form label.invalid").inner_text()  # too far ahead, shown in place
+    assert db.execute("SELECT count(*) FROM overrides").fetchone() == (0,)
+
+    page.fill("#override-form input[name=expires_on]", day(30))
+    page.click("#override-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#tier").count() == 1, page.url + page.content()[-1500:]
+
+    assert "红标" in page.locator("#tier").inner_text()
+    assert "家属报告胸闷" in page.locator("#tier .reasons").inner_text()
+    assert db.execute("SELECT action FROM audit_log WHERE record_id = 'T-GREEN' AND action = 'override'").fetchone()

@@ -12,7 +12,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from ui.pages import error_page
-from ui.views.actions import add_visit, task_outcome
+from ui.views.actions import add_visit, override, task_outcome
 from ui.views.auth import login, login_form, logout
 from ui.views.dashboard import dashboard
 from ui.views.resident import resident_page
@@ -20,7 +20,7 @@ from ui.views.today import today_page
 
 HERE = Path(__file__).parent
 HTMX_DIST = HERE.parent / "node_modules" / "htmx.org" / "dist"  # from npm (package.json pins it)
-PAGE_ROUTES = [login_form, login, logout, today_page, resident_page, add_visit, task_outcome, dashboard]
+PAGE_ROUTES = [login_form, login, logout, today_page, resident_page, add_visit, task_outcome, override, dashboard]
 PUBLIC_PAGES = ["^/login$", "^/static/"]
 ERROR_MESSAGES = {403: "forbidden", 404: "not_found"}
 

@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from service.store import now_utc
 from stratify.assess import Override
-from stratify.tiers import Assessment, Reason
+from stratify.tiers import Assessment, Reason, Tier
 
 _encode = msgspec.json.Encoder().encode
 
@@ -66,7 +66,7 @@ def overrides_on(db: Database, as_of: dt.date, record_ids: list[str] | None = No
     found: dict[str, list[Override]] = {}
     for record_id, tier, reason, author, starts, expires in db.execute(sql, params):
         found.setdefault(record_id, []).append(
-            Override(tier, reason, author, dt.date.fromisoformat(starts), dt.date.fromisoformat(expires))
+            Override(Tier(tier), reason, author, dt.date.fromisoformat(starts), dt.date.fromisoformat(expires))
         )
     return found
 
@@ -104,3 +104,20 @@ def current_assessment(db: Database, record_id: str) -> dict | None:
     found = dict(zip(RESIDENT_VIEW, row, strict=True))
     found["reasons"] = msgspec.json.decode(found["reasons"]) if found["reasons"] else []
     return found
+
+
+def add_override(
+    db: Database, *, record_id: str, tier: str, reason: str, author: str, starts_on: dt.date, expires_on: dt.date
+) -> None:
+    """A center override and its audit entry, in one transaction."""
+    now = now_utc()
+    with db.atomic():
+        db.execute(
+            "INSERT INTO overrides (record_id, tier, reason, author, starts_on, expires_on, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [record_id, tier, reason, author, starts_on.isoformat(), expires_on.isoformat(), now],
+        )
+        db.execute(
+            "INSERT INTO audit_log (at, actor, action, record_id, detail) VALUES (?, ?, 'override', ?, ?)",
+            [now, author, record_id, _encode({"tier": tier, "expires_on": expires_on, "reason": reason}).decode()],
+        )

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlite_utils import Database
 
-from service.actions import OutcomeIn, apply_outcome, record_visit
+from service.actions import OutcomeIn, apply_outcome, record_visit, set_override
 from service.auth import Principal
 from service.validation import Invalid
 from ui.pages import page
@@ -105,5 +105,28 @@ async def task_outcome(
     def store() -> Template | Redirect:
         task = apply_outcome(db, state.policy, task_id, data, request.user, state.settings.today())
         return after_change(request, db, task.record_id)
+
+    return await anyio.to_thread.run_sync(store)
+
+
+@post("/residents/{record_id:str}/override", include_in_schema=False)
+async def override(
+    request: HTMXRequest, record_id: FromPath[str], db: NamedDependency[Database]
+) -> Template | Redirect:
+    """A center override with a reason and an expiry; errors come back beside their fields."""
+    form = await read_form(request)
+    values = {name: first(form, name) for name in ("tier", "reason", "expires_on")}
+    state = request.app.state
+    today = state.settings.today()
+
+    def store() -> Template | Redirect:
+        try:
+            set_override(db, state.policy, record_id, values, request.user, today)
+            return after_change(request, db, record_id)
+        except Invalid as e:
+            context = card_page(db, record_id, request.user, today)
+            errors = {err.field: err.message for err in e.errors}
+            context = msgspec.structs.replace(context, override_form=values, override_errors=errors)
+            return page(request, "resident/card.html", status_code=422, page=context)
 
     return await anyio.to_thread.run_sync(store)

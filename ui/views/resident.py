@@ -12,7 +12,7 @@ from litestar.response import Template
 from sqlite_utils import Database
 
 from followup.tasks import Task
-from service.actions import OutsideRegion, ResidentNotFound
+from service.actions import OVERRIDE_ROLES, OutsideRegion, ResidentNotFound
 from service.auth import Principal
 from service.store.audit import record_read
 from service.store.residents import resident_card
@@ -34,6 +34,9 @@ class CardPage(msgspec.Struct):
     today: str
     form: dict = msgspec.field(default_factory=dict)  # the visit form's values, kept when it has errors
     errors: dict = msgspec.field(default_factory=dict)  # field -> message, shown beside the field
+    may_override: bool = False
+    override_form: dict = msgspec.field(default_factory=dict)
+    override_errors: dict = msgspec.field(default_factory=dict)
 
 
 @get("/residents/{record_id:str}", sync_to_thread=True, include_in_schema=False)
@@ -76,4 +79,5 @@ def card_page(db: Database, record_id: str, user: Principal, today: dt.date) -> 
         bp_chart=bp,
         glucose_chart=glucose,
         today=today.isoformat(),
+        may_override=user.role in OVERRIDE_ROLES,
     )
