@@ -46,3 +46,11 @@ def test_openapi_documents_the_record_format(client):
     assert set(resident["required"]) == {"record_id", "name", "sex", "birth_date", "village_code"}
     assert resident["properties"]["visits"]["items"]["properties"]["sbp"]["anyOf"][0]["maximum"] == 300
     assert "$ref" not in str(body)
+
+
+def test_every_response_carries_the_security_headers(client):
+    for response in (client.get("/healthz"), client.get("/login"), client.get("/api/v1/followups")):
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"

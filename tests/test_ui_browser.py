@@ -312,3 +312,34 @@ def test_center_staff_override_a_tier_with_a_reason_and_an_expiry(server, browse
     assert "红标" in page.locator("#tier").inner_text()
     assert "家属报告胸闷" in page.locator("#tier .reasons").inner_text()
     assert db.execute("SELECT action FROM audit_log WHERE record_id = 'T-GREEN' AND action = 'override'").fetchone()
+
+
+def test_lists_export_as_csv(server, browser):
+    base, _ = server
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    log_in(page, base, "center-test")
+
+    county = page.request.get(f"{base}/dashboard?region=350421&export=csv")
+    village = page.request.get(f"{base}/dashboard?region={VILLAGE}&export=csv")
+
+    assert county.headers["content-type"].startswith("text/csv")
+    assert county.text().lstrip("\ufeff").splitlines()[0] == "area,red,yellow,green,untiered"
+    assert any(line.startswith("T-RED,陈红,red,") for line in village.text().splitlines())
+
+
+def test_pages_run_under_the_content_security_policy(server, browser):
+    base, _ = server
+    page = phone(browser).new_page()
+    violations = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    log_in(page, base, "vd-test")
+    page.goto(f"{base}/residents/T-RED")
+    page.goto(f"{base}/")
+    page.select_option("select[name=tier]", "red")  # an htmx swap of the rows
+    page.wait_for_load_state("networkidle")
+
+    assert violations == []
+    assert all("红标" in row.inner_text() for row in page.locator("ul.tasks li").all())

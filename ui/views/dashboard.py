@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Template
@@ -22,6 +22,7 @@ from service.store.indicators import (
 )
 from service.store.residents import region_tiers, village_patients
 from ui.charts import stacked_bar_svg
+from ui.export import csv_response
 from ui.pages import error_page, page
 
 CHILD_DIGITS = {6: 9, 9: 12}  # county -> townships, township -> villages
@@ -65,7 +66,12 @@ class DashboardPage(msgspec.Struct):
 
 
 @get("/dashboard", sync_to_thread=True, include_in_schema=False)
-def dashboard(request: Request, db: NamedDependency[Database], region: FromQuery[str | None] = None) -> Template:
+def dashboard(
+    request: Request,
+    db: NamedDependency[Database],
+    region: FromQuery[str | None] = None,
+    export: FromQuery[str | None] = None,
+) -> Template | Response:
     user: Principal = request.user
     if user.role not in (Role.CENTER, Role.ADMIN):
         return error_page(request, 403, "forbidden")
@@ -96,6 +102,18 @@ def dashboard(request: Request, db: NamedDependency[Database], region: FromQuery
         if areas
         else {k: sum(p.tier == k for p in patients) for k in ("red", "yellow", "green")}
     )
+    if export == "csv":
+        if areas:
+            return csv_response(
+                f"tiers-{region}.csv",
+                ("area", "red", "yellow", "green", "untiered"),
+                ((a.area, a.red, a.yellow, a.green, a.untiered) for a in areas),
+            )
+        return csv_response(
+            f"patients-{region}.csv",
+            ("record_id", "name", "tier", "reason"),
+            ((p.record_id, p.name, p.tier or "", p.reason) for p in patients),
+        )
     parent = region[:-3] if len(region) > 6 and region[:-3].startswith(user.region) else None
     state = request.app.state
     today = state.settings.today()

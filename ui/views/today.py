@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-from litestar import get
+from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.plugins.htmx import HTMXRequest
@@ -17,6 +17,7 @@ from followup.tasks import TaskKind
 from service.auth import Principal, Role
 from service.store.tasks import DueRow, due_with_residents
 from stratify.tiers import Tier
+from ui.export import csv_response
 from ui.pages import age_on, page
 from ui.privacy import mask_phone
 
@@ -64,7 +65,8 @@ def today_page(
     show: FromQuery[str] = "area",
     tier: FromQuery[Tier | None] = None,
     kind: FromQuery[TaskKind | None] = None,
-) -> Template | Redirect:
+    export: FromQuery[str | None] = None,
+) -> Template | Redirect | Response:
     user: Principal = request.user
     if user.role in (Role.CENTER, Role.ADMIN):
         return Redirect("/dashboard")
@@ -76,5 +78,25 @@ def today_page(
     )
     rows = [_row(t, today, user) for t in tasks]
     shown, carried = todays_list(rows, today, state.policy.daily_capacity) if mine else (rows, [])
+    if export == "csv":
+        return csv_response(
+            f"due-{user.region}-{today}.csv",
+            ("record_id", "name", "age", "tier", "task", "due", "days_overdue", "reason", "assignee", "phone"),
+            (
+                (
+                    r.task.record_id,
+                    r.task.name,
+                    r.age,
+                    r.task.tier or "",
+                    r.task.kind,
+                    r.task.due,
+                    r.overdue_days,
+                    r.task.reasons[0] if r.task.reasons else "",
+                    r.task.assignee or "",
+                    r.phone,
+                )
+                for r in rows
+            ),
+        )
     context = TodayPage(shown, len(carried), "mine" if mine else "area", tier, kind)
     return page(request, "today/_rows.html" if request.htmx else "today.html", page=context)
