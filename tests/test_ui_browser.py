@@ -343,3 +343,18 @@ def test_pages_run_under_the_content_security_policy(server, browser):
 
     assert violations == []
     assert all("红标" in row.inner_text() for row in page.locator("ul.tasks li").all())
+
+
+def test_a_reminder_without_a_date_is_refused_beside_the_form(server, browser):
+    base, db = server
+    page = phone(browser).new_page()
+    log_in(page, base, "vd-test")
+    page.goto(f"{base}/residents/T-GREEN")
+    before = db.execute("SELECT count(*) FROM task_outcomes").fetchone()
+
+    page.select_option("#tasks form.outcome select[name=outcome] >> nth=0", "remind_later")
+    page.click("#tasks form.outcome button[type=submit] >> nth=0")
+    page.wait_for_selector("#tasks .field-error")
+
+    assert "remind_on" in page.locator("#tasks .field-error").inner_text()
+    assert db.execute("SELECT count(*) FROM task_outcomes").fetchone() == before

@@ -13,8 +13,9 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlite_utils import Database
 
-from service.actions import OutcomeIn, apply_outcome, record_visit, set_override
+from service.actions import BadReminder, OutcomeIn, apply_outcome, record_visit, set_override
 from service.auth import Principal
+from service.store.tasks import get_task
 from service.validation import Invalid
 from ui.pages import page
 from ui.views.resident import card_page
@@ -97,14 +98,20 @@ async def task_outcome(
     form = await read_form(request)
     values = {name: first(form, name) for name in ("outcome", "note", "remind_on") if first(form, name)}
     state = request.app.state
-    try:
-        data = msgspec.convert(values, OutcomeIn, strict=False)
-    except msgspec.ValidationError as e:
-        return page(request, "error.html", status_code=400, status=400, message=str(e))
+    today = state.settings.today()
 
     def store() -> Template | Redirect:
-        task = apply_outcome(db, state.policy, task_id, data, request.user, state.settings.today())
-        return after_change(request, db, task.record_id)
+        try:
+            data = msgspec.convert(values, OutcomeIn, strict=False)
+            task = apply_outcome(db, state.policy, task_id, data, request.user, today)
+            return after_change(request, db, task.record_id)
+        except (msgspec.ValidationError, BadReminder) as e:
+            task = get_task(db, task_id)
+            context = msgspec.structs.replace(
+                card_page(db, task.record_id, request.user, today), outcome_errors={task_id: str(e)}
+            )
+            template = "resident/_status.html" if request.htmx else "resident/card.html"
+            return page(request, template, status_code=422, page=context)
 
     return await anyio.to_thread.run_sync(store)
 

@@ -37,6 +37,7 @@ class CardPage(msgspec.Struct):
     may_override: bool = False
     override_form: dict = msgspec.field(default_factory=dict)
     override_errors: dict = msgspec.field(default_factory=dict)
+    outcome_errors: dict = msgspec.field(default_factory=dict)  # task_id -> message
 
 
 @get("/residents/{record_id:str}", sync_to_thread=True, include_in_schema=False)
