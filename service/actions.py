@@ -9,6 +9,7 @@ from typing import Annotated
 import msgspec
 from sqlite_utils import Database
 
+from followup.assign import ROLE_LEVEL
 from followup.tasks import ENDS_MANAGEMENT, CallOutcome, Task, TaskStatus
 from service.auth import Principal
 from service.ingest import Ingestor
@@ -21,7 +22,6 @@ from stratify.policy import Policy
 from stratify.records import Level
 
 MAX_NOTE_CHARS = 500
-ROLE_LEVEL = {"village_doctor": Level.VILLAGE, "township_gp": Level.TOWNSHIP}  # others record at county level
 
 
 class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -95,7 +95,7 @@ def record_visit(db: Database, policy: Policy, record_id: str, visit: dict, user
     visit = {
         "visit_id": f"ui-{today:%Y%m%d}-{secrets.token_hex(4)}",
         "mode": "clinic",
-        "level": ROLE_LEVEL.get(user.role, Level.COUNTY),
+        "level": ROLE_LEVEL.get(user.role, Level.COUNTY),  # center staff and admins record at county level
         **visit,
     }
     record = msgspec.to_builtins(resident)
