@@ -39,7 +39,7 @@ from service.api.health import healthz
 from service.api.records import post_records
 from service.api.residents import get_resident
 from service.api.stratify import stratify, train
-from service.auth import AuthMiddleware, BearerExemptCSRF
+from service.auth import AddressLimiter, AuthMiddleware, BearerExemptCSRF
 from service.ingest import BadDocument, TooLarge
 from service.jobs import FutureDate
 from service.scheduler import NightlyScheduler
@@ -179,7 +179,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
-        state=State({"settings": settings, "policy": policy, "scheduler": scheduler}),
+        state=State(
+            {"settings": settings, "policy": policy, "scheduler": scheduler, "login_limiter": AddressLimiter()}
+        ),
         before_send=[_security_headers],
         middleware=[
             sessions.middleware,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -20,8 +23,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import Receive, Scope, Send
 
-from service.store import connect
-from service.store.access import find_api_key, find_user
+from service.store import connect, now_utc
+from service.store.access import find_api_key, find_user, lock_state, record_login
 
 KEY_PREFIX = "sb_"
 SESSION_USER = "user"
@@ -108,18 +111,69 @@ def _lookup(find: Callable, db_path: str, key: str) -> tuple | None:
         db.close()
 
 
-def check_password(db_path: str, username: str, password: str) -> Principal | None:
-    """The login's principal when the password matches its argon2 hash."""
-    found = _lookup(find_user, db_path, username)
-    if found is None:
-        _passwords.hash(password)  # spend the same time as a real check: no username probing by timing
-        return None
-    password_hash, role, region = found
+class LockedOut(Exception):
+    """Too many failed logins: this login (or this address) must wait until `until` (UTC ISO time)."""
+
+    def __init__(self, until: str) -> None:
+        super().__init__(f"too many failed logins; try again after {until}")
+        self.until = until
+
+
+LOCK_AFTER_FAILURES = 5  # OWASP: lock a login after a few failures in a row...
+LOCK_MINUTES = 15  # ... for a short while, so a doctor who mistypes is back before the next patient
+ADDRESS_FAILURES = 20  # failures from one address (any usernames) within LOCK_MINUTES before it must wait
+
+
+class AddressLimiter:
+    """Failed logins per client address in a sliding window (in memory: one server process)."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, address: str, now: float) -> None:
+        window = LOCK_MINUTES * 60
+        with self._lock:
+            recent = [t for t in self._failures.get(address, []) if now - t < window]
+            self._failures[address] = recent
+            if len(recent) >= ADDRESS_FAILURES:
+                until = dt.datetime.fromtimestamp(recent[0] + window, dt.UTC).isoformat(timespec="seconds")
+                raise LockedOut(until)
+
+    def failed(self, address: str, now: float) -> None:
+        with self._lock:
+            self._failures.setdefault(address, []).append(now)
+
+
+def check_password(
+    db_path: str, username: str, password: str, *, address: str, limiter: AddressLimiter
+) -> Principal | None:
+    """The login's principal when the password matches its argon2 hash; LockedOut while locked."""
+    now = time.time()
+    limiter.check(address, now)
+    db = connect(db_path)
     try:
-        _passwords.verify(password_hash, password)
-    except (VerifyMismatchError, InvalidHashError):
-        return None
-    return Principal(username, Role(role), region, "session")
+        locked = lock_state(db, username)
+        if locked and locked > now_utc():
+            raise LockedOut(locked)
+        found = find_user(db, username)
+        verified = False
+        if found is None:
+            _passwords.hash(password)  # spend the same time as a real check: no username probing by timing
+        else:
+            try:
+                verified = _passwords.verify(found[0], password)
+            except (VerifyMismatchError, InvalidHashError):
+                verified = False
+        if found is not None:
+            until = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
+            record_login(db, username, ok=verified, lock_after=LOCK_AFTER_FAILURES, lock_until=until)
+        if not verified:
+            limiter.failed(address, now)
+            return None
+        return Principal(username, Role(found[1]), found[2], "session")
+    finally:
+        db.close()
 
 
 class BearerExemptCSRF(CSRFMiddleware):

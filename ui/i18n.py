@@ -12,6 +12,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "username": {"zh-CN": "用户名", "en": "Username"},
     "password": {"zh-CN": "密码", "en": "Password"},
     "bad_login": {"zh-CN": "用户名或密码不正确", "en": "Wrong username or password"},
+    "locked": {"zh-CN": "失败次数过多，请在 {until} 后再试", "en": "Too many failed attempts; try again after {until}"},
     "today": {"zh-CN": "今日随访", "en": "Today's follow-ups"},
     "carried_over": {"zh-CN": "另有 {n} 项顺延到明天", "en": "{n} more carried over to tomorrow"},
     "nothing_due": {"zh-CN": "今天没有到期的随访", "en": "Nothing due today"},

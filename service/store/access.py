@@ -60,3 +60,33 @@ def find_user(db: Database, username: str) -> tuple[str, str, str] | None:
     return db.execute(
         "SELECT password_hash, role, region FROM users WHERE username = ? AND disabled = 0", [username]
     ).fetchone()
+
+
+def lock_state(db: Database, username: str) -> str | None:
+    """The UTC time until which a login is locked, if it is."""
+    row = db.execute("SELECT locked_until FROM users WHERE username = ?", [username]).fetchone()
+    return row[0] if row else None
+
+
+def record_login(db: Database, username: str, *, ok: bool, lock_after: int, lock_until: str) -> str | None:
+    """Count a login attempt; `lock_after` failures in a row lock the login until `lock_until`.
+
+    Returns the lock time when this failure locked it. Audited either way, without the password.
+    """
+    with db.atomic():
+        if ok:
+            db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?", [username])
+            locked = None
+        else:
+            db.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE username = ?", [username])
+            row = db.execute("SELECT failed_logins FROM users WHERE username = ?", [username]).fetchone()
+            locked = lock_until if row and row[0] >= lock_after else None
+            if locked:
+                db.execute(
+                    "UPDATE users SET locked_until = ?, failed_logins = 0 WHERE username = ?", [locked, username]
+                )
+        db.execute(
+            "INSERT INTO audit_log (at, actor, action) VALUES (?, ?, ?)",
+            [now_utc(), username, "login" if ok else "login_failed"],
+        )
+    return locked

@@ -11,7 +11,7 @@ from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from service.auth import SESSION_USER, check_password
+from service.auth import SESSION_USER, LockedOut, check_password
 from ui.pages import language, page
 
 
@@ -28,8 +28,27 @@ def login_form(request: Request) -> Template:
 @post("/login", include_in_schema=False)
 async def login(request: Request, data: URLEncodedBody[LoginIn]) -> Template | Redirect:
     """On success a fresh session and a redirect to /; on failure the form again with a message."""
-    db_path = request.app.state.settings.db_path
-    principal = await anyio.to_thread.run_sync(check_password, db_path, data.username.strip(), data.password)
+    state = request.app.state
+    address = request.client.host if request.client else "unknown"
+    try:
+        principal = await anyio.to_thread.run_sync(
+            lambda: check_password(
+                state.settings.db_path,
+                data.username.strip(),
+                data.password,
+                address=address,
+                limiter=state.login_limiter,
+            )
+        )
+    except LockedOut as e:
+        return page(
+            request,
+            "login.html",
+            status_code=429,
+            error="locked",
+            until=e.until[11:16] + " UTC",
+            username=data.username,
+        )
     if principal is None:
         return page(request, "login.html", status_code=401, error="bad_login", username=data.username)
     lang = language(request)

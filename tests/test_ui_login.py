@@ -1,0 +1,104 @@
+"""Logging in and out through the real app: sessions, CSRF, lockout after failures, disabled logins."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from litestar.testing import TestClient
+
+from service.app import create_app
+from service.auth import ADDRESS_FAILURES, LOCK_AFTER_FAILURES, hash_password
+from service.store.access import add_user
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def browser(settings, db):
+    add_user(db, username="wang", password_hash=hash_password(PASSWORD), role="village_doctor", region="350421101201")
+    with TestClient(create_app(settings)) as client:
+        yield client, db
+
+
+def csrf(client) -> str:
+    return re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+
+
+def log_in(client, username: str, password: str):
+    return client.post(
+        "/login", data={"username": username, "password": password, "_csrf_token": csrf(client)}, follow_redirects=False
+    )
+
+
+def test_a_good_login_starts_a_session_and_logout_ends_it(browser):
+    client, db = browser
+
+    response = log_in(client, "wang", PASSWORD)
+    home = client.get("/", follow_redirects=False)
+    client.post("/logout", data={"_csrf_token": csrf(client)})
+    after = client.get("/", follow_redirects=False)
+
+    assert (response.status_code, response.headers["location"]) == (303, "/")
+    assert home.status_code == 200
+    assert after.status_code == 302 and after.headers["location"].startswith("/login")
+    assert db.execute("SELECT action FROM audit_log WHERE actor = 'wang'").fetchall() == [("login",)]
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(browser):
+    client, _ = browser
+
+    response = client.post("/login", data={"username": "wang", "password": PASSWORD}, follow_redirects=False)
+
+    assert response.status_code == 403
+
+
+def test_a_wrong_password_is_a_401_with_the_form_again(browser):
+    client, _ = browser
+
+    response = log_in(client, "wang", "not the password")
+
+    assert response.status_code == 401
+    assert "用户名或密码不正确" in response.text
+    assert 'value="wang"' in response.text
+
+
+def test_repeated_failures_lock_the_login_even_for_the_right_password(browser):
+    client, db = browser
+    for _ in range(LOCK_AFTER_FAILURES):
+        assert log_in(client, "wang", "guess").status_code == 401
+
+    locked = log_in(client, "wang", PASSWORD)
+
+    assert locked.status_code == 429
+    assert "失败次数过多" in locked.text
+    assert db.execute("SELECT locked_until FROM users WHERE username = 'wang'").fetchone()[0] is not None
+    failures = db.execute("SELECT count(*) FROM audit_log WHERE action = 'login_failed'").fetchone()[0]
+    assert failures == LOCK_AFTER_FAILURES
+
+
+def test_a_success_resets_the_failure_count(browser):
+    client, db = browser
+    for _ in range(LOCK_AFTER_FAILURES - 1):
+        log_in(client, "wang", "guess")
+
+    assert log_in(client, "wang", PASSWORD).status_code == 303
+    assert db.execute("SELECT failed_logins FROM users WHERE username = 'wang'").fetchone() == (0,)
+
+
+def test_one_address_guessing_many_usernames_must_wait(browser):
+    client, _ = browser
+    for n in range(ADDRESS_FAILURES):
+        assert log_in(client, f"nobody{n}", "guess").status_code == 401
+
+    assert log_in(client, "wang", PASSWORD).status_code == 429
+
+
+def test_a_disabled_login_loses_its_session_at_once(browser):
+    client, db = browser
+    log_in(client, "wang", PASSWORD)
+    with db.atomic():
+        db.execute("UPDATE users SET disabled = 1 WHERE username = 'wang'")
+
+    assert client.get("/", follow_redirects=False).status_code == 302
+    assert client.get("/api/v1/followups").status_code == 401
