@@ -58,3 +58,12 @@ def test_make_targets_in_the_readme_exist():
     for target in re.findall(r"^make (\w+)", README, re.MULTILINE):
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_reason_code_has_a_chinese_label():
+    from stratify.rules import RULES
+    from ui.i18n import REASON_LABELS
+
+    codes = {rule.__name__ for rule in RULES} | {"model_risk", "override", "stepping_down"}
+
+    assert codes <= set(REASON_LABELS)

@@ -358,3 +358,17 @@ def test_a_reminder_without_a_date_is_refused_beside_the_form(server, browser):
 
     assert "remind_on" in page.locator("#tasks .field-error").inner_text()
     assert db.execute("SELECT count(*) FROM task_outcomes").fetchone() == before
+
+
+def test_reasons_lead_with_a_chinese_label_and_keep_their_numbers(server, browser):
+    base, _ = server
+    page = phone(browser).new_page()
+    log_in(page, base, "vd-test")
+
+    page.goto(f"{base}/residents/T-RED?lang=zh-CN")
+    chinese = page.locator("#tier .reasons li").first.inner_text()
+    page.goto(f"{base}/residents/T-RED?lang=en")
+    english = page.locator("#tier .reasons li").first.inner_text()
+
+    assert chinese.startswith("血压危象：BP 186/112")
+    assert english.startswith("BP 186/112")

@@ -110,6 +110,38 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+REASON_LABELS = {  # one Chinese label per reason code of CONTRACT §5; the detail keeps its numbers
+    "bp_crisis": "血压危象",
+    "glucose_high": "血糖过高",
+    "glucose_low": "低血糖",
+    "danger_symptom": "危险症状",
+    "pregnancy": "妊娠合并",
+    "uncontrolled_twice": "连续两次控制不满意",
+    "new_complication": "新发并发症",
+    "recent_event": "近期严重事件或住院",
+    "urgent_referral": "紧急转诊",
+    "routine_referral": "转诊专科评估",
+    "hba1c_very_high": "糖化血红蛋白很高",
+    "recurrent_hypoglycemia": "反复低血糖",
+    "both_uncontrolled": "高血压糖尿病均未控制",
+    "uncontrolled": "控制不满意",
+    "medication_changed": "近期调整用药",
+    "new_enrolment": "新纳入管理",
+    "poor_adherence": "服药依从性差",
+    "overdue": "逾期未随访",
+    "established_cvd": "已有心脑血管或肾脏疾病",
+    "model_risk": "模型评估风险高",
+    "override": "中心调整",
+    "stepping_down": "降级观察中",
+}
+
+
+def reason_text(lang: str, reason: dict) -> str:
+    """A reason as a doctor reads it: in Chinese its label first, then the detail with its numbers."""
+    label = REASON_LABELS.get(reason.get("code", ""))
+    return f"{label}：{reason['message']}" if lang == DEFAULT_LANG and label else reason["message"]
+
+
 def translate(lang: str, key: str, **values: object) -> str:
     """The message in this language (falling back to Chinese, then to the key itself)."""
     entry = MESSAGES.get(key)

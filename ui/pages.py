@@ -9,7 +9,7 @@ from litestar import Request
 from litestar.response import Template
 
 from service.auth import Principal
-from ui.i18n import DEFAULT_LANG, LANGS, translate
+from ui.i18n import DEFAULT_LANG, LANGS, reason_text, translate
 
 TIER_ICONS = {"red": "▲", "yellow": "◆", "green": "●", None: "○"}  # shape differs too: colour is never alone
 
@@ -35,6 +35,7 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
             "t": lambda key, **values: translate(lang, key, **values),
             "user": user,
             "tier_icon": TIER_ICONS,
+            "reason": lambda r: reason_text(lang, r),
             "pct": lambda share: "—" if share is None else f"{share:.0%}",
             **context,
         },

@@ -272,6 +272,7 @@ class DueRow(msgspec.Struct):
     phone: str | None
     family_doctor: str | None
     village_code: str
+    top_reason: dict | None  # the resident's current first reason (code, tier, message)
 
 
 def due_with_residents(
@@ -295,11 +296,15 @@ def due_with_residents(
             params.append(value)
     rows = db.execute(
         "SELECT t.task_id, t.record_id, t.kind, t.tier, t.due, t.assignee, t.reasons, t.risk, r.name, r.sex, "
-        "r.birth_date, r.phone, r.family_doctor, r.village_code FROM tasks t JOIN residents r USING (record_id) "
+        "r.birth_date, r.phone, r.family_doctor, r.village_code, json_extract(a.reasons, '$[0]') "
+        "FROM tasks t JOIN residents r USING (record_id) LEFT JOIN assessments a USING (record_id) "
         f"WHERE {' AND '.join(where)} ORDER BY t.tier_rank, t.due, t.task_id LIMIT ?",
         [*params, limit],
     )
-    return [DueRow(*r[:6], list(_reasons(r[6])) if r[6] else [], *r[7:]) for r in rows]
+    return [
+        DueRow(*r[:6], list(_reasons(r[6])) if r[6] else [], *r[7:14], msgspec.json.decode(r[14]) if r[14] else None)
+        for r in rows
+    ]
 
 
 def resident_tasks(db: Database, record_id: str) -> list[Task]:

@@ -41,7 +41,7 @@ class Patient(msgspec.Struct):
     record_id: str
     name: str
     tier: str | None
-    reason: str
+    reason: dict | None  # the first reason of the current assessment
 
 
 class Indicators(msgspec.Struct):
@@ -95,7 +95,7 @@ def dashboard(
             )
     else:
         for record_id, name, tier, reasons in village_patients(db, region):
-            first = msgspec.json.decode(reasons)[0]["message"] if reasons and reasons != "[]" else ""
+            first = msgspec.json.decode(reasons)[0] if reasons and reasons != "[]" else None
             patients.append(Patient(record_id, name, tier, first))
     totals = (
         {k: sum(getattr(a, k) for a in areas) for k in ("red", "yellow", "green")}
@@ -112,7 +112,7 @@ def dashboard(
         return csv_response(
             f"patients-{region}.csv",
             ("record_id", "name", "tier", "reason"),
-            ((p.record_id, p.name, p.tier or "", p.reason) for p in patients),
+            ((p.record_id, p.name, p.tier or "", p.reason["message"] if p.reason else "") for p in patients),
         )
     parent = region[:-3] if len(region) > 6 and region[:-3].startswith(user.region) else None
     state = request.app.state
