@@ -13,6 +13,8 @@ from conftest import RESIDENT
 from service.app import create_app
 from service.cli import cli
 from service.settings import Settings
+from stratify.rules import RULES
+from ui.i18n import REASON_LABELS
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
@@ -61,9 +63,6 @@ def test_make_targets_in_the_readme_exist():
 
 
 def test_every_reason_code_has_a_chinese_label():
-    from stratify.rules import RULES
-    from ui.i18n import REASON_LABELS
-
     codes = {rule.__name__ for rule in RULES} | {"model_risk", "override", "stepping_down"}
 
     assert codes <= set(REASON_LABELS)

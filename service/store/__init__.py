@@ -51,6 +51,6 @@ def backup(db: Database, dest: str | Path) -> None:
     """A consistent copy through SQLite's online backup API, while writers go on."""
     target = sqlite3.connect(str(dest))
     try:
-        db.conn.backup(target, pages=1024)
+        db.conn.backup(target)  # one step: a consistent WAL snapshot, writers are not blocked
     finally:
         target.close()
