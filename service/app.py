@@ -56,8 +56,13 @@ PUBLIC_PATHS = ["^/healthz$", "^/schema", *PUBLIC_PAGES]
 SESSION_HOURS = 10  # a working day on the phone, then log in again
 
 
-def _error(status: int, detail: str, **extra: object) -> Response:
-    return Response({"status_code": status, "detail": detail, **extra}, status_code=status, media_type=MediaType.JSON)
+def _error(status: int, detail: str, headers: dict[str, str] | None = None, **extra: object) -> Response:
+    return Response(
+        {"status_code": status, "detail": detail, **extra},
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
 
 
 def _bad_document(_: Request, exc: BadDocument) -> Response:
@@ -105,7 +110,8 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         if is_page(request):
             return page_error(request, exc)
-        return _error(exc.status_code, exc.detail, **({"extra": exc.extra} if exc.extra else {}))
+        # keep the exception's headers: 405 must say Allow, 401 may say WWW-Authenticate
+        return _error(exc.status_code, exc.detail, exc.headers, **({"extra": exc.extra} if exc.extra else {}))
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _error(HTTP_500_INTERNAL_SERVER_ERROR, "internal error")
 
