@@ -247,3 +247,12 @@ def test_resident_card_gives_the_hearts_care_state(county):
 
     assert client.get("/api/v1/residents/GREEN", headers=center).json()["care_state"] == "under_care"
     assert client.get("/api/v1/residents/RED", headers=center).json()["care_state"] == "under_care"
+
+
+def test_a_task_id_beyond_sqlite_integers_is_a_400_not_a_500(county):
+    """Regression (found by schemathesis): a 22-digit task_id overflowed SQLite's INTEGER."""
+    client, db = county
+
+    response = post_outcome(client, db, 2257093363039818743808, {"outcome": "died"})
+
+    assert response.status_code == 400

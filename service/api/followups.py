@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, PermissionDeniedException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 from sqlite_utils import Database
 
@@ -24,6 +24,10 @@ from stratify.records import Level
 from stratify.tiers import Tier
 
 MAX_DUE_CONSIDERED = 2_000  # due tasks ranked for one doctor's day; a village never has more
+
+
+# A task_id is an SQLite INTEGER primary key: a path value outside this range cannot name a task (400).
+TaskId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
 
 
 class FollowupPage(msgspec.Struct):
@@ -126,9 +130,7 @@ def today_list(request: Request, db: NamedDependency[Database], mine: FromQuery[
     status_code=HTTP_200_OK,
     tags=["followups"],
 )
-def outcome(
-    request: Request, task_id: FromPath[int], data: JSONBody[OutcomeIn], db: NamedDependency[Database]
-) -> FollowupRow:
+def outcome(request: Request, task_id: TaskId, data: JSONBody[OutcomeIn], db: NamedDependency[Database]) -> FollowupRow:
     """Record what came of a call; remind_later re-dates, visited closes, died/moved_away end management."""
     state = request.app.state
     task = apply_outcome(db, state.policy, task_id, data, request.user, state.settings.today())

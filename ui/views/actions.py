@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlite_utils import Database
 
 from service.actions import BadReminder, OutcomeIn, apply_outcome, record_visit, set_override
+from service.api.followups import TaskId
 from service.auth import Principal
 from service.store.tasks import get_task
 from service.validation import Invalid
@@ -91,9 +92,7 @@ async def add_visit(
 
 
 @post("/tasks/{task_id:int}/outcome", include_in_schema=False)
-async def task_outcome(
-    request: HTMXRequest, task_id: FromPath[int], db: NamedDependency[Database]
-) -> Template | Redirect:
+async def task_outcome(request: HTMXRequest, task_id: TaskId, db: NamedDependency[Database]) -> Template | Redirect:
     """A call outcome from the card, with the same rules and audit as the API."""
     form = await read_form(request)
     values = {name: first(form, name) for name in ("outcome", "note", "remind_on") if first(form, name)}
