@@ -5,19 +5,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 from conftest import api_key, document, make_resident
+from servers import start_server
 
-SANBIAO = str(Path(sys.executable).parent / "sanbiao")
 BATCH = 100
 
 
@@ -34,21 +30,7 @@ def post(base: str, key: dict, body: bytes) -> dict | None:
 
 def test_sigkill_mid_import_keeps_every_acknowledged_resident_whole(settings, db, tmp_path):
     key = api_key(db, "ingest", "350421")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [SANBIAO, "--db", str(settings.db_path), "serve", "--port", str(port), "--no-scheduler"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.2)
+    server, base = start_server(settings.db_path, "--no-scheduler")
     acknowledged: list[str] = []
 
     def keep_posting() -> None:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from servers import SANBIAO, health, start_server, wait_for
 
 from service.scheduler import NightlyScheduler, SchedulerState
 from service.settings import Settings
@@ -22,32 +18,7 @@ from service.store import connect, migrate
 from service.store.jobs import finish_run, start_run
 from stratify.policy import Policy
 
-SANBIAO = str(Path(sys.executable).parent / "sanbiao")
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample.ndjson"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def health(port: int) -> dict:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-        return json.load(response)
-
-
-def wait_for(check, seconds: float = 30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-            if value:
-                return value
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def nightly_runs(path: Path) -> list[tuple]:
@@ -62,18 +33,10 @@ def server(tmp_path):
     subprocess.run([SANBIAO, "--db", str(db_path), "import", str(SAMPLE)], check=True, capture_output=True)
     started = []
 
-    def start(interval: int) -> int:
-        port = free_port()
-        env = {**os.environ, "SANBIAO_JOB_INTERVAL": str(interval)}
-        process = subprocess.Popen(
-            [SANBIAO, "--db", str(db_path), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+    def start(interval: int) -> str:
+        process, base = start_server(db_path, env={"SANBIAO_JOB_INTERVAL": str(interval)})
         started.append(process)
-        wait_for(lambda: health(port))
-        return port
+        return base
 
     start.db_path = db_path
     yield start

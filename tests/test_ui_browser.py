@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import msgspec
 import pytest
 from conftest import document, make_resident, make_visit
 from playwright.sync_api import sync_playwright
+from servers import start_server
 
 from service.auth import hash_password
 from service.importer import import_file
@@ -35,7 +30,6 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SANBIAO = str(Path(sys.executable).parent / "sanbiao")
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample.ndjson"
 SHOTS = Path(__file__).parent / "artifacts" / "screens"
 VILLAGE, OTHER_VILLAGE = "350421100201", "350421101201"
@@ -103,22 +97,7 @@ def server(tmp_path_factory):
     for username, role, region in (("vd-test", "village_doctor", VILLAGE), ("center-test", "center", "350421")):
         add_user(db, username=username, password_hash=hash_password(PASSWORD), role=role, region=region)
     run_nightly(db, Policy(), TODAY, trigger="test", workers=1)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen(
-        [SANBIAO, "--db", str(db_path), "serve", "--port", str(port), "--no-scheduler"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.2)
+    process, base = start_server(db_path, "--no-scheduler")
     yield base, db
     process.terminate()
     process.wait(timeout=10)
@@ -135,6 +114,13 @@ def browser():
 
 def phone(browser):
     return browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+
+
+def doctor_on_a_phone(browser, base: str):
+    """A new phone-sized page, logged in as the village doctor."""
+    page = phone(browser).new_page()
+    log_in(page, base, "vd-test")
+    return page
 
 
 def log_in(page, base: str, username: str) -> None:
@@ -188,8 +174,7 @@ def test_a_village_doctor_works_through_the_day_on_a_phone(server, browser):
 
 def test_two_qualifying_visits_turn_a_yellow_resident_green(server, browser):
     base, db = server
-    page = phone(browser).new_page()
-    log_in(page, base, "vd-test")
+    page = doctor_on_a_phone(browser, base)
     page.goto(f"{base}/residents/T-YELLOW")
     assert "黄标" in page.locator("#tier").inner_text()
 
@@ -209,8 +194,7 @@ def test_two_qualifying_visits_turn_a_yellow_resident_green(server, browser):
 
 def test_a_bad_value_is_shown_beside_its_field_and_nothing_is_stored(server, browser):
     base, db = server
-    page = phone(browser).new_page()
-    log_in(page, base, "vd-test")
+    page = doctor_on_a_phone(browser, base)
     page.goto(f"{base}/residents/T-RED")
     before = db.execute("SELECT count(*) FROM visits WHERE record_id = 'T-RED'").fetchone()
 
@@ -227,8 +211,7 @@ def test_a_bad_value_is_shown_beside_its_field_and_nothing_is_stored(server, bro
 
 def test_a_village_doctor_cannot_open_a_resident_outside_their_villages(server, browser):
     base, _ = server
-    page = phone(browser).new_page()
-    log_in(page, base, "vd-test")
+    page = doctor_on_a_phone(browser, base)
 
     response = page.goto(f"{base}/residents/T-FAR")
 
@@ -347,8 +330,7 @@ def test_pages_run_under_the_content_security_policy(server, browser):
 
 def test_a_reminder_without_a_date_is_refused_beside_the_form(server, browser):
     base, db = server
-    page = phone(browser).new_page()
-    log_in(page, base, "vd-test")
+    page = doctor_on_a_phone(browser, base)
     page.goto(f"{base}/residents/T-GREEN")
     before = db.execute("SELECT count(*) FROM task_outcomes").fetchone()
 
@@ -362,8 +344,7 @@ def test_a_reminder_without_a_date_is_refused_beside_the_form(server, browser):
 
 def test_reasons_lead_with_a_chinese_label_and_keep_their_numbers(server, browser):
     base, _ = server
-    page = phone(browser).new_page()
-    log_in(page, base, "vd-test")
+    page = doctor_on_a_phone(browser, base)
 
     page.goto(f"{base}/residents/T-RED?lang=zh-CN")
     chinese = page.locator("#tier .reasons li").first.inner_text()
