@@ -15,7 +15,7 @@ import msgspec
 from stratify.facts import Chart, Facts
 from stratify.policy import Policy
 from stratify.records import EventType, Resident, Visit
-from stratify.rules import RULES, rule_reasons
+from stratify.rules import HELD_RULES, rule_reasons
 from stratify.tiers import Assessment, Reason, Source, Status, Tier, highest
 
 
@@ -41,9 +41,9 @@ class ModelOpinion(msgspec.Struct, frozen=True):
         return self.reason.tier if self.reason else None
 
 
-def tier_on(f: Facts, policy: Policy) -> Tier:
-    """The rule floor on `f.day`; RULES lists red rules first, so the first that fires decides."""
-    for rule in RULES:
+def held_floor(f: Facts, policy: Policy) -> Tier:
+    """The floor the held rules give on `f.day`; red rules come first, so the first that fires decides."""
+    for rule in HELD_RULES:
         reason = rule(f, policy)
         if reason is not None:
             return reason.tier
@@ -60,7 +60,8 @@ def held_tier(chart: Chart, floor: Tier, policy: Policy, *, diabetes: bool) -> T
 
     The window holds the last `step_down_visits` visits that measured control, reaching back until
     they span `step_down_gap_days` (without such a span: the whole history). The tier is held at the
-    highest floor seen at any visit in that window, measured or not, so missing data never greens.
+    highest floor HELD_RULES gave at any visit in that window, measured or not, so missing data never
+    greens. Rules with a duration of their own (medication change, events, enrolment) are not held.
     """
     visits = chart.visits
     if floor is Tier.RED or not visits:
@@ -74,7 +75,7 @@ def held_tier(chart: Chart, floor: Tier, policy: Policy, *, diabetes: bool) -> T
             break
     held = floor
     for k in range(len(visits) - 1, start - 1, -1):
-        held = highest((held, tier_on(chart.on(visits[k].date, k + 1), policy)))
+        held = highest((held, held_floor(chart.on(visits[k].date, k + 1), policy)))
         if held is Tier.RED:
             break
     return held

@@ -284,6 +284,26 @@ RULES = (
     overdue,
     established_cvd,
 )
+# Rules judged from what a visit found (its measurements, or the doctor's referral): hysteresis holds
+# a tier they set until later visits find better (DESIGN §Tiers 4), so a lapsed referral with no news
+# stays red. The other rules carry their own duration in CONTRACT §5 (a medication change 14 days, an
+# event, complication or enrolment 90 days, overdue until the next visit, established disease for
+# good); holding them would stretch that duration to the next two visits.
+HELD_RULES = (
+    bp_crisis,
+    glucose_high,
+    glucose_low,
+    danger_symptom,
+    pregnancy,
+    urgent_referral,
+    uncontrolled_twice,
+    routine_referral,
+    hba1c_very_high,
+    recurrent_hypoglycemia,
+    both_uncontrolled,
+    uncontrolled,
+    poor_adherence,
+)
 URGENT_CODES = frozenset({"bp_crisis", "glucose_high", "glucose_low", "danger_symptom", "pregnancy", "urgent_referral"})
 
 

@@ -71,6 +71,39 @@ def test_a_lapsed_urgent_referral_stays_red_without_new_visits():
     assert [r.code for r in result.reasons] == ["stepping_down"]
 
 
+@pytest.mark.parametrize(
+    ("history", "tier"),
+    [
+        pytest.param(
+            resident(visit(40), visit(20, medication_changed=True)),
+            GREEN,
+            id="medication-changed-20-days-ago-CONTRACT-5-14-days",
+        ),
+        pytest.param(
+            resident(visit(120), visit(60), visit(0), diagnosed_days_ago=130),
+            GREEN,
+            id="enrolled-130-days-ago-CONTRACT-5-90-days",
+        ),
+        pytest.param(
+            resident(visit(95, complications=["retinopathy"]), visit(40)),
+            GREEN,
+            id="complication-95-days-ago-CONTRACT-5-90-days",
+        ),
+        pytest.param(
+            resident(visit(40, adherence="none"), visit(20)),
+            YELLOW,
+            id="poor-adherence-is-a-finding-and-is-held",
+        ),
+    ],
+)
+def test_rules_with_their_own_duration_end_with_it(history, tier):
+    """Hysteresis holds what visits found; a 14- or 90-day rule of CONTRACT §5 ends on its day."""
+    result = assessed(history)
+
+    assert result.tier is tier
+    assert result.floor is GREEN
+
+
 def test_data_after_as_of_is_ignored():
     history = resident(visit(30), visit(10), visit(0, sbp=190, dbp=100))
     earlier = AS_OF - dt.timedelta(days=5)
