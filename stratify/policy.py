@@ -54,8 +54,8 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     step_down_visits: int = 2  # DESIGN: step down after two consecutive qualifying visits...
     step_down_gap_days: Days = 14  # ... at least 14 days apart (BPHS-3 two-week re-check)
     # Model
-    model_red_share: Share = 0.05  # DESIGN: top ~5% of predicted risk -> red
-    model_yellow_share: Share = 0.25  # DESIGN: the next ~25% -> yellow
+    model_red_share: Share = 0.03  # sanbiao (DESIGN ~5%): top 3% of predicted risk -> red, see docs/policy.md
+    model_yellow_share: Share = 0.12  # sanbiao (DESIGN ~25%): the next 12% -> yellow
     model_horizon_days: Days = 365  # CONTRACT §4.3: a serious event within 12 months
     model_min_events: int = 30  # CONTRACT §4.3: fewer serious events -> no training
     model_min_auc: float = 0.65  # sanbiao: a model below this held-out AUC is kept inactive

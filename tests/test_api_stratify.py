@@ -79,8 +79,8 @@ def test_tier_shares_leave_the_specialists_a_workable_list(county):
     tiers = stratify(client, api_key(db, "center", "350421"))["tiers"]
     total = sum(tiers.values())
 
-    assert 0.05 <= tiers["red"] / total <= 0.25
-    assert tiers["green"] / total >= 0.15
+    assert 0.05 <= tiers["red"] / total <= 0.17  # issue #4: roughly 5-15%, a specialist's capacity
+    assert tiers["green"] / total >= 0.35
 
 
 def test_running_again_changes_nothing_and_an_earlier_as_of_is_reproducible(county):

@@ -64,8 +64,10 @@ def test_thresholds_flag_the_configured_shares_of_the_county(model, county):
     risk = model.risk(feature_matrix(county, AS_OF))
     t = model.card.thresholds
 
-    assert (risk >= t["red"]).mean() == pytest.approx(0.05, abs=0.01)
-    assert (risk >= t["yellow"]).mean() == pytest.approx(0.30, abs=0.02)
+    policy = Policy()
+    assert (risk >= t["red"]).mean() == pytest.approx(policy.model_red_share, abs=0.01)
+    flagged = policy.model_red_share + policy.model_yellow_share
+    assert (risk >= t["yellow"]).mean() == pytest.approx(flagged, abs=0.02)
 
 
 def test_opinions_explain_in_words(model, county):
