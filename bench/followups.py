@@ -13,11 +13,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import platform
-import socket
-import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -26,26 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.auth import new_api_key  # noqa: E402
+from bench.serving import key_for, machine, report, serving  # noqa: E402
 from service.store import connect  # noqa: E402
-from service.store.access import add_api_key  # noqa: E402
 
 CLIENTS = 20
-SANBIAO = str(ROOT / ".venv" / "bin" / "sanbiao")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def key_for(db_path: Path, role: str, region: str) -> str:
-    db = connect(db_path)
-    key, key_hash, prefix = new_api_key()
-    add_api_key(db, name=f"bench {role} {prefix}", key_hash=key_hash, prefix=prefix, role=role, region=region)
-    db.close()
-    return key
 
 
 def busiest(db_path: Path, digits: int) -> str:
@@ -91,16 +70,6 @@ def load(port: int, path: str, key: str | None, requests: int) -> tuple[list[flo
     return latencies, time.perf_counter() - started, errors[0]
 
 
-def report(label: str, latencies: list[float], seconds: float, errors: int) -> float:
-    ordered = sorted(latencies)
-    p95 = ordered[int(len(ordered) * 0.95) - 1]
-    print(
-        f"{label:<34} p50 {statistics.median(ordered):6.1f} ms  p95 {p95:6.1f} ms  max {ordered[-1]:6.1f} ms  "
-        f"{len(ordered) / seconds:6.0f} req/s  errors {errors}"
-    )
-    return p95
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=ROOT / "bench" / "out" / "restratify-1000000-1.run.db")
@@ -111,22 +80,7 @@ def main() -> None:
 
     village, township = busiest(args.db, 12), busiest(args.db, 9)
     doctor, gp = key_for(args.db, "village_doctor", village), key_for(args.db, "township_gp", township)
-    port = free_port()
-    server = subprocess.Popen(
-        [SANBIAO, "--db", str(args.db), "serve", "--port", str(port), "--no-scheduler"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/healthz")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+    with serving(args.db) as port:
         load(port, f"/api/v1/followups?region={village}", doctor, 200)  # warm caches and the thread pool
         db = connect(args.db)
         open_in = {
@@ -136,10 +90,7 @@ def main() -> None:
             for r in (village, township)
         }
         db.close()
-        print(
-            f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}; {CLIENTS} concurrent clients, {args.requests} requests per list"
-        )
+        print(f"machine: {machine()}; {CLIENTS} concurrent clients, {args.requests} requests per list")
         base = report("baseline GET /healthz", *load(port, "/healthz", None, args.requests))
         results = {}
         for label, region, key in (("village due list", village, doctor), ("township due list", township, gp)):
@@ -147,9 +98,6 @@ def main() -> None:
             results[label] = report(f"{label} ({open_in[region]:,} open)", *load(port, path, key, args.requests))
         card = json.dumps({k: round(v / base, 1) for k, v in results.items()})
         print(f"p95 ratio to /healthz: {card}   target: p95 < 100 ms")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

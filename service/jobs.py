@@ -20,7 +20,7 @@ from followup.plan import plan
 from followup.tasks import Plan, Task
 from service.ingest import OnStored
 from service.risk import active_risk_model
-from service.store import connect
+from service.store import connect, writing
 from service.store.assessments import overrides_on, save_assessments
 from service.store.histories import History, load_histories, load_range, managed_ranges
 from service.store.jobs import finish_run, start_run
@@ -127,7 +127,7 @@ def write_batch(db: Database, batch: Batch, roster: Roster, run_id: int | None) 
     for task in batch.plan.open:
         roster.assign(task)
     risks = {a.record_id: a.risk for a in batch.assessments}
-    with db.atomic():
+    with writing(db):
         changed = save_assessments(db, batch.assessments, run_id)
         opened, closed = apply_plan(db, batch.plan, risks, run_id)
     return changed, opened, closed

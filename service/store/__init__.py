@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -25,6 +27,33 @@ def connect(path: str | Path) -> Database:
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     return Database(conn)
+
+
+@contextmanager
+def writing(db: Database) -> Iterator[Database]:
+    """One write transaction that takes SQLite's write lock at BEGIN (IMMEDIATE); nested: a savepoint.
+
+    A deferred transaction that reads and then writes cannot wait for the lock: when another
+    connection committed after its first read, SQLite answers SQLITE_BUSY at once, whatever the
+    busy timeout (measured by bench/load.py: a third of concurrent visit posts failed that way).
+    Taking the lock first makes writers queue for up to BUSY_TIMEOUT_MS instead, and whatever the
+    transaction read stays true until it commits.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    try:
+        db.conn.execute("COMMIT")
+    except BaseException:
+        db.conn.rollback()
+        raise
 
 
 def migrate(db: Database) -> list[str]:

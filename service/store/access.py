@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from service.store import now_utc
+from service.store import now_utc, writing
 
 
 class AlreadyExists(Exception):
@@ -14,7 +14,7 @@ class AlreadyExists(Exception):
 
 
 def add_api_key(db: Database, *, name: str, key_hash: str, prefix: str, role: str, region: str) -> int:
-    with db.atomic():
+    with writing(db):
         taken = db.execute("SELECT 1 FROM api_keys WHERE name = ? AND revoked_at IS NULL", [name]).fetchone()
         if taken:
             raise AlreadyExists(f"an active API key named {name!r} exists")
@@ -36,7 +36,7 @@ def find_api_key(db: Database, key_hash: str) -> tuple[str, str, str] | None:
     key_id, name, role, region, last_used = row
     today = dt.date.today().isoformat()
     if last_used is None or last_used[:10] < today:  # one write a day per key, not one per request
-        with db.atomic():
+        with writing(db):
             db.execute("UPDATE api_keys SET last_used_at = ? WHERE key_id = ?", [now_utc(), key_id])
     return name, role, region
 
@@ -46,7 +46,7 @@ def user_exists(db: Database, username: str) -> bool:
 
 
 def add_user(db: Database, *, username: str, password_hash: str, role: str, region: str) -> None:
-    with db.atomic():
+    with writing(db):
         if user_exists(db, username):
             raise AlreadyExists(f"user {username!r} exists")
         db.execute(
@@ -73,7 +73,7 @@ def record_login(db: Database, username: str, *, ok: bool, lock_after: int, lock
 
     Returns the lock time when this failure locked it. Audited either way, without the password.
     """
-    with db.atomic():
+    with writing(db):
         if ok:
             db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?", [username])
             locked = None

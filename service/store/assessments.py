@@ -7,7 +7,7 @@ import datetime as dt
 import msgspec
 from sqlite_utils import Database
 
-from service.store import now_utc
+from service.store import now_utc, writing
 from stratify.assess import Override
 from stratify.tiers import Assessment, Reason, Tier
 
@@ -35,7 +35,7 @@ def save_assessments(db: Database, assessments: list[Assessment], run_id: int | 
         known = a.record_id in current
         if (known and current[a.record_id] != tier) or (not known and tier is not None):
             changes.append((a.record_id, as_of, current.get(a.record_id), tier, reasons, run_id, now))
-    with db.atomic():
+    with writing(db):
         db.conn.executemany(
             "INSERT INTO assessments (record_id, as_of, tier, risk, model_version, reasons, owner_level, run_id, "
             "assessed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE SET "
@@ -111,7 +111,7 @@ def add_override(
 ) -> None:
     """A center override and its audit entry, in one transaction."""
     now = now_utc()
-    with db.atomic():
+    with writing(db):
         db.execute(
             "INSERT INTO overrides (record_id, tier, reason, author, starts_on, expires_on, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",

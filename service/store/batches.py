@@ -5,11 +5,11 @@ from __future__ import annotations
 import msgspec
 from sqlite_utils import Database
 
-from service.store import now_utc
+from service.store import now_utc, writing
 
 
 def start_batch(db: Database, *, origin: str, source: str | None, filename: str | None, actor: str) -> int:
-    with db.atomic():
+    with writing(db):
         cursor = db.execute(
             "INSERT INTO import_batches (origin, source, filename, actor, started_at, status) "
             "VALUES (?, ?, ?, ?, ?, 'running')",
@@ -22,7 +22,7 @@ def finish_batch(db: Database, batch_id: int, summary: msgspec.Struct, *, error:
     """Record a batch's counts (from an ingest summary) and whether it completed."""
     counts = msgspec.structs.asdict(summary)
     rejected = counts.pop("rejected")
-    with db.atomic():
+    with writing(db):
         db.execute(
             "UPDATE import_batches SET finished_at = ?, status = ?, received = ?, accepted = ?, created = ?, "
             "updated = ?, unchanged = ?, rejected = ?, rejections = ?, error = ? WHERE batch_id = ?",

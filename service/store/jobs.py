@@ -7,11 +7,11 @@ import datetime as dt
 import msgspec
 from sqlite_utils import Database
 
-from service.store import now_utc
+from service.store import now_utc, writing
 
 
 def start_run(db: Database, kind: str, as_of: dt.date, trigger: str) -> int:
-    with db.atomic():
+    with writing(db):
         cursor = db.execute(
             "INSERT INTO job_runs (kind, as_of, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')",
             [kind, as_of.isoformat(), trigger, now_utc()],
@@ -20,7 +20,7 @@ def start_run(db: Database, kind: str, as_of: dt.date, trigger: str) -> int:
 
 
 def finish_run(db: Database, run_id: int, summary: msgspec.Struct | None, error: str | None = None) -> None:
-    with db.atomic():
+    with writing(db):
         db.execute(
             "UPDATE job_runs SET finished_at = ?, status = ?, summary = ?, error = ? WHERE run_id = ?",
             [

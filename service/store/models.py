@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from service.store import now_utc
+from service.store import now_utc, writing
 
 
 def active_model_version(db: Database) -> str | None:
@@ -19,7 +19,7 @@ def active_model(db: Database) -> tuple[str, str, bytes, str] | None:
 
 def register_model(db: Database, *, version: str, card: str, artifact: bytes, file_hash: str, activate: bool) -> None:
     """Keep every version; activating one deactivates the others in the same transaction."""
-    with db.atomic():
+    with writing(db):
         if activate:
             db.execute("UPDATE models SET active = 0 WHERE active = 1")
         db.execute(

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from sqlite_utils import Database
 
-from service.store import now_utc
+from service.store import now_utc, writing
 from service.store.assessments import current_assessment
 from stratify.records import Condition, Event, Resident, Visit, is_managed
 
@@ -74,8 +74,14 @@ def upsert_residents(db: Database, residents: list[Resident], *, source: str, ba
     """Merge residents into the store in one transaction: children merge by id, new content updates.
 
     Each resident is written whole or not at all (the caller passes only valid residents, each
-    record_id once). Returns each resident's outcome in order.
+    record_id once). Returns each resident's outcome in order. The stored rows are compared inside
+    the write transaction, so a concurrent send for the same resident cannot slip in between.
     """
+    with writing(db):
+        return _merge(db, residents, source=source, batch_id=batch_id)
+
+
+def _merge(db: Database, residents: list[Resident], *, source: str, batch_id: int) -> list[Outcome]:
     ids = msgspec.json.encode([r.record_id for r in residents]).decode()
     old_residents = _existing(db, "residents", (*RESIDENT_COLUMNS, "managed"), ids, child=False)
     old_conditions = _existing(db, "conditions", CONDITION_COLUMNS, ids)
@@ -113,11 +119,10 @@ def upsert_residents(db: Database, residents: list[Resident], *, source: str, ba
             continue
         resident_rows.append((*row, managed, source, batch_id, now, now))
 
-    with db.atomic():
-        db.conn.executemany(_RESIDENT_SQL, resident_rows)
-        db.conn.executemany(_CONDITION_SQL, condition_rows)
-        db.conn.executemany(_VISIT_SQL, visit_rows)
-        db.conn.executemany(_EVENT_SQL, event_rows)
+    db.conn.executemany(_RESIDENT_SQL, resident_rows)
+    db.conn.executemany(_CONDITION_SQL, condition_rows)
+    db.conn.executemany(_VISIT_SQL, visit_rows)
+    db.conn.executemany(_EVENT_SQL, event_rows)
     return outcomes
 
 

@@ -9,7 +9,7 @@ import msgspec
 from sqlite_utils import Database
 
 from followup.tasks import Plan, Task, TaskKind, TaskStatus
-from service.store import now_utc
+from service.store import now_utc, writing
 from stratify.records import Level
 from stratify.tiers import Tier
 
@@ -132,7 +132,7 @@ def apply_plan(db: Database, plan: Plan, risks: dict[str, float | None], run_id:
         )
         for t in plan.open
     ]
-    with db.atomic():
+    with writing(db):
         closed = db.conn.executemany(
             "UPDATE tasks SET status = ?, closed_on = ?, close_reason = ? WHERE task_id = ? AND status = 'open'",
             closes,
@@ -218,7 +218,7 @@ def record_outcome(
     end_status: str | None,
 ) -> None:
     """Store a call outcome; re-date, close, or end the resident's management, in one transaction."""
-    with db.atomic():
+    with writing(db):
         db.execute(
             "INSERT INTO task_outcomes (task_id, outcome, note, remind_on, actor, recorded_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",

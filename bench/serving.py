@@ -1,0 +1,80 @@
+"""Helpers for the benchmarks that drive a running `sanbiao serve` on 127.0.0.1."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from service.auth import new_api_key
+from service.store import connect
+from service.store.access import add_api_key
+
+ROOT = Path(__file__).resolve().parent.parent
+SANBIAO = str(ROOT / ".venv" / "bin" / "sanbiao")
+
+
+def machine() -> str:
+    return f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def key_for(db_path: Path, role: str, region: str) -> str:
+    """A new API key for `role` in `region`, written straight into the database."""
+    db = connect(db_path)
+    key, key_hash, prefix = new_api_key()
+    add_api_key(db, name=f"bench {role} {prefix}", key_hash=key_hash, prefix=prefix, role=role, region=region)
+    db.close()
+    return key
+
+
+@contextmanager
+def serving(db_path: Path, *options: str) -> Iterator[int]:
+    """`sanbiao serve` (scheduler off) on a free port until the block ends; yields the port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [SANBIAO, "--db", str(db_path), "serve", "--port", str(port), "--no-scheduler", *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * share) - 1)]
+
+
+def report(label: str, latencies: list[float], seconds: float, errors: int) -> float:
+    """Print one line of figures for `label`; returns the p95 in ms."""
+    p95 = percentile(latencies, 0.95)
+    print(
+        f"{label:<34} n {len(latencies):6d}  p50 {statistics.median(latencies):7.1f} ms  p95 {p95:7.1f} ms  "
+        f"max {max(latencies):7.1f} ms  {len(latencies) / seconds:6.1f} req/s  errors {errors}"
+    )
+    return p95
