@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,6 +56,40 @@ def writing(db: Database) -> Iterator[Database]:
     except BaseException:
         db.conn.rollback()
         raise
+
+
+def owner() -> tuple[int, str]:
+    """This process as a job or import records it: (pid, host)."""
+    return os.getpid(), socket.gethostname()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def close_interrupted(db: Database, table: str) -> int:
+    """Mark as failed this host's 'running' rows of job_runs or import_batches whose process is gone.
+
+    A process killed mid-run (SIGKILL, power cut) cannot finish its row; the next run or import
+    does it. Rows of other hosts and of live processes are left alone. Returns how many were closed.
+    """
+    pid, host = owner()
+    rows = db.execute(f"SELECT rowid, pid FROM {table} WHERE status = 'running' AND host = ?", [host]).fetchall()
+    gone = [rowid for rowid, run_pid in rows if run_pid not in (None, pid) and not _alive(run_pid)]
+    if gone:
+        with writing(db):
+            db.conn.executemany(
+                f"UPDATE {table} SET status = 'failed', finished_at = ?, error = ? "
+                "WHERE rowid = ? AND status = 'running'",
+                [(now_utc(), "interrupted: its process ended before it finished", rowid) for rowid in gone],
+            )
+    return len(gone)
 
 
 def migrate(db: Database) -> list[str]:

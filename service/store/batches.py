@@ -5,15 +5,17 @@ from __future__ import annotations
 import msgspec
 from sqlite_utils import Database
 
-from service.store import now_utc, writing
+from service.store import close_interrupted, now_utc, owner, writing
 
 
 def start_batch(db: Database, *, origin: str, source: str | None, filename: str | None, actor: str) -> int:
+    """A 'running' row owned by this process; batches whose process died are closed first."""
+    close_interrupted(db, "import_batches")
     with writing(db):
         cursor = db.execute(
-            "INSERT INTO import_batches (origin, source, filename, actor, started_at, status) "
-            "VALUES (?, ?, ?, ?, ?, 'running')",
-            [origin, source, filename, actor, now_utc()],
+            "INSERT INTO import_batches (origin, source, filename, actor, started_at, status, pid, host) "
+            "VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+            [origin, source, filename, actor, now_utc(), *owner()],
         )
     return cursor.lastrowid
 

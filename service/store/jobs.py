@@ -7,14 +7,17 @@ import datetime as dt
 import msgspec
 from sqlite_utils import Database
 
-from service.store import now_utc, writing
+from service.store import close_interrupted, now_utc, owner, writing
 
 
 def start_run(db: Database, kind: str, as_of: dt.date, trigger: str) -> int:
+    """A 'running' row owned by this process; runs whose process died are closed first."""
+    close_interrupted(db, "job_runs")
     with writing(db):
         cursor = db.execute(
-            "INSERT INTO job_runs (kind, as_of, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')",
-            [kind, as_of.isoformat(), trigger, now_utc()],
+            "INSERT INTO job_runs (kind, as_of, trigger, started_at, status, pid, host) "
+            "VALUES (?, ?, ?, ?, 'running', ?, ?)",
+            [kind, as_of.isoformat(), trigger, now_utc(), *owner()],
         )
     return cursor.lastrowid
 

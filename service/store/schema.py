@@ -249,3 +249,17 @@ def m003_task_region_order(db: Database) -> None:
         DROP INDEX tasks_region
         """,
     )
+
+
+@migrations()
+def m004_run_owner(db: Database) -> None:
+    """Which process runs a job or an import, so one that was killed can be told from one still running."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE job_runs ADD COLUMN pid INTEGER;
+        ALTER TABLE job_runs ADD COLUMN host TEXT;
+        ALTER TABLE import_batches ADD COLUMN pid INTEGER;
+        ALTER TABLE import_batches ADD COLUMN host TEXT
+        """,
+    )
