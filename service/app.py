@@ -53,7 +53,6 @@ from ui.web import PAGE_ROUTES, PUBLIC_PAGES, is_page, page_error, static_router
 log = logging.getLogger("sanbiao")
 
 PUBLIC_PATHS = ["^/healthz$", "^/schema", *PUBLIC_PAGES]
-SESSION_HOURS = 10  # a working day on the phone, then log in again
 
 
 def _error(status: int, detail: str, headers: dict[str, str] | None = None, **extra: object) -> Response:
@@ -159,7 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             scheduler.stop()
 
     sessions = ServerSideSessionConfig(
-        max_age=SESSION_HOURS * 3600, httponly=True, samesite="lax", secure=settings.secure_cookies
+        max_age=round(settings.session_minutes * 60), httponly=True, samesite="lax", secure=settings.secure_cookies
     )
     csrf = CSRFConfig(secret=settings.secret(), cookie_secure=settings.secure_cookies, cookie_samesite="lax")
 

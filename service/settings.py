@@ -33,6 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Local time of the nightly job, HH:MM (env SANBIAO_NIGHTLY_AT)."""
     secure_cookies: bool = False
     """Mark session and CSRF cookies Secure: set behind an HTTPS proxy (env SANBIAO_SECURE_COOKIES=1)."""
+    session_minutes: float = 600
+    """A login lasts this long, then the user signs in again (env SANBIAO_SESSION_MINUTES; a working day)."""
     job_interval_seconds: int | None = None
     """Run the job every N seconds instead of nightly (env SANBIAO_JOB_INTERVAL; for tests and drills)."""
 
@@ -50,6 +52,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             values["nightly_at"] = parse_time(env["SANBIAO_NIGHTLY_AT"])
         if env.get("SANBIAO_SECURE_COOKIES"):
             values["secure_cookies"] = env["SANBIAO_SECURE_COOKIES"] not in ("0", "false", "no")
+        if env.get("SANBIAO_SESSION_MINUTES"):
+            values["session_minutes"] = float(env["SANBIAO_SESSION_MINUTES"])
         if env.get("SANBIAO_JOB_INTERVAL"):
             values["job_interval_seconds"] = int(env["SANBIAO_JOB_INTERVAL"])
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
@@ -102,3 +104,33 @@ def test_a_disabled_login_loses_its_session_at_once(browser):
 
     assert client.get("/", follow_redirects=False).status_code == 302
     assert client.get("/api/v1/followups").status_code == 401
+
+
+def test_a_session_expires_and_the_user_signs_in_again(settings, db):
+    add_user(db, username="wang", password_hash=hash_password(PASSWORD), role="village_doctor", region="350421101201")
+    short = msgspec.structs.replace(settings, session_minutes=0.03)  # 1.8 seconds
+    with TestClient(create_app(short)) as client:
+        log_in(client, "wang", PASSWORD)
+        before = client.get("/", follow_redirects=False)
+        time.sleep(2.5)
+        after = client.get("/", follow_redirects=False)
+
+    assert before.status_code == 200
+    assert after.status_code == 302 and after.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize("secure", [True, False])
+def test_cookies_are_http_only_and_secure_behind_an_https_proxy(settings, db, secure):
+    add_user(db, username="wang", password_hash=hash_password(PASSWORD), role="village_doctor", region="350421101201")
+    app = create_app(msgspec.structs.replace(settings, secure_cookies=secure))
+    with TestClient(app, base_url="https://sanbiao.example") as client:
+        form = client.get("/login")
+        login = log_in(client, "wang", PASSWORD)
+        home = client.get("/", follow_redirects=False)
+
+    csrf_cookie = form.headers["set-cookie"]
+    session_cookie = next(c for c in login.headers.get_list("set-cookie") if c.startswith("session="))
+    assert home.status_code == 200
+    assert ("; secure" in csrf_cookie.lower()) is secure
+    assert ("; secure" in session_cookie.lower()) is secure
+    assert "httponly" in session_cookie.lower() and "samesite=lax" in session_cookie.lower()
