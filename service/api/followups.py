@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from followup.capacity import todays_list
 from followup.tasks import TaskKind, TaskStatus
 from service.actions import OutcomeIn, apply_outcome
+from service.api.errors import errors
 from service.auth import LOGIN_ROLES, REGION_PATTERN, Principal, allow
 from service.store.tasks import FollowupRow, list_followups
 from stratify.records import Level
@@ -74,7 +75,13 @@ def _scope(user: Principal, region: str | None) -> str:
     return region
 
 
-@get("/api/v1/followups", guards=[allow(*LOGIN_ROLES)], sync_to_thread=True, tags=["followups"])
+@get(
+    "/api/v1/followups",
+    guards=[allow(*LOGIN_ROLES)],
+    sync_to_thread=True,
+    tags=["followups"],
+    responses=errors(400),
+)
 def followups(
     request: Request,
     db: NamedDependency[Database],
@@ -106,7 +113,13 @@ def followups(
     return FollowupPage([row for row, _ in rows], _cursor(rows[-1][1]) if more else None)
 
 
-@get("/api/v1/followups/today", guards=[allow(*LOGIN_ROLES)], sync_to_thread=True, tags=["followups"])
+@get(
+    "/api/v1/followups/today",
+    guards=[allow(*LOGIN_ROLES)],
+    sync_to_thread=True,
+    tags=["followups"],
+    responses=errors(400),
+)
 def today_list(request: Request, db: NamedDependency[Database], mine: FromQuery[bool] = True) -> TodayPage:
     """What the caller can do today: tasks due by today (theirs, or their whole region with mine=false)."""
     user: Principal = request.user
@@ -129,6 +142,7 @@ def today_list(request: Request, db: NamedDependency[Database], mine: FromQuery[
     sync_to_thread=True,
     status_code=HTTP_200_OK,
     tags=["followups"],
+    responses=errors(400, 404, 409),
 )
 def outcome(request: Request, task_id: TaskId, data: JSONBody[OutcomeIn], db: NamedDependency[Database]) -> FollowupRow:
     """Record what came of a call; remind_later re-dates, visited closes, died/moved_away end management."""

@@ -13,6 +13,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 from litestar.status_codes import HTTP_200_OK
 from sqlite_utils import Database
 
+from service.api.errors import errors
 from service.auth import RECORD_WRITERS, Principal, allow
 from service.ingest import MAX_BATCH_BYTES, IngestSummary, ingest_document
 from service.jobs import reassessor
@@ -61,6 +62,7 @@ class RecordsOperation(Operation):
     operation_class=RecordsOperation,
     status_code=HTTP_200_OK,
     tags=["records"],
+    responses=errors(400, 413),
 )
 async def post_records(request: Request[Principal, Any, Any], db: NamedDependency[Database]) -> IngestSummary:
     """Store the valid residents whole, report each rejected one with located errors."""

@@ -10,6 +10,7 @@ from litestar.params import FromPath
 from sqlite_utils import Database
 
 from followup.hearts import care_state
+from service.api.errors import errors
 from service.auth import LOGIN_ROLES, allow
 from service.store.assessments import current_assessment
 from service.store.tasks import last_visit_date, next_task
@@ -44,7 +45,13 @@ class ResidentOut(msgspec.Struct):
     care_state: str  # WHO HEARTS: under_care, missed_visit, lost_to_follow_up, dead, moved
 
 
-@get("/api/v1/residents/{record_id:str}", guards=[allow(*LOGIN_ROLES)], sync_to_thread=True, tags=["residents"])
+@get(
+    "/api/v1/residents/{record_id:str}",
+    guards=[allow(*LOGIN_ROLES)],
+    sync_to_thread=True,
+    tags=["residents"],
+    responses=errors(400, 404),
+)
 def get_resident(request: Request, record_id: FromPath[str], db: NamedDependency[Database]) -> ResidentOut:
     """404 for an unknown id, 403 outside the caller's region."""
     found = current_assessment(db, record_id)

@@ -11,6 +11,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 from sqlite_utils import Database
 
+from service.api.errors import errors
 from service.auth import Role, allow
 from service.jobs import RunSummary, check_as_of, run_nightly
 from service.risk import train_model
@@ -30,7 +31,12 @@ class TrainIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @post(
-    "/api/v1/stratify", guards=[allow(*COUNTY_STAFF)], sync_to_thread=True, status_code=HTTP_200_OK, tags=["stratify"]
+    "/api/v1/stratify",
+    guards=[allow(*COUNTY_STAFF)],
+    sync_to_thread=True,
+    status_code=HTTP_200_OK,
+    tags=["stratify"],
+    responses=errors(400),
 )
 def stratify(request: Request, db: NamedDependency[Database], data: JSONBody[StratifyIn | None] = None) -> RunSummary:
     """Re-stratify every managed resident as of a date (default today); 400 for a future date."""
@@ -46,6 +52,7 @@ def stratify(request: Request, db: NamedDependency[Database], data: JSONBody[Str
     sync_to_thread=True,
     status_code=HTTP_200_OK,
     tags=["stratify"],
+    responses=errors(400, 422),
 )
 def train(request: Request, db: NamedDependency[Database], data: JSONBody[TrainIn | None] = None) -> ModelCard:
     """Train on data dated before as_of; 422 with the reason (old model kept) when data is too thin."""
