@@ -93,6 +93,7 @@ def county(residents: int) -> tuple[Path, Path, str]:
                     password_hash=hash_password(DEMO_PASSWORD),
                     role=Role.VILLAGE_DOCTOR,
                     region=village,
+                    actor="bench",
                 )
         db.close()
         building.rename(path)

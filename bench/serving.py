@@ -35,7 +35,9 @@ def key_for(db_path: Path, role: str, region: str) -> str:
     """A new API key for `role` in `region`, written straight into the database."""
     db = connect(db_path)
     key, key_hash, prefix = new_api_key()
-    add_api_key(db, name=f"bench {role} {prefix}", key_hash=key_hash, prefix=prefix, role=role, region=region)
+    add_api_key(
+        db, name=f"bench {role} {prefix}", key_hash=key_hash, prefix=prefix, role=role, region=region, actor="bench"
+    )
     db.close()
     return key
 

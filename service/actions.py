@@ -15,6 +15,7 @@ from service.auth import Principal
 from service.ingest import Ingestor
 from service.jobs import reassess_ids, reassessor
 from service.store.assessments import add_override
+from service.store.audit import record_action
 from service.store.histories import load_histories
 from service.store.tasks import get_task, record_outcome
 from service.validation import FieldError, Invalid, decode_resident
@@ -71,7 +72,7 @@ def apply_outcome(db: Database, policy: Policy, task_id: int, data: OutcomeIn, u
         outcome=data.outcome,
         note=data.note,
         remind_on=data.remind_on,
-        actor=f"{user.via}:{user.name}",
+        actor=user.name,
         today=today,
         close=TaskStatus.DONE if data.outcome is CallOutcome.VISITED else None,
         end_status=data.outcome.value if ends else None,
@@ -107,9 +108,10 @@ def record_visit(db: Database, policy: Policy, record_id: str, visit: dict, user
         prefix = "visits[0]."
         raise Invalid([FieldError(err.field.removeprefix(prefix), err.message) for err in e.errors]) from None
     ingestor = Ingestor(db, today=today, region=user.region, on_stored=reassessor(db, policy, today))
-    ingestor.begin(origin="api", source=f"visit form: {user.name}", filename=None, actor=f"{user.via}:{user.name}")
+    ingestor.begin(origin="api", source=f"visit form: {user.name}", filename=None, actor=user.name)
     ingestor.feed(0, raw)
     ingestor.end()
+    record_action(db, actor=user.name, action="visit", record_id=record_id, detail=visit["visit_id"])
 
 
 MAX_OVERRIDE_DAYS = 365  # an override is a decision to revisit: at most a year

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import logging
 import re
 import sqlite3
@@ -45,6 +46,11 @@ class CliContext:
         db = connect(self.settings.db_path)
         migrate(db)
         return db
+
+
+def cli_actor() -> str:
+    """Who ran a command, for the audit log: the operating-system user."""
+    return f"cli:{getpass.getuser()}"
 
 
 def echo_json(value: object) -> None:
@@ -111,7 +117,7 @@ def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None, assess
                 db,
                 path,
                 source=source,
-                actor="cli",
+                actor=cli_actor(),
                 today=today,
                 on_stored=reassessor(db, ctx.policy, today) if assess else None,
             )
@@ -188,7 +194,7 @@ def apikey_create(ctx: CliContext, name: str, role: str, region: str | None) -> 
     try:
         region = check_region(region) if region else ""
         key, key_hash, prefix = new_api_key()
-        add_api_key(ctx.db(), name=name, key_hash=key_hash, prefix=prefix, role=role, region=region)
+        add_api_key(ctx.db(), name=name, key_hash=key_hash, prefix=prefix, role=role, region=region, actor=cli_actor())
     except (BadRegion, AlreadyExists) as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"API key {name!r} ({role}, region {region or 'all'}); store it now, it is not shown again:")
@@ -227,6 +233,7 @@ def user_add(ctx: CliContext, username: str, role: str, region: str, password_st
             password_hash=hash_password(password),
             role=role,
             region=check_region(region),
+            actor=cli_actor(),
         )
     except (BadRegion, AlreadyExists) as e:
         raise click.ClickException(str(e)) from e

@@ -74,7 +74,16 @@ def prepare_demo(
                 password_hash=hash_password(login.password),
                 role=login.role,
                 region=login.region,
+                actor="demo",
             )
     key, key_hash, prefix = new_api_key()
-    add_api_key(db, name=f"demo ingest {prefix}", key_hash=key_hash, prefix=prefix, role=Role.INGEST, region=COUNTY)
+    add_api_key(
+        db,
+        name=f"demo ingest {prefix}",
+        key_hash=key_hash,
+        prefix=prefix,
+        role=Role.INGEST,
+        region=COUNTY,
+        actor="demo",
+    )
     return DemoInfo(str(county_file), summary, model, run, logins, key)

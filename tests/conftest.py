@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,8 +97,19 @@ def client(settings: Settings, db: Database) -> Iterator[TestClient]:
 def api_key(db: Database, role: str, region: str = "") -> dict[str, str]:
     """Authorization headers for a fresh key of this role."""
     key, key_hash, prefix = new_api_key()
-    add_api_key(db, name=f"{role}-{prefix}", key_hash=key_hash, prefix=prefix, role=role, region=region)
+    add_api_key(db, name=f"{role}-{prefix}", key_hash=key_hash, prefix=prefix, role=role, region=region, actor="test")
     return {"Authorization": f"Bearer {key}"}
+
+
+def csrf(client: TestClient) -> str:
+    """The CSRF token of the login form (double-submit: the cookie is set by the same request)."""
+    return re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+
+
+def log_in(client: TestClient, username: str, password: str):
+    return client.post(
+        "/login", data={"username": username, "password": password, "_csrf_token": csrf(client)}, follow_redirects=False
+    )
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def server(tmp_path_factory):
     ingestor.run(msgspec.json.encode(r) for r in document(*scenario_residents())["residents"])
     ingestor.end()
     for username, role, region in (("vd-test", "village_doctor", VILLAGE), ("center-test", "center", "350421")):
-        add_user(db, username=username, password_hash=hash_password(PASSWORD), role=role, region=region)
+        add_user(db, username=username, password_hash=hash_password(PASSWORD), role=role, region=region, actor="test")
     run_nightly(db, Policy(), TODAY, trigger="test", workers=1)
     process, base = start_server(db_path, "--no-scheduler")
     yield base, db

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 import msgspec
 import pytest
+from conftest import csrf, log_in
 from litestar.testing import TestClient
 
 from service.app import create_app
@@ -14,23 +14,20 @@ from service.auth import ADDRESS_FAILURES, LOCK_AFTER_FAILURES, hash_password
 from service.store.access import add_user
 
 PASSWORD = "correct horse battery"
+VILLAGE = "350421101201"
+
+
+def add_doctor(db) -> None:
+    add_user(
+        db, username="wang", password_hash=hash_password(PASSWORD), role="village_doctor", region=VILLAGE, actor="t"
+    )
 
 
 @pytest.fixture
 def browser(settings, db):
-    add_user(db, username="wang", password_hash=hash_password(PASSWORD), role="village_doctor", region="350421101201")
+    add_doctor(db)
     with TestClient(create_app(settings)) as client:
         yield client, db
-
-
-def csrf(client) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-
-
-def log_in(client, username: str, password: str):
-    return client.post(
-        "/login", data={"username": username, "password": password, "_csrf_token": csrf(client)}, follow_redirects=False
-    )
 
 
 def test_a_good_login_starts_a_session_and_logout_ends_it(browser):
@@ -107,7 +104,7 @@ def test_a_disabled_login_loses_its_session_at_once(browser):
 
 
 def test_a_session_expires_and_the_user_signs_in_again(settings, db):
-    add_user(db, username="wang", password_hash=hash_password(PASSWORD), role="village_doctor", region="350421101201")
+    add_doctor(db)
     short = msgspec.structs.replace(settings, session_minutes=0.03)  # 1.8 seconds
     with TestClient(create_app(short)) as client:
         log_in(client, "wang", PASSWORD)
@@ -121,7 +118,7 @@ def test_a_session_expires_and_the_user_signs_in_again(settings, db):
 
 @pytest.mark.parametrize("secure", [True, False])
 def test_cookies_are_http_only_and_secure_behind_an_https_proxy(settings, db, secure):
-    add_user(db, username="wang", password_hash=hash_password(PASSWORD), role="village_doctor", region="350421101201")
+    add_doctor(db)
     app = create_app(msgspec.structs.replace(settings, secure_cookies=secure))
     with TestClient(app, base_url="https://sanbiao.example") as client:
         form = client.get("/login")

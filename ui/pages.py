@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request
 from litestar.response import Template
@@ -24,9 +25,15 @@ def language(request: Request) -> str:
     return remembered if remembered in LANGS else DEFAULT_LANG
 
 
+def local_time(at_utc: str, zone: ZoneInfo) -> str:
+    """A stored UTC timestamp as the county's wall-clock time, to the minute."""
+    return dt.datetime.fromisoformat(at_utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
 def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
     lang = language(request)
     user: Principal | None = request.scope.get("user")
+    zone = ZoneInfo(request.app.state.settings.timezone)
     return Template(
         template_name=template,
         status_code=status_code,
@@ -37,6 +44,7 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
             "tier_icon": TIER_ICONS,
             "reason": lambda r: reason_text(lang, r),
             "pct": lambda share: "—" if share is None else f"{share:.0%}",
+            "local_time": lambda at: local_time(at, zone),
             **context,
         },
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def mask_national_id(value: str | None) -> str:
     """Keep the region (first 6) and the check character: 350421********123X -> 350421**********3X."""
@@ -16,3 +18,14 @@ def mask_phone(value: str | None) -> str:
         return ""
     digits = value.replace(" ", "").replace("-", "")
     return digits[:3] + "*" * max(len(digits) - 5, 0) + digits[-2:]
+
+
+_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")  # mainland mobile numbers: 11 digits from 13x to 19x
+_NATIONAL_ID = re.compile(r"(?<![\dXx])\d{17}[\dXx](?![\dXx])")  # GB 11643-1999: 17 digits + check character
+
+
+def mask_in_text(text: str | None) -> str:
+    """Free text (an override reason, an audit detail) with any phone number or national id masked."""
+    if not text:
+        return ""
+    return _PHONE.sub(lambda m: mask_phone(m.group()), _NATIONAL_ID.sub(lambda m: mask_national_id(m.group()), text))

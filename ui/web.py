@@ -13,6 +13,7 @@ from litestar.template.config import TemplateConfig
 
 from ui.pages import error_page
 from ui.views.actions import add_visit, override, task_outcome
+from ui.views.audit import audit_page
 from ui.views.auth import login, login_form, logout
 from ui.views.dashboard import dashboard
 from ui.views.resident import resident_page
@@ -20,7 +21,18 @@ from ui.views.today import today_page
 
 HERE = Path(__file__).parent
 HTMX_DIST = HERE.parent / "node_modules" / "htmx.org" / "dist"  # from npm (package.json pins it)
-PAGE_ROUTES = [login_form, login, logout, today_page, resident_page, add_visit, task_outcome, override, dashboard]
+PAGE_ROUTES = [
+    login_form,
+    login,
+    logout,
+    today_page,
+    resident_page,
+    add_visit,
+    task_outcome,
+    override,
+    dashboard,
+    audit_page,
+]
 PUBLIC_PAGES = ["^/login$", "^/static/"]
 ERROR_MESSAGES = {403: "forbidden", 404: "not_found"}
 

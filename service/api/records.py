@@ -75,7 +75,7 @@ async def post_records(request: Request[Principal, Any, Any], db: NamedDependenc
         return ingest_document(
             db,
             body,
-            actor=f"{user.via}:{user.name}",
+            actor=user.name,
             region=user.region,
             today=today,
             on_stored=reassessor(db, state.policy, today),

@@ -7,13 +7,15 @@ import datetime as dt
 from sqlite_utils import Database
 
 from service.store import now_utc, writing
+from service.store.audit import record_action
 
 
 class AlreadyExists(Exception):
     """A username or key name that is taken."""
 
 
-def add_api_key(db: Database, *, name: str, key_hash: str, prefix: str, role: str, region: str) -> int:
+def add_api_key(db: Database, *, name: str, key_hash: str, prefix: str, role: str, region: str, actor: str) -> int:
+    """Store a key's hash (never the key); audited as `actor` without the key."""
     with writing(db):
         taken = db.execute("SELECT 1 FROM api_keys WHERE name = ? AND revoked_at IS NULL", [name]).fetchone()
         if taken:
@@ -22,6 +24,7 @@ def add_api_key(db: Database, *, name: str, key_hash: str, prefix: str, role: st
             "INSERT INTO api_keys (name, key_hash, prefix, role, region, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             [name, key_hash, prefix, role, region, now_utc()],
         )
+        record_action(db, actor=actor, action="apikey_create", detail=f"{name} ({prefix}...): {role}, region {region}")
     return cursor.lastrowid
 
 
@@ -45,7 +48,8 @@ def user_exists(db: Database, username: str) -> bool:
     return db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone() is not None
 
 
-def add_user(db: Database, *, username: str, password_hash: str, role: str, region: str) -> None:
+def add_user(db: Database, *, username: str, password_hash: str, role: str, region: str, actor: str) -> None:
+    """Create a login; audited as `actor` without the password."""
     with writing(db):
         if user_exists(db, username):
             raise AlreadyExists(f"user {username!r} exists")
@@ -53,6 +57,7 @@ def add_user(db: Database, *, username: str, password_hash: str, role: str, regi
             "INSERT INTO users (username, password_hash, role, region, created_at) VALUES (?, ?, ?, ?, ?)",
             [username, password_hash, role, region, now_utc()],
         )
+        record_action(db, actor=actor, action="user_add", detail=f"{username}: {role}, region {region}")
 
 
 def find_user(db: Database, username: str) -> tuple[str, str, str] | None:
@@ -85,8 +90,5 @@ def record_login(db: Database, username: str, *, ok: bool, lock_after: int, lock
                 db.execute(
                     "UPDATE users SET locked_until = ?, failed_logins = 0 WHERE username = ?", [locked, username]
                 )
-        db.execute(
-            "INSERT INTO audit_log (at, actor, action) VALUES (?, ?, ?)",
-            [now_utc(), username, "login" if ok else "login_failed"],
-        )
+        record_action(db, actor=username, action="login" if ok else "login_failed")
     return locked

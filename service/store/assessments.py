@@ -8,6 +8,7 @@ import msgspec
 from sqlite_utils import Database
 
 from service.store import now_utc, writing
+from service.store.audit import record_action
 from stratify.assess import Override
 from stratify.tiers import Assessment, Reason, Tier
 
@@ -117,7 +118,5 @@ def add_override(
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [record_id, tier, reason, author, starts_on.isoformat(), expires_on.isoformat(), now],
         )
-        db.execute(
-            "INSERT INTO audit_log (at, actor, action, record_id, detail) VALUES (?, ?, 'override', ?, ?)",
-            [now, author, record_id, _encode({"tier": tier, "expires_on": expires_on, "reason": reason}).decode()],
-        )
+        detail = _encode({"tier": tier, "expires_on": expires_on, "reason": reason}).decode()
+        record_action(db, actor=author, action="override", record_id=record_id, detail=detail)

@@ -6,6 +6,7 @@ import msgspec
 from sqlite_utils import Database
 
 from service.store import close_interrupted, now_utc, owner, writing
+from service.store.audit import record_action
 
 
 def start_batch(db: Database, *, origin: str, source: str | None, filename: str | None, actor: str) -> int:
@@ -42,3 +43,10 @@ def finish_batch(db: Database, batch_id: int, summary: msgspec.Struct, *, error:
                 batch_id,
             ],
         )
+        actor = db.execute("SELECT actor FROM import_batches WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        detail = (
+            f"batch {batch_id}: {counts['accepted']} accepted ({counts['created']} new, {counts['updated']} "
+            f"updated, {counts['unchanged']} unchanged), {counts['rejected_total']} rejected"
+            + (f"; failed: {error}" if error else "")
+        )
+        record_action(db, actor=actor, action="import", detail=detail)

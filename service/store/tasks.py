@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from followup.tasks import Plan, Task, TaskKind, TaskStatus
 from service.store import now_utc, writing
+from service.store.audit import record_action
 from stratify.records import Level
 from stratify.tiers import Tier
 
@@ -244,15 +245,8 @@ def record_outcome(
                 "WHERE record_id = ? AND status = 'open'",
                 [today.isoformat(), end_status, task.record_id],
             )
-        db.execute(
-            "INSERT INTO audit_log (at, actor, action, record_id, detail) VALUES (?, ?, 'task_outcome', ?, ?)",
-            [
-                now_utc(),
-                actor,
-                task.record_id,
-                _encode({"task_id": task.task_id, "outcome": outcome, "remind_on": remind_on}).decode(),
-            ],
-        )
+        detail = _encode({"task_id": task.task_id, "outcome": outcome, "remind_on": remind_on}).decode()
+        record_action(db, actor=actor, action="task_outcome", record_id=task.record_id, detail=detail)
 
 
 class DueRow(msgspec.Struct):

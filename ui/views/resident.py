@@ -44,7 +44,7 @@ class CardPage(msgspec.Struct):
 def resident_page(request: Request, record_id: FromPath[str], db: NamedDependency[Database]) -> Template:
     user: Principal = request.user
     context = card_page(db, record_id, user, request.app.state.settings.today())
-    record_read(db, actor=f"{user.via}:{user.name}", record_id=record_id)
+    record_read(db, actor=user.name, record_id=record_id)
     return page(request, "resident/card.html", page=context)
 
 

@@ -1,0 +1,55 @@
+"""GET /audit: the center's view of who read or changed what, filtered, paged and exportable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Template
+from sqlite_utils import Database
+
+from service.auth import Principal, Role
+from service.store.audit import ACTIONS, audit_entries
+from ui.export import csv_response
+from ui.pages import error_page, page
+from ui.privacy import mask_in_text
+
+PAGE_ROWS = 100
+EXPORT_ROWS = 100_000  # a CSV holds at most this many entries, newest first
+
+AuditAction = enum.StrEnum("AuditAction", {a: a for a in ACTIONS})
+
+
+@get("/audit", sync_to_thread=True, include_in_schema=False)
+def audit_page(
+    request: Request,
+    db: NamedDependency[Database],
+    actor: FromQuery[str | None] = None,
+    action: FromQuery[AuditAction | None] = None,
+    record_id: FromQuery[str | None] = None,
+    since: FromQuery[dt.date | None] = None,
+    until: FromQuery[dt.date | None] = None,
+    before: FromQuery[int | None] = None,
+    export: FromQuery[str | None] = None,
+) -> Template | Response:
+    """Newest first, 100 a page; residents outside the user's region never appear."""
+    user: Principal = request.user
+    if user.role not in (Role.CENTER, Role.ADMIN):
+        return error_page(request, 403, "forbidden")
+    filters = {"actor": actor or None, "action": action, "record_id": record_id or None, "since": since, "until": until}
+    if export == "csv":
+        entries = audit_entries(db, region=user.region, limit=EXPORT_ROWS, **filters)
+        return csv_response(
+            "audit.csv",
+            ("id", "at_utc", "actor", "action", "record_id", "detail"),
+            ((e.id, e.at, e.actor, e.action, e.record_id or "", mask_in_text(e.detail)) for e in entries),
+        )
+    entries = audit_entries(db, region=user.region, before=before, limit=PAGE_ROWS + 1, **filters)
+    older = entries[PAGE_ROWS - 1].id if len(entries) > PAGE_ROWS else None
+    shown = [(e, mask_in_text(e.detail)) for e in entries[:PAGE_ROWS]]
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return page(request, "audit.html", entries=shown, older=older, filters=filters, query=query, actions=ACTIONS)
