@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from typing import TypeVar
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
 from litestar.params import FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
@@ -41,6 +45,7 @@ class TodayPage(msgspec.Struct):
     show: str
     tier: str | None
     kind: str | None
+    query: str  # the filters as a query string, for the CSV link
 
 
 def _row(task: DueRow, today: dt.date, user: Principal) -> TodayRow:
@@ -58,23 +63,38 @@ def _row(task: DueRow, today: dt.date, user: Principal) -> TodayRow:
     )
 
 
+Choice = TypeVar("Choice", bound=enum.StrEnum)
+
+
+def choice(kind: type[Choice], value: str, name: str) -> Choice | None:
+    """A select's value: "" (the form's "all") is no filter; an unknown value is a 400."""
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValidationException(f"{name}: not one of {', '.join(kind)}") from None
+
+
 @get("/", sync_to_thread=True, include_in_schema=False)
 def today_page(
     request: HTMXRequest,
     db: NamedDependency[Database],
     show: FromQuery[str] = "area",
-    tier: FromQuery[Tier | None] = None,
-    kind: FromQuery[TaskKind | None] = None,
+    tier: FromQuery[str] = "",
+    kind: FromQuery[str] = "",
     export: FromQuery[str | None] = None,
 ) -> Template | Redirect | Response:
     user: Principal = request.user
     if user.role in (Role.CENTER, Role.ADMIN):
         return Redirect("/dashboard")
+    tier_filter, kind_filter = choice(Tier, tier, "tier"), choice(TaskKind, kind, "kind")
     state = request.app.state
     today = state.settings.today()
     mine = show == "mine"
+    assignee = user.name if mine else None
     tasks = due_with_residents(
-        db, region=user.region, due_by=today, assignee=user.name if mine else None, tier=tier, kind=kind, limit=MAX_ROWS
+        db, region=user.region, due_by=today, assignee=assignee, tier=tier_filter, kind=kind_filter, limit=MAX_ROWS
     )
     rows = [_row(t, today, user) for t in tasks]
     shown, carried = todays_list(rows, today, state.policy.daily_capacity) if mine else (rows, [])
@@ -98,5 +118,8 @@ def today_page(
                 for r in rows
             ),
         )
-    context = TodayPage(shown, len(carried), "mine" if mine else "area", tier, kind)
-    return page(request, "today/_rows.html" if request.htmx else "today.html", page=context)
+    show = "mine" if mine else "area"
+    query = urlencode({k: v for k, v in (("show", show), ("tier", tier_filter), ("kind", kind_filter)) if v})
+    context = TodayPage(shown, len(carried), show, tier_filter, kind_filter, query)
+    template = "today/_rows.html" if request.htmx else "today.html"
+    return page(request, template, page=context, kinds=[k.value for k in TaskKind])

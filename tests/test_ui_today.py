@@ -1,0 +1,65 @@
+"""The doctor's list page through the real app: filters by tier and by kind of task, and their CSV."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from conftest import VILLAGE, api_key, document, log_in, make_resident, make_visit
+
+from service.auth import hash_password
+from service.store.access import add_user
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def doctor(client, db):
+    crisis = make_resident("CRISIS", visits=[make_visit(sbp=186, dbp=112)])
+    routine = make_resident("ROUTINE", visits=[make_visit(sbp=150, dbp=92)])
+    posted = client.post("/api/v1/records", json=document(crisis, routine), headers=api_key(db, "ingest"))
+    assert posted.json()["accepted"] == 2
+    add_user(
+        db, username="wang", password_hash=hash_password(PASSWORD), role="village_doctor", region=VILLAGE, actor="t"
+    )
+    log_in(client, "wang", PASSWORD)
+    kinds = dict(db.execute("SELECT record_id, group_concat(kind) FROM tasks WHERE status = 'open' GROUP BY 1"))
+    return client, kinds
+
+
+def test_the_kind_filter_shows_only_that_kind_of_task(doctor):
+    client, kinds = doctor
+    only_crisis = next(k for k in kinds["CRISIS"].split(",") if k not in kinds["ROUTINE"].split(","))
+
+    everything = client.get("/").text
+    filtered = client.get(f"/?kind={only_crisis}").text
+
+    assert "/residents/CRISIS" in everything and "/residents/ROUTINE" in everything
+    assert "/residents/CRISIS" in filtered and "/residents/ROUTINE" not in filtered
+    assert f"kind={only_crisis}&export=csv" in html.unescape(filtered)  # the CSV link keeps the filter
+
+
+def test_the_csv_holds_the_filtered_rows_only(doctor):
+    client, kinds = doctor
+    only_crisis = next(k for k in kinds["CRISIS"].split(",") if k not in kinds["ROUTINE"].split(","))
+
+    lines = client.get(f"/?kind={only_crisis}&export=csv").text.strip().splitlines()
+
+    assert len(lines) == 2 and lines[1].startswith("CRISIS,")
+
+
+def test_an_unknown_kind_is_a_400_page(doctor):
+    client, _ = doctor
+
+    response = client.get("/?kind=surgery")
+
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+
+
+def test_the_forms_all_choices_send_empty_values_and_mean_no_filter(doctor):
+    client, _ = doctor
+
+    response = client.get("/?show=area&tier=&kind=")
+
+    assert response.status_code == 200
+    assert "/residents/CRISIS" in response.text and "/residents/ROUTINE" in response.text
