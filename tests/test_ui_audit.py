@@ -107,3 +107,13 @@ def test_pages_of_100_link_to_older_entries(county):
 
     assert rows(first) == 100 and rows(second) == 30
     assert ">129<" in first and ">0<" in second
+
+
+def test_the_filter_form_as_a_browser_sends_it_with_empty_fields_shows_everything(county):
+    client, _ = county
+    log_in(client, "zhou", PASSWORD)
+
+    response = client.get("/audit?actor=&action=&record_id=&since=&until=&lang=en")
+
+    assert response.status_code == 200
+    assert "read the card" in response.text and "user added" in response.text

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from litestar import Request
+from litestar.exceptions import ValidationException
 from litestar.response import Template
 
 from service.auth import Principal
 from ui.i18n import DEFAULT_LANG, LANGS, reason_text, translate
 
+T = TypeVar("T")
 TIER_ICONS = {"red": "▲", "yellow": "◆", "green": "●", None: "○"}  # shape differs too: colour is never alone
 
 
@@ -28,6 +31,17 @@ def language(request: Request) -> str:
 def local_time(at_utc: str, zone: ZoneInfo) -> str:
     """A stored UTC timestamp as the county's wall-clock time, to the minute."""
     return dt.datetime.fromisoformat(at_utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def form_value(value: str, name: str, parse: Callable[[str], T]) -> T | None:
+    """A GET filter form's field: "" (left empty, or "all") is no filter; a value that does not parse
+    (an unknown choice, a bad date) is a 400 naming the field."""
+    if not value:
+        return None
+    try:
+        return parse(value)
+    except ValueError as e:
+        raise ValidationException(f"{name}: {e}") from None
 
 
 def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from service.auth import Principal, Role
 from service.store.audit import ACTIONS, audit_entries
 from ui.export import csv_response
-from ui.pages import error_page, page
+from ui.pages import error_page, form_value, page
 from ui.privacy import mask_in_text
 
 PAGE_ROWS = 100
@@ -29,10 +29,10 @@ def audit_page(
     request: Request,
     db: NamedDependency[Database],
     actor: FromQuery[str | None] = None,
-    action: FromQuery[AuditAction | None] = None,
+    action: FromQuery[str] = "",
     record_id: FromQuery[str | None] = None,
-    since: FromQuery[dt.date | None] = None,
-    until: FromQuery[dt.date | None] = None,
+    since: FromQuery[str] = "",
+    until: FromQuery[str] = "",
     before: FromQuery[int | None] = None,
     export: FromQuery[str | None] = None,
 ) -> Template | Response:
@@ -40,7 +40,13 @@ def audit_page(
     user: Principal = request.user
     if user.role not in (Role.CENTER, Role.ADMIN):
         return error_page(request, 403, "forbidden")
-    filters = {"actor": actor or None, "action": action, "record_id": record_id or None, "since": since, "until": until}
+    filters = {
+        "actor": actor or None,
+        "action": form_value(action, "action", AuditAction),
+        "record_id": record_id or None,
+        "since": form_value(since, "since", dt.date.fromisoformat),
+        "until": form_value(until, "until", dt.date.fromisoformat),
+    }
     if export == "csv":
         entries = audit_entries(db, region=user.region, limit=EXPORT_ROWS, **filters)
         return csv_response(

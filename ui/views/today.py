@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
-from typing import TypeVar
 from urllib.parse import urlencode
 
 import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
-from litestar.exceptions import ValidationException
 from litestar.params import FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
@@ -22,7 +19,7 @@ from service.auth import Principal, Role
 from service.store.tasks import DueRow, due_with_residents
 from stratify.tiers import Tier
 from ui.export import csv_response
-from ui.pages import age_on, page
+from ui.pages import age_on, form_value, page
 from ui.privacy import mask_phone
 
 MAX_ROWS = 500  # a village's due list is far shorter; the cap keeps a township's page small
@@ -63,19 +60,6 @@ def _row(task: DueRow, today: dt.date, user: Principal) -> TodayRow:
     )
 
 
-Choice = TypeVar("Choice", bound=enum.StrEnum)
-
-
-def choice(kind: type[Choice], value: str, name: str) -> Choice | None:
-    """A select's value: "" (the form's "all") is no filter; an unknown value is a 400."""
-    if not value:
-        return None
-    try:
-        return kind(value)
-    except ValueError:
-        raise ValidationException(f"{name}: not one of {', '.join(kind)}") from None
-
-
 @get("/", sync_to_thread=True, include_in_schema=False)
 def today_page(
     request: HTMXRequest,
@@ -88,7 +72,7 @@ def today_page(
     user: Principal = request.user
     if user.role in (Role.CENTER, Role.ADMIN):
         return Redirect("/dashboard")
-    tier_filter, kind_filter = choice(Tier, tier, "tier"), choice(TaskKind, kind, "kind")
+    tier_filter, kind_filter = form_value(tier, "tier", Tier), form_value(kind, "kind", TaskKind)
     state = request.app.state
     today = state.settings.today()
     mine = show == "mine"
