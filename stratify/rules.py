@@ -289,21 +289,8 @@ RULES = (
 # stays red. The other rules carry their own duration in CONTRACT §5 (a medication change 14 days, an
 # event, complication or enrolment 90 days, overdue until the next visit, established disease for
 # good); holding them would stretch that duration to the next two visits.
-HELD_RULES = (
-    bp_crisis,
-    glucose_high,
-    glucose_low,
-    danger_symptom,
-    pregnancy,
-    urgent_referral,
-    uncontrolled_twice,
-    routine_referral,
-    hba1c_very_high,
-    recurrent_hypoglycemia,
-    both_uncontrolled,
-    uncontrolled,
-    poor_adherence,
-)
+DURATION_RULES = (new_complication, recent_event, medication_changed, new_enrolment, overdue, established_cvd)
+HELD_RULES = tuple(rule for rule in RULES if rule not in DURATION_RULES)  # red rules still first
 URGENT_CODES = frozenset({"bp_crisis", "glucose_high", "glucose_low", "danger_symptom", "pregnancy", "urgent_referral"})
 
 
