@@ -31,7 +31,13 @@ TABLES = {
 def test_migrate_creates_every_table_once(tmp_path):
     db = connect(tmp_path / "s.db")
 
-    assert migrate(db) == ["m001_initial", "m002_task_planning", "m003_task_region_order", "m004_run_owner"]
+    assert migrate(db) == [
+        "m001_initial",
+        "m002_task_planning",
+        "m003_task_region_order",
+        "m004_run_owner",
+        "m005_running_rows",
+    ]
     assert migrate(db) == []
     assert is_current(db)
     assert set(db.table_names()) >= TABLES

@@ -263,3 +263,15 @@ def m004_run_owner(db: Database) -> None:
         ALTER TABLE import_batches ADD COLUMN host TEXT
         """,
     )
+
+
+@migrations()
+def m005_running_rows(db: Database) -> None:
+    """Finding runs and imports still marked running (every import checks) reads only those rows."""
+    _execute_all(
+        db,
+        """
+        CREATE INDEX job_runs_running ON job_runs (host) WHERE status = 'running';
+        CREATE INDEX import_batches_running ON import_batches (host) WHERE status = 'running'
+        """,
+    )
