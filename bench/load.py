@@ -217,7 +217,8 @@ def lost_writes(db_path: Path, visits: list, residents: list) -> tuple[int, int,
             "SELECT record_id, visit_id FROM visits WHERE visit_id LIKE 'load-%'",
         ).fetchall()
     )
-    have = {r[0] for r in db.execute("SELECT record_id FROM residents WHERE record_id >= ?", [f"{COUNTY}5000000"])}
+    first_new = f"{COUNTY}{NEW_RECORD_FROM:07d}"  # fixtures.county numbers residents this way
+    have = {r[0] for r in db.execute("SELECT record_id FROM residents WHERE record_id >= ?", [first_new])}
     integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
     db.close()
     return len(set(visits) - stored), len(set(residents) - have), integrity

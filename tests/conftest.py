@@ -12,10 +12,10 @@ from litestar.testing import TestClient
 from sqlite_utils import Database
 
 from service.app import create_app
-from service.auth import new_api_key
+from service.auth import hash_password, new_api_key
 from service.settings import Settings
 from service.store import connect, migrate
-from service.store.access import add_api_key
+from service.store.access import add_api_key, add_user
 
 VILLAGE = "350421101201"
 
@@ -99,6 +99,13 @@ def api_key(db: Database, role: str, region: str = "") -> dict[str, str]:
     key, key_hash, prefix = new_api_key()
     add_api_key(db, name=f"{role}-{prefix}", key_hash=key_hash, prefix=prefix, role=role, region=region, actor="test")
     return {"Authorization": f"Bearer {key}"}
+
+
+PASSWORD = "correct horse battery"  # every test login's password
+
+
+def add_login(db: Database, username: str, role: str = "village_doctor", region: str = VILLAGE) -> None:
+    add_user(db, username=username, password_hash=hash_password(PASSWORD), role=role, region=region, actor="test")
 
 
 def csrf(client: TestClient) -> str:

@@ -7,26 +7,21 @@ import html
 import re
 
 import pytest
-from conftest import VILLAGE, api_key, document, log_in, make_resident
+from conftest import PASSWORD, VILLAGE, add_login, api_key, document, log_in, make_resident
 from litestar.testing import TestClient
 
 from service.app import create_app
-from service.auth import hash_password
-from service.store.access import add_user
 from service.store.assessments import add_override
 from service.store.audit import record_action
 
-PASSWORD = "correct horse battery"
 OTHER_COUNTY_VILLAGE = "350422100201"
 
 
 @pytest.fixture
 def county(settings, db):
     """Two residents (one in another county), a doctor and a center login; the doctor read a card."""
-    add_user(
-        db, username="wang", password_hash=hash_password(PASSWORD), role="village_doctor", region=VILLAGE, actor="t"
-    )
-    add_user(db, username="zhou", password_hash=hash_password(PASSWORD), role="center", region=VILLAGE[:6], actor="t")
+    add_login(db, "wang")
+    add_login(db, "zhou", role="center", region=VILLAGE[:6])
     with TestClient(create_app(settings)) as client:
         residents = document(make_resident("R-IN"), make_resident("R-OUT", village_code=OTHER_COUNTY_VILLAGE))
         assert client.post("/api/v1/records", json=residents, headers=api_key(db, "ingest")).json()["accepted"] == 2

@@ -6,26 +6,16 @@ import time
 
 import msgspec
 import pytest
-from conftest import csrf, log_in
+from conftest import PASSWORD, add_login, csrf, log_in
 from litestar.testing import TestClient
 
 from service.app import create_app
-from service.auth import ADDRESS_FAILURES, LOCK_AFTER_FAILURES, hash_password
-from service.store.access import add_user
-
-PASSWORD = "correct horse battery"
-VILLAGE = "350421101201"
-
-
-def add_doctor(db) -> None:
-    add_user(
-        db, username="wang", password_hash=hash_password(PASSWORD), role="village_doctor", region=VILLAGE, actor="t"
-    )
+from service.auth import ADDRESS_FAILURES, LOCK_AFTER_FAILURES
 
 
 @pytest.fixture
 def browser(settings, db):
-    add_doctor(db)
+    add_login(db, "wang")
     with TestClient(create_app(settings)) as client:
         yield client, db
 
@@ -104,7 +94,7 @@ def test_a_disabled_login_loses_its_session_at_once(browser):
 
 
 def test_a_session_expires_and_the_user_signs_in_again(settings, db):
-    add_doctor(db)
+    add_login(db, "wang")
     short = msgspec.structs.replace(settings, session_minutes=0.03)  # 1.8 seconds
     with TestClient(create_app(short)) as client:
         log_in(client, "wang", PASSWORD)
@@ -118,7 +108,7 @@ def test_a_session_expires_and_the_user_signs_in_again(settings, db):
 
 @pytest.mark.parametrize("secure", [True, False])
 def test_cookies_are_http_only_and_secure_behind_an_https_proxy(settings, db, secure):
-    add_doctor(db)
+    add_login(db, "wang")
     app = create_app(msgspec.structs.replace(settings, secure_cookies=secure))
     with TestClient(app, base_url="https://sanbiao.example") as client:
         form = client.get("/login")

@@ -5,12 +5,7 @@ from __future__ import annotations
 import html
 
 import pytest
-from conftest import VILLAGE, api_key, document, log_in, make_resident, make_visit
-
-from service.auth import hash_password
-from service.store.access import add_user
-
-PASSWORD = "correct horse battery"
+from conftest import PASSWORD, add_login, api_key, document, log_in, make_resident, make_visit
 
 
 @pytest.fixture
@@ -19,9 +14,7 @@ def doctor(client, db):
     routine = make_resident("ROUTINE", visits=[make_visit(sbp=150, dbp=92)])
     posted = client.post("/api/v1/records", json=document(crisis, routine), headers=api_key(db, "ingest"))
     assert posted.json()["accepted"] == 2
-    add_user(
-        db, username="wang", password_hash=hash_password(PASSWORD), role="village_doctor", region=VILLAGE, actor="t"
-    )
+    add_login(db, "wang")
     log_in(client, "wang", PASSWORD)
     kinds = dict(db.execute("SELECT record_id, group_concat(kind) FROM tasks WHERE status = 'open' GROUP BY 1"))
     return client, kinds
