@@ -233,7 +233,8 @@ def run_nightly(
             changed, opened, closed = changed + counts[0], opened + counts[1], closed + counts[2]
             assessed += len(batch.assessments)
             tiers.update(a.tier.value for a in batch.assessments if a.tier)
-        db.execute("PRAGMA optimize")  # keep the query planner's statistics current for the day's lists
+        with writing(db):  # ANALYZE reads then writes its statistics: take the write lock first
+            db.execute("PRAGMA optimize")  # keep the query planner's statistics current for the day's lists
         summary = RunSummary(
             run_id=run_id,
             as_of=as_of,
