@@ -16,7 +16,8 @@ from stratify.facts import Chart, Facts
 from stratify.policy import Policy
 from stratify.records import EventType, Resident, Visit
 from stratify.rules import HELD_RULES, rule_reasons
-from stratify.tiers import Assessment, Reason, Source, Status, Tier, highest
+from stratify.tiers import Assessment, Finding, Reason, Source, Status, Tier, highest
+from stratify.wording import because
 
 
 class Override(msgspec.Struct, frozen=True):
@@ -115,22 +116,22 @@ def assess(
     floor = highest([r.tier for r in reasons])
     held = held_tier(chart, floor, policy, diabetes=facts.diabetes)
     if held.rank > floor.rank:
-        reasons.append(
-            Reason(
-                "stepping_down",
-                held,
-                f"Held at {held} until {policy.step_down_visits} consecutive visits at least "
-                f"{policy.step_down_gap_days} days apart qualify for {floor}",
-            )
+        rule = Finding(
+            "held",
+            value=str(policy.step_down_visits),
+            limit=str(policy.step_down_gap_days),
+            items=(held, floor),
         )
+        reasons.append(because("stepping_down", held, rule))
     if opinion and opinion.reason:
         reasons.append(opinion.reason)
     override = active_override(overrides, as_of)
     if override:
         tier = highest((floor, override.tier))
         reasons = [r for r in reasons if r.tier.rank <= tier.rank]
-        message = f"Set to {override.tier} by {override.author} until {override.expires_on}: {override.reason}"
-        reasons.append(Reason("override", override.tier, message, Source.OVERRIDE))
+        set_to = Finding("set_to", override.expires_on, override.author, items=(override.tier,))
+        note = Finding("note", value=override.reason)
+        reasons.append(because("override", override.tier, set_to, note, source=Source.OVERRIDE))
     else:
         tier = highest([held, *([opinion.tier] if opinion and opinion.tier else [])])
     reasons.sort(key=lambda r: -r.tier.rank)

@@ -32,7 +32,8 @@ from sklearn.preprocessing import StandardScaler
 from stratify.assess import ModelOpinion
 from stratify.features import FEATURES, GROUPS
 from stratify.policy import Policy
-from stratify.tiers import Reason, Source, Tier
+from stratify.tiers import Finding, Source, Tier
+from stratify.wording import because
 
 CV_FOLDS = 5  # grouped by resident: model choice, calibration and the held-out judgement
 CALIBRATION_BINS = 10
@@ -183,11 +184,13 @@ class RiskModel:
             if tier:
                 t = self.card.thresholds
                 top = t["red_share"] + (t["yellow_share"] if tier is Tier.YELLOW else 0)
-                why = f"; mostly {' and '.join(named[i])}" if named[i] else ""
-                message = (
-                    f"12-month risk of a serious event {r:.1%} (>= {t[tier]:.1%}, top {top:.0%} of the county){why}"
-                )
-                reason = Reason("model_risk", tier, message, Source.MODEL)
+                findings = [
+                    Finding("risk", value=f"{r:.1%}", op=">=", limit=f"{t[tier]:.1%}"),
+                    Finding("top_share", value=f"{top:.0%}"),
+                ]
+                if named[i]:
+                    findings.append(Finding("contributors", items=tuple(named[i])))
+                reason = because("model_risk", tier, *findings, source=Source.MODEL)
             opinions.append(ModelOpinion(risk=round(float(r), 4), version=self.card.version, reason=reason))
         return opinions
 

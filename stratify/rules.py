@@ -11,7 +11,8 @@ import datetime as dt
 from stratify.facts import SERIOUS_EVENTS, Facts, age_on, in_last
 from stratify.policy import Policy
 from stratify.records import Adherence, EventType, Hypoglycemia, Referral, Visit
-from stratify.tiers import Reason, Tier
+from stratify.tiers import Finding, Reason, Tier
+from stratify.wording import because
 
 RED, YELLOW = Tier.RED, Tier.YELLOW
 
@@ -40,32 +41,44 @@ def recent_hba1c(f: Facts, policy: Policy) -> Visit | None:
     return visit if visit and in_last(visit.date, f.day, policy.hba1c_valid_days) else None
 
 
+def bp_finding(visit: Visit, limit: tuple[int, int] | None = None) -> Finding:
+    return Finding(
+        "bp", visit.date, bp_text(visit), ">=" if limit else None, f"{limit[0]}/{limit[1]}" if limit else None
+    )
+
+
+def fpg_finding(visit: Visit, op: str | None = None, limit: float | None = None) -> Finding:
+    return Finding("fpg", visit.date, str(visit.fasting_glucose), op, None if limit is None else str(limit))
+
+
+def hba1c_finding(visit: Visit, limit: float | None = None) -> Finding:
+    return Finding(
+        "hba1c", visit.date, str(visit.hba1c), ">=" if limit else None, None if limit is None else str(limit)
+    )
+
+
 def bp_crisis(f: Facts, policy: Policy) -> Reason | None:
     visit = f.last("bp")
     sbp, dbp = policy.bp_crisis
     if visit and (visit.sbp >= sbp or visit.dbp >= dbp):
-        return Reason("bp_crisis", RED, f"BP {bp_text(visit)} on {visit.date} >= {sbp}/{dbp}")
+        return because("bp_crisis", RED, bp_finding(visit, policy.bp_crisis))
     return None
 
 
 def glucose_high(f: Facts, policy: Policy) -> Reason | None:
     visit = f.last("fasting_glucose")
     if visit and visit.fasting_glucose >= policy.fpg_high:
-        return Reason(
-            "glucose_high", RED, f"Fasting glucose {visit.fasting_glucose} mmol/L on {visit.date} >= {policy.fpg_high}"
-        )
+        return because("glucose_high", RED, fpg_finding(visit, ">=", policy.fpg_high))
     return None
 
 
 def glucose_low(f: Facts, policy: Policy) -> Reason | None:
     visit = f.last("fasting_glucose")
     if visit and visit.fasting_glucose <= policy.fpg_low:
-        return Reason(
-            "glucose_low", RED, f"Fasting glucose {visit.fasting_glucose} mmol/L on {visit.date} <= {policy.fpg_low}"
-        )
+        return because("glucose_low", RED, fpg_finding(visit, "<=", policy.fpg_low))
     visit = f.last("hypoglycemia")
     if visit and visit.hypoglycemia == Hypoglycemia.SEVERE:
-        return Reason("glucose_low", RED, f"Severe hypoglycaemia reported on {visit.date}")
+        return because("glucose_low", RED, Finding("severe_hypoglycemia", visit.date))
     return None
 
 
@@ -73,38 +86,38 @@ def danger_symptom(f: Facts, policy: Policy) -> Reason | None:
     signs = []
     visit = f.last("symptoms")
     if visit and visit.symptoms:
-        signs.append(f"{', '.join(visit.symptoms)} on {visit.date}")
+        signs.append(Finding("symptoms", visit.date, items=tuple(visit.symptoms)))
     visit = f.last("heart_rate")
     if f.diabetes and visit and visit.heart_rate > policy.heart_rate_high_diabetes:
         signs.append(
-            f"heart rate {visit.heart_rate}/min on {visit.date} > {policy.heart_rate_high_diabetes} with diabetes"
+            Finding("heart_rate", visit.date, str(visit.heart_rate), ">", str(policy.heart_rate_high_diabetes))
         )
     visit = f.last("temperature_c")
     if visit and visit.temperature_c > policy.temperature_high:
-        signs.append(f"temperature {visit.temperature_c} °C on {visit.date} > {policy.temperature_high}")
-    return Reason("danger_symptom", RED, "Danger sign: " + "; ".join(signs)) if signs else None
+        signs.append(Finding("temperature", visit.date, str(visit.temperature_c), ">", str(policy.temperature_high)))
+    return because("danger_symptom", RED, *signs) if signs else None
 
 
 def pregnancy(f: Facts, policy: Policy) -> Reason | None:
     visit = f.last("pregnant")
     if visit and visit.pregnant and f.managed:
-        return Reason("pregnancy", RED, f"Pregnant (reported {visit.date}) with hypertension or diabetes")
+        return because("pregnancy", RED, Finding("pregnant", visit.date))
     return None
 
 
-def _control_visits(f: Facts) -> list[tuple[Visit, str]]:
+def _control_visits(f: Facts) -> list[tuple[Visit, list[Finding]]]:
     """The last two visits whose readings show control, with what each showed."""
     found = []
     for visit in reversed(f.visits):
         shown = []
         if visit.sbp is not None:
-            shown.append(f"BP {bp_text(visit)}")
+            shown.append(bp_finding(visit))
         if f.diabetes and visit.fasting_glucose is not None:
-            shown.append(f"FPG {visit.fasting_glucose}")
+            shown.append(fpg_finding(visit))
         if f.diabetes and visit.hba1c is not None:
-            shown.append(f"HbA1c {visit.hba1c}%")
+            shown.append(hba1c_finding(visit))
         if shown:
-            found.append((visit, ", ".join(shown)))
+            found.append((visit, shown))
             if len(found) == 2:
                 break
     return found
@@ -118,8 +131,7 @@ def uncontrolled_twice(f: Facts, policy: Policy) -> Reason | None:
         bp_bad = visit.sbp is not None and bp_uncontrolled(visit, f, policy)
         if not (bp_bad or (f.diabetes and glucose_uncontrolled(visit, policy))):
             return None
-    shown = "; ".join(f"{shown} on {visit.date}" for visit, shown in reversed(pair))
-    return Reason("uncontrolled_twice", RED, f"Uncontrolled at the last two visits: {shown}")
+    return because("uncontrolled_twice", RED, *(finding for _, shown in reversed(pair) for finding in shown))
 
 
 def new_complication(f: Facts, policy: Policy) -> Reason | None:
@@ -127,8 +139,8 @@ def new_complication(f: Facts, policy: Policy) -> Reason | None:
         if not in_last(visit.date, f.day, policy.complication_days):
             break
         if visit.complications:
-            return Reason(
-                "new_complication", RED, f"New complication on {visit.date}: {', '.join(visit.complications)}"
+            return because(
+                "new_complication", RED, Finding("complications", visit.date, items=tuple(visit.complications))
             )
     return None
 
@@ -138,7 +150,8 @@ def recent_event(f: Facts, policy: Policy) -> Reason | None:
         if not in_last(event.date, f.day, policy.event_days):
             break
         if event.type in SERIOUS_EVENTS or event.type == EventType.OTHER_ADMISSION:
-            return Reason("recent_event", RED, f"{event.type} on {event.date} (within {policy.event_days} days)")
+            within = Finding("event_within", event.date, limit=str(policy.event_days), items=(event.type,))
+            return because("recent_event", RED, within)
     return None
 
 
@@ -153,18 +166,18 @@ def _recent_referral(f: Facts, policy: Policy, kind: Referral) -> Visit | None:
 
 def urgent_referral(f: Facts, policy: Policy) -> Reason | None:
     visit = _recent_referral(f, policy, Referral.URGENT)
-    return Reason("urgent_referral", RED, f"Urgent referral on {visit.date}") if visit else None
+    return because("urgent_referral", RED, Finding("urgent_referral", visit.date)) if visit else None
 
 
 def routine_referral(f: Facts, policy: Policy) -> Reason | None:
     visit = _recent_referral(f, policy, Referral.ROUTINE)
-    return Reason("routine_referral", RED, f"Referred for specialist review on {visit.date}") if visit else None
+    return because("routine_referral", RED, Finding("routine_referral", visit.date)) if visit else None
 
 
 def hba1c_very_high(f: Facts, policy: Policy) -> Reason | None:
     visit = recent_hba1c(f, policy)
     if visit and visit.hba1c >= policy.hba1c_very_high:
-        return Reason("hba1c_very_high", RED, f"HbA1c {visit.hba1c}% on {visit.date} >= {policy.hba1c_very_high}")
+        return because("hba1c_very_high", RED, hba1c_finding(visit, policy.hba1c_very_high))
     return None
 
 
@@ -176,31 +189,27 @@ def recurrent_hypoglycemia(f: Facts, policy: Policy) -> Reason | None:
         if visit.hypoglycemia not in (None, Hypoglycemia.NONE):
             dates.append(visit.date)
     if len(dates) >= policy.hypoglycemia_visits:
-        return Reason(
-            "recurrent_hypoglycemia",
-            RED,
-            f"Hypoglycaemia at {len(dates)} visits since {dates[-1]} (within {policy.hypoglycemia_days} days)",
-        )
+        visits = Finding("hypoglycemia_visits", dates[-1], str(len(dates)), limit=str(policy.hypoglycemia_days))
+        return because("recurrent_hypoglycemia", RED, visits)
     return None
 
 
-def _bp_problem(f: Facts, policy: Policy) -> str | None:
+def _bp_problem(f: Facts, policy: Policy) -> Finding | None:
     visit = f.last("bp")
     if visit and bp_uncontrolled(visit, f, policy):
-        sbp, dbp = bp_target(policy, f.birth_date, visit.date)
-        return f"BP {bp_text(visit)} on {visit.date} >= {sbp}/{dbp}"
+        return bp_finding(visit, bp_target(policy, f.birth_date, visit.date))
     return None
 
 
-def _glucose_problem(f: Facts, policy: Policy) -> str | None:
+def _glucose_problem(f: Facts, policy: Policy) -> Finding | None:
     if not f.diabetes:
         return None
     visit = f.last("fasting_glucose")
     if visit and visit.fasting_glucose >= policy.fpg_target:
-        return f"fasting glucose {visit.fasting_glucose} on {visit.date} >= {policy.fpg_target}"
+        return fpg_finding(visit, ">=", policy.fpg_target)
     visit = recent_hba1c(f, policy)
     if visit and visit.hba1c >= policy.hba1c_target:
-        return f"HbA1c {visit.hba1c}% on {visit.date} >= {policy.hba1c_target}"
+        return hba1c_finding(visit, policy.hba1c_target)
     return None
 
 
@@ -208,16 +217,12 @@ def both_uncontrolled(f: Facts, policy: Policy) -> Reason | None:
     if not (policy.both_uncontrolled_red and f.hypertension and f.diabetes):
         return None
     bp, glucose = _bp_problem(f, policy), _glucose_problem(f, policy)
-    if bp and glucose:
-        return Reason("both_uncontrolled", RED, f"Hypertension and diabetes both uncontrolled: {bp}; {glucose}")
-    return None
+    return because("both_uncontrolled", RED, bp, glucose) if bp and glucose else None
 
 
 def uncontrolled(f: Facts, policy: Policy) -> Reason | None:
     problems = [p for p in (_bp_problem(f, policy), _glucose_problem(f, policy)) if p]
-    if problems:
-        return Reason("uncontrolled", YELLOW, "Uncontrolled: " + "; ".join(problems))
-    return None
+    return because("uncontrolled", YELLOW, *problems) if problems else None
 
 
 def medication_changed(f: Facts, policy: Policy) -> Reason | None:
@@ -225,23 +230,23 @@ def medication_changed(f: Facts, policy: Policy) -> Reason | None:
         if not in_last(visit.date, f.day, policy.medication_change_days):
             break
         if visit.medication_changed:
-            return Reason("medication_changed", YELLOW, f"Medication changed on {visit.date}")
+            return because("medication_changed", YELLOW, Finding("medication_changed", visit.date))
     return None
 
 
 def new_enrolment(f: Facts, policy: Policy) -> Reason | None:
     if not f.visits:
-        return Reason("new_enrolment", YELLOW, "No follow-up visit yet")
+        return because("new_enrolment", YELLOW, Finding("no_visit"))
     first = f.first_diagnosis
     if first and (f.day - first).days < policy.new_enrolment_days:
-        return Reason("new_enrolment", YELLOW, f"Diagnosed {first}, less than {policy.new_enrolment_days} days ago")
+        return because("new_enrolment", YELLOW, Finding("diagnosed", first, limit=str(policy.new_enrolment_days)))
     return None
 
 
 def poor_adherence(f: Facts, policy: Policy) -> Reason | None:
     visit = f.last("adherence")
     if visit and visit.adherence in (Adherence.INTERMITTENT, Adherence.NONE):
-        return Reason("poor_adherence", YELLOW, f"Medication taken {visit.adherence} (reported {visit.date})")
+        return because("poor_adherence", YELLOW, Finding("adherence", visit.date, items=(visit.adherence,)))
     return None
 
 
@@ -249,17 +254,18 @@ def overdue(f: Facts, policy: Policy) -> Reason | None:
     if f.visits and in_last(f.visits[-1].date, f.day, policy.overdue_days):
         return None
     if not f.visits:
-        return Reason("overdue", YELLOW, f"No visit recorded in the last {policy.overdue_days} days")
+        return because("overdue", YELLOW, Finding("no_visit_within", limit=str(policy.overdue_days)))
     last = f.visits[-1].date
-    return Reason("overdue", YELLOW, f"Last visit {last}, {(f.day - last).days} days ago (> {policy.overdue_days})")
+    ago = Finding("last_visit", last, str((f.day - last).days), limit=str(policy.overdue_days))
+    return because("overdue", YELLOW, ago)
 
 
 def established_cvd(f: Facts, policy: Policy) -> Reason | None:
-    past = [e for e in f.events if e.type in SERIOUS_EVENTS]
     if f.established:
-        return Reason("established_cvd", YELLOW, f"Established disease: {', '.join(f.established)}")
+        return because("established_cvd", YELLOW, Finding("conditions", items=tuple(f.established)))
+    past = [e for e in f.events if e.type in SERIOUS_EVENTS]
     if past:
-        return Reason("established_cvd", YELLOW, f"Past {past[-1].type} on {past[-1].date}")
+        return because("established_cvd", YELLOW, Finding("past_event", past[-1].date, items=(past[-1].type,)))
     return None
 
 

@@ -39,13 +39,27 @@ class Source(StrEnum):
     OVERRIDE = "override"
 
 
+class Finding(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One fact behind a reason: its kind (a key of `stratify.wording.FINDINGS`), its date, the
+    reading, the limit it reached (`op` says how), and coded items (symptoms, events, tiers...)."""
+
+    kind: str
+    on: dt.date | None = None
+    value: str | None = None
+    op: str | None = None
+    limit: str | None = None
+    items: tuple[str, ...] = ()
+
+
 class Reason(msgspec.Struct, frozen=True):
-    """Why a tier: a stable code, the tier it forces, and the one line a doctor reads."""
+    """Why a tier: a stable code, the tier it forces, the English line of the API (`message`), and
+    the findings it was written from, so pages can say it in the reader's language."""
 
     code: str
     tier: Tier
     message: str
     source: Source = Source.RULE
+    findings: tuple[Finding, ...] = ()
 
 
 class Status(StrEnum):

@@ -13,8 +13,6 @@ from conftest import RESIDENT
 from service.app import create_app
 from service.cli import cli
 from service.settings import Settings
-from stratify.rules import RULES
-from ui.i18n import REASON_LABELS
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
@@ -60,9 +58,3 @@ def test_make_targets_in_the_readme_exist():
     for target in re.findall(r"^make (\w+)", README, re.MULTILINE):
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
     assert "make test" in (ROOT / ".ci" / "run").read_text()
-
-
-def test_every_reason_code_has_a_chinese_label():
-    codes = {rule.__name__ for rule in RULES} | {"model_risk", "override", "stepping_down"}
-
-    assert codes <= set(REASON_LABELS)

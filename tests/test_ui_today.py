@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from conftest import PASSWORD, add_login, api_key, document, log_in, make_resident, make_visit
@@ -39,6 +40,16 @@ def test_the_csv_holds_the_filtered_rows_only(doctor):
     lines = client.get(f"/?kind={only_crisis}&export=csv").text.strip().splitlines()
 
     assert len(lines) == 2 and lines[1].startswith("CRISIS,")
+
+
+def test_the_csv_reason_is_in_the_readers_language_with_iso_dates(doctor):
+    client, _ = doctor
+
+    chinese = next(line for line in client.get("/?export=csv").text.splitlines() if line.startswith("CRISIS,"))
+    english = next(line for line in client.get("/?export=csv&lang=en").text.splitlines() if line.startswith("CRISIS,"))
+
+    assert re.search(r",血压危象：\d{4}-\d\d-\d\d血压 186/112 mmHg（≥180/110）,", chinese)
+    assert re.search(r",BP 186/112 on \d{4}-\d\d-\d\d >= 180/110,", english)
 
 
 def test_an_unknown_kind_is_a_400_page(doctor):

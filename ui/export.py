@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 
-from litestar import Response
+from litestar import Request, Response
+
+from ui.i18n import reason_text
+from ui.pages import language
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Response:
@@ -20,3 +24,8 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[o
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def reason_cell(request: Request, reason: dict | None, fallback: str = "") -> str:
+    """A stored reason as a CSV cell: in the reader's language, with ISO dates for spreadsheets."""
+    return reason_text(reason, language(request), dt.date.isoformat) if reason else fallback

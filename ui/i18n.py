@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
+import msgspec
+
+from stratify.tiers import Finding
+from stratify.wording import LABELS, NAMES, sentence
+
 DEFAULT_LANG = "zh-CN"
 LANGS = ("zh-CN", "en")
 
@@ -50,6 +58,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "why": {"zh-CN": "原因", "en": "Why"},
     "risk": {"zh-CN": "12个月严重事件风险", "en": "12-month risk of a serious event"},
     "visits": {"zh-CN": "随访记录", "en": "Visits"},
+    "visit_mode": {"zh-CN": "方式", "en": "How"},
+    "mode_clinic": {"zh-CN": "门诊", "en": "clinic"},
+    "mode_home": {"zh-CN": "家访", "en": "home"},
+    "mode_phone": {"zh-CN": "电话", "en": "phone"},
+    "sex_M": {"zh-CN": "男", "en": "male"},
+    "sex_F": {"zh-CN": "女", "en": "female"},
+    "bp": {"zh-CN": "血压", "en": "BP"},
+    "fpg_short": {"zh-CN": "空腹血糖", "en": "FPG"},
+    "hypoglycemia": {"zh-CN": "低血糖", "en": "Hypoglycaemia"},
+    "hypoglycemia_none": {"zh-CN": "无", "en": "none"},
+    "hypoglycemia_mild": {"zh-CN": "轻度", "en": "mild"},
+    "hypoglycemia_severe": {"zh-CN": "严重（需他人帮助）", "en": "severe (needed help)"},
     "tasks": {"zh-CN": "待办", "en": "Open tasks"},
     "trend": {"zh-CN": "血压/血糖趋势", "en": "BP and glucose trend"},
     "national_id": {"zh-CN": "身份证号", "en": "National ID"},
@@ -91,6 +111,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "calibration": {"zh-CN": "校准", "en": "calibration"},
     "no_model": {"zh-CN": "尚无启用的模型", "en": "No active model"},
     "job_runs": {"zh-CN": "夜间任务", "en": "Job runs"},
+    "run_nightly": {"zh-CN": "夜间重新分级", "en": "nightly re-stratification"},
+    "run_running": {"zh-CN": "运行中", "en": "running"},
+    "run_ok": {"zh-CN": "完成", "en": "done"},
+    "run_failed": {"zh-CN": "失败", "en": "failed"},
+    "run_interrupted": {"zh-CN": "中断", "en": "interrupted"},
     "override": {"zh-CN": "中心调整分级", "en": "Center override"},
     "override_tier": {"zh-CN": "分级", "en": "Tier"},
     "override_reason": {"zh-CN": "理由", "en": "Reason"},
@@ -106,20 +131,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dbp": {"zh-CN": "舒张压", "en": "Diastolic BP"},
     "fpg": {"zh-CN": "空腹血糖 mmol/L", "en": "Fasting glucose mmol/L"},
     "heart_rate": {"zh-CN": "心率", "en": "Heart rate"},
+    "temperature": {"zh-CN": "体温 °C", "en": "Temperature °C"},
+    "pregnant": {"zh-CN": "妊娠", "en": "Pregnant"},
     "date": {"zh-CN": "日期", "en": "Date"},
     "adherence": {"zh-CN": "服药依从性", "en": "Takes medicine"},
-    "adherence_regular": {"zh-CN": "规律", "en": "regularly"},
-    "adherence_intermittent": {"zh-CN": "间断", "en": "intermittently"},
-    "adherence_none": {"zh-CN": "不服药", "en": "not at all"},
     "danger_signs": {"zh-CN": "危险症状", "en": "Danger signs"},
-    "symptom_severe_headache": {"zh-CN": "剧烈头痛", "en": "severe headache"},
-    "symptom_dizziness": {"zh-CN": "头晕", "en": "dizziness"},
-    "symptom_chest_pain": {"zh-CN": "胸痛", "en": "chest pain"},
-    "symptom_chest_tightness": {"zh-CN": "胸闷", "en": "chest tightness"},
-    "symptom_dyspnea": {"zh-CN": "呼吸困难", "en": "breathlessness"},
-    "symptom_blurred_vision": {"zh-CN": "视物模糊", "en": "blurred vision"},
-    "symptom_limb_weakness": {"zh-CN": "肢体无力", "en": "limb weakness"},
-    "symptom_altered_consciousness": {"zh-CN": "意识改变", "en": "altered consciousness"},
     "medication_changed": {"zh-CN": "本次调整了用药", "en": "Medicine changed at this visit"},
     "referral": {"zh-CN": "转诊", "en": "Referral"},
     "referral_routine": {"zh-CN": "常规转诊", "en": "routine"},
@@ -135,35 +151,31 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-REASON_LABELS = {  # one Chinese label per reason code of CONTRACT §5; the detail keeps its numbers
-    "bp_crisis": "血压危象",
-    "glucose_high": "血糖过高",
-    "glucose_low": "低血糖",
-    "danger_symptom": "危险症状",
-    "pregnancy": "妊娠合并",
-    "uncontrolled_twice": "连续两次控制不满意",
-    "new_complication": "新发并发症",
-    "recent_event": "近期严重事件或住院",
-    "urgent_referral": "紧急转诊",
-    "routine_referral": "转诊专科评估",
-    "hba1c_very_high": "糖化血红蛋白很高",
-    "recurrent_hypoglycemia": "反复低血糖",
-    "both_uncontrolled": "高血压糖尿病均未控制",
-    "uncontrolled": "控制不满意",
-    "medication_changed": "近期调整用药",
-    "new_enrolment": "新纳入管理",
-    "poor_adherence": "服药依从性差",
-    "overdue": "逾期未随访",
-    "established_cvd": "已有心脑血管或肾脏疾病",
-    "model_risk": "模型评估风险高",
-    "override": "中心调整",
-    "stepping_down": "降级观察中",
-}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# The clinical vocabularies are worded once, in stratify.wording, for reasons and forms alike.
+MESSAGES.update({f"symptom_{code}": text for code, text in NAMES["symptoms"].items()})
+MESSAGES.update({f"adherence_{code}": text for code, text in NAMES["adherence"].items()})
+MESSAGES.update({f"reason_{code}": text for code, text in LABELS.items()})
 
 
-def reason_text(lang: str, reason: dict) -> str:
-    """A reason as a doctor reads it: in Chinese its label first, then the detail with its numbers."""
-    label = REASON_LABELS.get(reason.get("code", ""))
+def local_date(value: str | dt.date | None, lang: str, today: dt.date) -> str:
+    """A date as the reader writes it: 11月2日 / 2 Nov within this year, with the year otherwise."""
+    if not value:
+        return ""
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(value[:10])
+    if lang == DEFAULT_LANG:
+        return f"{day.month}月{day.day}日" if day.year == today.year else f"{day.year}年{day.month}月{day.day}日"
+    short = f"{day.day} {MONTHS[day.month - 1]}"
+    return short if day.year == today.year else f"{short} {day.year}"
+
+
+def reason_text(reason: dict, lang: str, day: Callable[[dt.date], str]) -> str:
+    """A stored reason in the reader's language, worded from its findings. Rows stored before reasons
+    kept findings (until the next nightly run rewrites them) show the label and the English line."""
+    code = reason.get("code", "")
+    if "findings" in reason and code in LABELS:
+        return sentence(code, msgspec.convert(reason["findings"], list[Finding]), lang, day)
+    label = LABELS.get(code, {}).get(lang)
     return f"{label}：{reason['message']}" if lang == DEFAULT_LANG and label else reason["message"]
 
 

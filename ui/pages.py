@@ -12,7 +12,8 @@ from litestar.exceptions import ValidationException
 from litestar.response import Template
 
 from service.auth import Principal
-from ui.i18n import DEFAULT_LANG, LANGS, reason_text, translate
+from stratify.wording import SYMPTOMS
+from ui.i18n import DEFAULT_LANG, LANGS, local_date, reason_text, translate
 
 T = TypeVar("T")
 TIER_ICONS = {"red": "▲", "yellow": "◆", "green": "●", None: "○"}  # shape differs too: colour is never alone
@@ -47,7 +48,12 @@ def form_value(value: str, name: str, parse: Callable[[str], T]) -> T | None:
 def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
     lang = language(request)
     user: Principal | None = request.scope.get("user")
-    zone = ZoneInfo(request.app.state.settings.timezone)
+    settings = request.app.state.settings
+    zone, today = ZoneInfo(settings.timezone), settings.today()
+
+    def day(value: str | dt.date | None) -> str:
+        return local_date(value, lang, today)
+
     return Template(
         template_name=template,
         status_code=status_code,
@@ -56,7 +62,9 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
             "t": lambda key, **values: translate(lang, key, **values),
             "user": user,
             "tier_icon": TIER_ICONS,
-            "reason": lambda r: reason_text(lang, r),
+            "reason": lambda r: reason_text(r, lang, day),
+            "day": day,
+            "symptoms": tuple(SYMPTOMS),
             "pct": lambda share: "—" if share is None else f"{share:.0%}",
             "local_time": lambda at: local_time(at, zone),
             **context,

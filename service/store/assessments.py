@@ -16,9 +16,8 @@ _encode = msgspec.json.Encoder().encode
 
 
 def reasons_json(reasons: tuple[Reason, ...]) -> str:
-    return _encode(
-        [{"code": r.code, "tier": r.tier, "source": r.source, "message": r.message} for r in reasons]
-    ).decode()
+    """Each reason with its findings, so pages can word it in the reader's language later."""
+    return _encode(reasons).decode()
 
 
 def save_assessments(db: Database, assessments: list[Assessment], run_id: int | None) -> int:

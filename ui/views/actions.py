@@ -43,6 +43,8 @@ def parse_visit(form: Form) -> tuple[dict, dict[str, str]]:
             except ValueError:
                 errors[name] = "must be a whole number" if kind is int else "must be a number"
     visit["medication_changed"] = first(form, "medication_changed") == "on"
+    if first(form, "pregnant") == "on":  # unticked is "not asked" (the box shows only for women 15-49)
+        visit["pregnant"] = True
     visit["symptoms"] = [s for s in form.get("symptoms", []) if s]
     return visit, errors
 
@@ -80,7 +82,7 @@ async def add_visit(
             except Invalid as e:
                 errors = {err.field.split(".")[0].split("[")[0]: err.message for err in e.errors}
         context = card_page(db, record_id, user, today)
-        values = {k: v[0] if len(v) == 1 else v for k, v in form.items()}
+        values = {k: v if k == "symptoms" else v[0] for k, v in form.items()}
         context = msgspec.structs.replace(context, form=values, errors=errors)
         template = "resident/_visit_form.html" if request.htmx else "resident/card.html"
         response = page(request, template, status_code=422, page=context)

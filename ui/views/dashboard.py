@@ -22,7 +22,7 @@ from service.store.indicators import (
 )
 from service.store.residents import region_tiers, village_patients
 from ui.charts import stacked_bar_svg
-from ui.export import csv_response
+from ui.export import csv_response, reason_cell
 from ui.pages import error_page, page
 
 CHILD_DIGITS = {6: 9, 9: 12}  # county -> townships, township -> villages
@@ -112,7 +112,7 @@ def dashboard(
         return csv_response(
             f"patients-{region}.csv",
             ("record_id", "name", "tier", "reason"),
-            ((p.record_id, p.name, p.tier or "", p.reason["message"] if p.reason else "") for p in patients),
+            ((p.record_id, p.name, p.tier or "", reason_cell(request, p.reason)) for p in patients),
         )
     parent = region[:-3] if len(region) > 6 and region[:-3].startswith(user.region) else None
     state = request.app.state

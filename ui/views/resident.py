@@ -21,6 +21,8 @@ from ui.charts import Series, trend_svg
 from ui.pages import age_on, page
 from ui.privacy import mask_national_id, mask_phone
 
+CHILDBEARING_AGES = (15, 49)  # WHO: women of reproductive age; the visit form asks about pregnancy
+
 
 class CardPage(msgspec.Struct):
     card: dict
@@ -35,6 +37,7 @@ class CardPage(msgspec.Struct):
     form: dict = msgspec.field(default_factory=dict)  # the visit form's values, kept when it has errors
     errors: dict = msgspec.field(default_factory=dict)  # field -> message, shown beside the field
     may_override: bool = False
+    may_be_pregnant: bool = False
     override_form: dict = msgspec.field(default_factory=dict)
     override_errors: dict = msgspec.field(default_factory=dict)
     outcome_errors: dict = msgspec.field(default_factory=dict)  # task_id -> message
@@ -56,6 +59,7 @@ def card_page(db: Database, record_id: str, user: Principal, today: dt.date) -> 
     if not card["village_code"].startswith(user.region):
         raise OutsideRegion(f"resident {record_id} is outside your region")
     own = card["family_doctor"] == user.name
+    age = age_on(card["birth_date"], today)
     visits = list(reversed(card["visits"]))
     dates = [v["date"] for v in visits]
     bp = trend_svg(
@@ -72,7 +76,7 @@ def card_page(db: Database, record_id: str, user: Principal, today: dt.date) -> 
     )
     return CardPage(
         card=card,
-        age=age_on(card["birth_date"], today),
+        age=age,
         national_id=(card["national_id"] or "") if own else mask_national_id(card["national_id"]),
         phone=(card["phone"] or "") if own else mask_phone(card["phone"]),
         can_call=own and bool(card["phone"]),
@@ -81,4 +85,5 @@ def card_page(db: Database, record_id: str, user: Principal, today: dt.date) -> 
         glucose_chart=glucose,
         today=today.isoformat(),
         may_override=user.role in OVERRIDE_ROLES,
+        may_be_pregnant=card["sex"] == "F" and CHILDBEARING_AGES[0] <= age <= CHILDBEARING_AGES[1],
     )

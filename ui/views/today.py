@@ -18,7 +18,7 @@ from followup.tasks import TaskKind
 from service.auth import Principal, Role
 from service.store.tasks import DueRow, due_with_residents
 from stratify.tiers import Tier
-from ui.export import csv_response
+from ui.export import csv_response, reason_cell
 from ui.pages import age_on, form_value, page
 from ui.privacy import mask_phone
 
@@ -95,7 +95,7 @@ def today_page(
                     r.task.kind,
                     r.task.due,
                     r.overdue_days,
-                    r.task.reasons[0] if r.task.reasons else "",
+                    reason_cell(request, r.task.top_reason, r.task.reasons[0] if r.task.reasons else ""),
                     r.task.assignee or "",
                     r.phone,
                 )

@@ -1,0 +1,80 @@
+"""The card's visit form through the real app (TestClient, htmx requests): every field of a BPHS
+follow-up it offers reaches the record and the rules, and bad values come back beside their field."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import PASSWORD, add_login, api_key, csrf, document, log_in, make_resident, make_visit
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def doctor(client, db, settings):
+    """Logged in as the village doctor of a diabetic woman of 40 with one controlled visit."""
+    born = settings.today().replace(year=settings.today().year - 40).isoformat()
+    woman = make_resident(
+        "W40",
+        birth_date=born,
+        conditions=[{"code": "E11", "diagnosed_on": "2015-06-01"}],
+        visits=[make_visit(sbp=124, dbp=76, fasting_glucose=6.1)],
+        events=[],
+    )
+    assert client.post("/api/v1/records", json=document(woman), headers=api_key(db, "ingest")).json()["accepted"] == 1
+    add_login(db, "wang")
+    log_in(client, "wang", PASSWORD)
+    return client
+
+
+def post_visit(client, **fields):
+    today = re.search(r'name="date" type="date"[^>]*value="([^"]*)"', client.get("/residents/W40").text).group(1)
+    form = {"_csrf_token": csrf(client), "date": today, "sbp": "128", "dbp": "78", **fields}
+    return client.post("/residents/W40/visits", data=form, headers=HTMX)
+
+
+def test_the_form_offers_every_danger_sign_temperature_hypoglycaemia_and_pregnancy(doctor):
+    form = doctor.get("/residents/W40").text
+
+    assert len(re.findall(r'name="symptoms" value="', form)) == 19  # CONTRACT §3's whole list
+    assert re.search(r'name="date" type="date"[^>]*value="\d{4}-\d\d-\d\d"', form)  # today, as most visits are
+    for name in ("temperature_c", "hypoglycemia", "pregnant", "medication_changed", "referral", "adherence"):
+        assert f'name="{name}"' in form, name
+
+
+def test_signs_entered_on_the_form_reach_the_record_and_the_rules(doctor, db):
+    response = post_visit(
+        doctor, temperature_c="39.5", hypoglycemia="severe", symptoms=["chest_pain", "kussmaul_breathing"]
+    )
+
+    assert response.status_code == 200
+    stored = db.execute(
+        "SELECT temperature_c, hypoglycemia, symptoms FROM visits WHERE record_id = 'W40' ORDER BY date DESC LIMIT 1"
+    ).fetchone()
+    assert stored == (39.5, "severe", '["chest_pain","kussmaul_breathing"]')
+    status = response.text
+    assert "红标" in status
+    assert "低血糖：" in status and "发生严重低血糖" in status
+    assert "胸痛、深大呼吸" in status and "体温 39.5 °C（&gt;39.0）" in status
+
+
+def test_pregnancy_ticked_on_the_form_makes_her_red(doctor, db):
+    status = post_visit(doctor, pregnant="on").text
+
+    assert "妊娠合并高血压或糖尿病：" in status
+    assert db.execute("SELECT pregnant FROM visits WHERE record_id = 'W40' ORDER BY date DESC LIMIT 1").fetchone() == (
+        1,
+    )
+
+
+def test_a_temperature_out_of_range_is_shown_beside_its_field_and_nothing_is_stored(doctor, db):
+    before = db.execute("SELECT count(*) FROM visits").fetchone()
+
+    response = post_visit(doctor, temperature_c="50", symptoms=["dizziness"])
+
+    assert response.status_code == 422
+    label = re.search(r'<label class="invalid">[^<]*<input name="temperature_c".*?</label>', response.text, re.S)
+    assert label and 'role="alert"' in label.group(0)
+    assert 'value="dizziness" checked' in response.text  # what was ticked stays ticked
+    assert db.execute("SELECT count(*) FROM visits").fetchone() == before
