@@ -41,7 +41,7 @@ from service.api.residents import get_resident
 from service.api.stratify import stratify, train
 from service.auth import AddressLimiter, AuthMiddleware, BearerExemptCSRF
 from service.ingest import BadDocument, TooLarge
-from service.jobs import FutureDate
+from service.jobs import BadAsOf
 from service.scheduler import NightlyScheduler
 from service.settings import Settings
 from service.store import connect, migrate
@@ -72,7 +72,7 @@ def _too_large(_: Request, exc: TooLarge) -> Response:
     return _error(HTTP_413_REQUEST_ENTITY_TOO_LARGE, str(exc))
 
 
-def _future_date(_: Request, exc: FutureDate) -> Response:
+def _bad_as_of(_: Request, exc: BadAsOf) -> Response:
     return _error(HTTP_400_BAD_REQUEST, str(exc))
 
 
@@ -199,7 +199,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={
             BadDocument: _bad_document,
             TooLarge: _too_large,
-            FutureDate: _future_date,
+            BadAsOf: _bad_as_of,
             NotEnoughData: _not_enough_data,
             sqlite3.Error: _database_error,
             **dict.fromkeys(DOMAIN_ERRORS, _domain_error),

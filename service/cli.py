@@ -19,13 +19,14 @@ from service.auth import LOGIN_ROLES, BadRegion, Role, check_region, hash_passwo
 from service.demo import prepare_demo
 from service.importer import BadFile, import_file
 from service.ingest import IngestSummary
-from service.jobs import FutureDate, check_as_of, reassessor, run_nightly
+from service.jobs import BadAsOf, check_as_of, reassessor, run_nightly
 from service.risk import train_model
 from service.serve import run
 from service.settings import Settings
 from service.store import backup as backup_db
 from service.store import connect, migrate
 from service.store.access import AlreadyExists, add_api_key, add_user
+from service.store.areas import BadAreaRow, read_areas, save_areas
 from stratify.model import NotEnoughData
 from stratify.policy import PolicyError, load_policy
 from stratify.records import USERNAME_PATTERN
@@ -137,7 +138,7 @@ def chosen_day(ctx: CliContext, as_of: dt.datetime | None) -> dt.date:
     today = ctx.settings.today()
     try:
         return check_as_of(as_of.date() if as_of else today, today)
-    except FutureDate as e:
+    except BadAsOf as e:
         raise click.ClickException(str(e)) from e
 
 
@@ -238,6 +239,27 @@ def user_add(ctx: CliContext, username: str, role: str, region: str, password_st
     except (BadRegion, AlreadyExists) as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"user {username} ({role}, region {region}) created")
+
+
+@cli.group()
+def areas() -> None:
+    """Names of the county's townships and villages, shown on the dashboard."""
+
+
+@areas.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def areas_load(ctx: CliContext, path: Path) -> None:
+    """Add or rename areas from a UTF-8 CSV of `code,name` rows (6, 9 or 12-digit codes, e.g. the
+    county's statistical division code list). A bad row stores nothing and names its line.
+
+    Example: sanbiao areas load areas.csv
+    """
+    try:
+        rows = read_areas(path)
+    except BadAreaRow as e:
+        raise click.ClickException(f"{path}: {e} (nothing was stored)") from e
+    echo_json({"areas": save_areas(ctx.db(), rows, actor=cli_actor())})
 
 
 @cli.command()

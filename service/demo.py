@@ -8,13 +8,14 @@ from pathlib import Path
 import msgspec
 from sqlite_utils import Database
 
-from fixtures.county import COUNTY, doctor_for, village_codes, write
+from fixtures.county import COUNTY, area_names, doctor_for, village_codes, write
 from service.auth import Role, hash_password, new_api_key
 from service.importer import import_file
 from service.ingest import IngestSummary
 from service.jobs import RunSummary, run_nightly
 from service.risk import train_model
 from service.store.access import add_api_key, add_user, user_exists
+from service.store.areas import save_areas
 from stratify.model import NotEnoughData
 from stratify.policy import Policy
 
@@ -64,6 +65,7 @@ def prepare_demo(
         )
     except NotEnoughData as e:
         model = f"none ({e})"
+    save_areas(db, area_names(), actor="demo")
     run = run_nightly(db, policy, today, trigger="demo")
     logins = demo_logins()
     for login in logins:

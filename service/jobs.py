@@ -23,9 +23,11 @@ from service.risk import active_risk_model
 from service.store import connect, writing
 from service.store.assessments import overrides_on, save_assessments
 from service.store.histories import History, load_histories, load_range, managed_ranges
+from service.store.indicators import VillageTally, save_indicators
 from service.store.jobs import finish_run, start_run
 from service.store.residents import Outcome
 from service.store.tasks import apply_plan, doctors, open_load, open_tasks, open_tasks_in_range
+from service.validation import MAX_AGE_YEARS, years_before
 from stratify.assess import ModelOpinion, Override, assess, status_on
 from stratify.facts import sorted_visits
 from stratify.features import feature_matrix
@@ -52,13 +54,15 @@ class RunSummary(msgspec.Struct):
     seconds: float
 
 
-class FutureDate(ValueError):
-    """An as_of after today: data for it cannot exist yet."""
+class BadAsOf(ValueError):
+    """An as_of after today (data for it cannot exist yet) or before any record could be dated."""
 
 
 def check_as_of(as_of: dt.date, today: dt.date) -> dt.date:
     if as_of > today:
-        raise FutureDate(f"as_of {as_of} is in the future (today is {today})")
+        raise BadAsOf(f"as_of {as_of} is in the future (today is {today})")
+    if as_of < years_before(today, MAX_AGE_YEARS):
+        raise BadAsOf(f"as_of {as_of} is more than {MAX_AGE_YEARS} years ago")
     return as_of
 
 
@@ -67,6 +71,7 @@ class Batch(msgspec.Struct):
 
     assessments: list[Assessment]
     plan: Plan
+    tally: VillageTally
 
 
 def assess_histories(
@@ -105,10 +110,11 @@ def assess_and_plan(
 ) -> Batch:
     """Assessments and task changes for a batch of residents (pure: no database)."""
     assessments = assess_histories(histories, as_of, policy, model, overrides)
-    changes = Plan()
+    changes, tally = Plan(), VillageTally()
     for history, assessment in zip(histories, assessments, strict=True):
         r = history.resident
         visits = [v for v in sorted_visits(r) if v.date <= as_of]
+        tally.add(r, visits, assessment, policy)
         changes.extend(
             plan(
                 assessment,
@@ -119,7 +125,7 @@ def assess_and_plan(
                 family_doctor=r.family_doctor,
             )
         )
-    return Batch(assessments, changes)
+    return Batch(assessments, changes, tally)
 
 
 def write_batch(db: Database, batch: Batch, roster: Roster, run_id: int | None) -> tuple[int, int, int]:
@@ -227,13 +233,15 @@ def run_nightly(
     try:
         tiers: Counter[str] = Counter()
         assessed = changed = opened = closed = 0
-        roster = roster_of(db)
+        roster, tally = roster_of(db), VillageTally()
         for batch in assessed_batches(db, policy, as_of, workers=workers or default_workers(), batch_size=batch_size):
             counts = write_batch(db, batch, roster, run_id)
+            tally.merge(batch.tally)
             changed, opened, closed = changed + counts[0], opened + counts[1], closed + counts[2]
             assessed += len(batch.assessments)
             tiers.update(a.tier.value for a in batch.assessments if a.tier)
         with writing(db):  # ANALYZE reads then writes its statistics: take the write lock first
+            save_indicators(db, run_id, as_of, tally)
             db.execute("PRAGMA optimize")  # keep the query planner's statistics current for the day's lists
         summary = RunSummary(
             run_id=run_id,

@@ -102,6 +102,7 @@ def test_running_again_changes_nothing_and_an_earlier_as_of_is_reproducible(coun
     [
         pytest.param({"as_of": (TODAY + dt.timedelta(days=1)).isoformat()}, 400, id="future"),
         pytest.param({"as_of": "2026-02-30"}, 400, id="not-a-date"),
+        pytest.param({"as_of": "0001-01-01"}, 400, id="before-any-record-found-by-schemathesis"),
         pytest.param({"as_on": "2026-01-01"}, 400, id="unknown-field"),
     ],
 )

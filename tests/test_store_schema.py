@@ -25,7 +25,9 @@ TABLES = {
     "job_runs",
     "audit_log",
     "import_batches",
-}  # DESIGN.md §Data
+    "village_indicators",
+    "areas",
+}  # DESIGN.md §Data, and the dashboard's figures by village
 
 
 def test_migrate_creates_every_table_once(tmp_path):
@@ -37,6 +39,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m003_task_region_order",
         "m004_run_owner",
         "m005_running_rows",
+        "m006_village_indicators",
     ]
     assert migrate(db) == []
     assert is_current(db)

@@ -12,6 +12,7 @@ from conftest import document, make_resident, make_visit
 from playwright.sync_api import sync_playwright
 from servers import start_server
 
+from fixtures.county import area_names
 from service.auth import hash_password
 from service.importer import import_file
 from service.ingest import Ingestor
@@ -19,6 +20,7 @@ from service.jobs import reassessor, run_nightly
 from service.settings import Settings
 from service.store import connect, migrate
 from service.store.access import add_user
+from service.store.areas import save_areas
 from stratify.policy import Policy
 
 CHROMIUM = "/usr/bin/chromium"
@@ -97,6 +99,7 @@ def server(tmp_path_factory):
     ingestor.end()
     for username, role, region in (("vd-test", "village_doctor", VILLAGE), ("center-test", "center", "350421")):
         add_user(db, username=username, password_hash=hash_password(PASSWORD), role=role, region=region, actor="test")
+    save_areas(db, area_names(), actor="test")
     run_nightly(db, Policy(), TODAY, trigger="test", workers=1)
     process, base = start_server(db_path, "--no-scheduler")
     yield base, db
@@ -228,6 +231,7 @@ def test_center_staff_drill_down_the_dashboard(server, browser):
         log_in(page, base, "center-test")
         assert page.url == f"{base}/dashboard"
         assert page.locator("table.areas svg.bar").count() >= 1
+        assert "青山镇" in page.locator("table.areas").first.inner_text()  # townships by name, not only code
         shoot(page, f"dashboard-{suffix}")
         page.click("table.areas a >> nth=0")
         page.wait_for_load_state("networkidle")
@@ -307,7 +311,7 @@ def test_lists_export_as_csv(server, browser):
     village = page.request.get(f"{base}/dashboard?region={VILLAGE}&export=csv")
 
     assert county.headers["content-type"].startswith("text/csv")
-    assert county.text().lstrip("\ufeff").splitlines()[0] == "area,red,yellow,green,untiered"
+    assert county.text().lstrip("\ufeff").splitlines()[0] == "area,name,red,yellow,green,untiered"
     assert any(line.startswith("T-RED,陈红,red,") for line in village.text().splitlines())
 
 

@@ -30,6 +30,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "action_login_failed": {"zh-CN": "登录失败", "en": "failed login"},
     "action_user_add": {"zh-CN": "新增用户", "en": "user added"},
     "action_apikey_create": {"zh-CN": "新建接口密钥", "en": "API key created"},
+    "action_areas": {"zh-CN": "导入地名", "en": "area names loaded"},
+    "figures_as_of": {
+        "zh-CN": "统计截至{day}（第{run}次夜间任务，{at}）；村医今天的新随访在下次夜间任务后计入",
+        "en": "Figures as of {day} (nightly run #{run}, {at}); today's visits count after the next nightly run",
+    },
+    "no_figures": {
+        "zh-CN": "还没有统计：第一次夜间任务完成后显示",
+        "en": "No figures yet: they appear after the first nightly run",
+    },
+    "patients": {"zh-CN": "管理对象", "en": "Patients"},
     "all": {"zh-CN": "全部", "en": "All"},
     "since": {"zh-CN": "起始日期", "en": "From"},
     "until": {"zh-CN": "截止日期", "en": "To"},

@@ -19,6 +19,7 @@ ACTIONS = (
     "login_failed",
     "user_add",
     "apikey_create",
+    "areas",
 )
 
 

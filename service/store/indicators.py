@@ -1,19 +1,87 @@
-"""County indicators, each defined once here: HEARTS control and care states, follow-up completion,
-overdue work by doctor, tier transitions, the model and the job runs. Thresholds come from the policy."""
+"""County indicators, each defined once: tiers, HEARTS control, follow-up completion, overdue work by
+doctor and tier transitions. The nightly run counts them by village (`VillageTally` while it assesses,
+SQL over tasks and tier history at its end) and replaces the village tables in one transaction; the
+dashboard sums villages under a region prefix, so a county of 1M residents reads a few hundred rows.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter, defaultdict
 
 import msgspec
 from sqlite_utils import Database
 
-from service.store import region_bounds
+from followup.hearts import bp_control, glucose_control
+from service.store import now_utc, region_bounds
 from stratify.policy import Policy
-from stratify.records import DIABETES_CODES, HYPERTENSION_CODES
+from stratify.records import Resident, Visit
+from stratify.tiers import Assessment
 
-REGISTERED_DAYS = 90  # WHO HEARTS: control is measured among patients registered for 3+ months
-RECENT_VISIT_DAYS = 90  # WHO HEARTS: ... with a controlled reading at a visit in the last 3 months
+COMPLETION_DAYS = 30  # follow-up completion: tasks that fell due in the last 30 days
+TOP_DOCTORS = 10  # overdue work: the doctors with most, on the dashboard
+COUNTS = ("red", "yellow", "green", "untiered", "htn_registered", "htn_controlled", "dm_registered", "dm_controlled")
+
+
+class VillageTally(msgspec.Struct):
+    """Per village, the COUNTS of the residents assessed so far (a batch, or a whole run)."""
+
+    villages: dict[str, list[int]] = msgspec.field(default_factory=dict)
+
+    def add(self, resident: Resident, visits: list[Visit], a: Assessment, policy: Policy) -> None:
+        row = self.villages.setdefault(resident.village_code, [0] * len(COUNTS))
+        row[COUNTS.index(a.tier.value) if a.tier else 3] += 1
+        for offset, control in ((4, bp_control), (6, glucose_control)):
+            registered, controlled = control(resident, visits, a.status, a.as_of, policy)
+            row[offset] += registered
+            row[offset + 1] += controlled
+
+    def merge(self, other: VillageTally) -> None:
+        for village, counts in other.villages.items():
+            row = self.villages.setdefault(village, [0] * len(COUNTS))
+            for i, n in enumerate(counts):
+                row[i] += n
+
+
+def save_indicators(db: Database, run_id: int, as_of: dt.date, tally: VillageTally) -> None:
+    """Replace the village tables with this run's figures (call inside a write transaction)."""
+    since = (as_of - dt.timedelta(days=COMPLETION_DAYS)).isoformat()
+    tasks = {
+        village: (due, done)
+        for village, due, done in db.execute(
+            "SELECT village_code, count(*), sum(status = 'done') FROM tasks "
+            "WHERE due > ? AND due <= ? AND status != 'cancelled' GROUP BY village_code",
+            [since, as_of.isoformat()],
+        )
+    }
+    for table in ("village_indicators", "village_overdue", "village_transitions"):
+        db.execute(f"DELETE FROM {table}")
+    empty = [0] * len(COUNTS)
+    db.conn.executemany(
+        f"INSERT INTO village_indicators VALUES (?, {', '.join('?' * len(COUNTS))}, ?, ?)",
+        [
+            (village, *tally.villages.get(village, empty), *tasks.get(village, (0, 0)))
+            for village in sorted(tally.villages.keys() | tasks.keys())
+        ],
+    )
+    db.execute(
+        "INSERT INTO village_overdue SELECT village_code, coalesce(assignee, ''), count(*) FROM tasks "
+        "WHERE status = 'open' AND due < ? GROUP BY 1, 2",
+        [as_of.isoformat()],
+    )
+    db.execute(
+        "INSERT INTO village_transitions SELECT r.village_code, h.from_tier, coalesce(h.to_tier, ''), "
+        "coalesce(json_extract(h.reasons, '$[0].code'), ''), count(*) FROM tier_history h "
+        "JOIN residents r USING (record_id) WHERE h.as_of >= ? AND h.as_of <= ? AND h.from_tier IS NOT NULL "
+        "GROUP BY 1, 2, 3, 4",
+        [as_of.replace(day=1).isoformat(), as_of.isoformat()],
+    )
+    db.execute(
+        "INSERT INTO indicators_run (only, run_id, as_of, computed_at) VALUES (1, ?, ?, ?) "
+        "ON CONFLICT (only) DO UPDATE SET run_id = excluded.run_id, as_of = excluded.as_of, "
+        "computed_at = excluded.computed_at",
+        [run_id, as_of.isoformat(), now_utc()],
+    )
 
 
 class Control(msgspec.Struct):
@@ -25,87 +93,86 @@ class Control(msgspec.Struct):
         return self.controlled / self.registered if self.registered else None
 
 
-def _control(
-    db: Database, region: str, today: dt.date, codes: tuple[str, ...], reading: str, where: str, params: dict
-) -> Control:
+class AreaCounts(msgspec.Struct):
+    area: str
+    red: int
+    yellow: int
+    green: int
+    untiered: int
+
+
+class Transition(msgspec.Struct):
+    from_tier: str
+    to_tier: str | None
+    residents: int
+    top_code: str  # the most common first reason of the new tier
+
+
+class RegionIndicators(msgspec.Struct):
+    """A region's figures as of the nightly run that computed them."""
+
+    run_id: int
+    as_of: str
+    computed_at: str
+    areas: list[AreaCounts]  # the region's townships or villages
+    bp: Control
+    glucose: Control
+    completion: Control  # tasks done among those that fell due in the last 30 days
+    overdue_by_doctor: list[tuple[str, int]]  # '' = unassigned
+    transitions: list[Transition]
+
+
+def region_indicators(db: Database, region: str, child_digits: int) -> RegionIndicators | None:
+    """Sum the villages under `region`, by child area of `child_digits`; None before any nightly run."""
+    run = db.execute("SELECT run_id, as_of, computed_at FROM indicators_run").fetchone()
+    if run is None:
+        return None
     low, high = region_bounds(region)
-    placeholders = ", ".join(f"'{c}'" for c in codes)  # fixed ICD-10 categories, not input
-    row = db.execute(
-        f"""
-        WITH registered AS (
-            SELECT DISTINCT c.record_id FROM conditions c JOIN residents r USING (record_id)
-            WHERE substr(c.code, 1, 3) IN ({placeholders}) AND r.status = 'active'
-              AND r.village_code >= :low AND r.village_code < :high
-              AND (c.diagnosed_on IS NULL OR c.diagnosed_on <= :registered_by)
-        ), latest AS (
-            SELECT v.record_id, v.sbp, v.dbp, v.fasting_glucose, max(v.date)
-            FROM visits v JOIN registered USING (record_id)
-            WHERE v.date > :since AND v.date <= :today AND {reading} IS NOT NULL GROUP BY v.record_id
+    in_region = "village_code >= ? AND village_code < ?"
+    areas = [
+        AreaCounts(*row)
+        for row in db.execute(
+            f"SELECT substr(village_code, 1, ?), sum(red), sum(yellow), sum(green), sum(untiered) "
+            f"FROM village_indicators WHERE {in_region} GROUP BY 1 ORDER BY 1",
+            [child_digits, low, high],
         )
-        SELECT (SELECT count(*) FROM registered), (SELECT count(*) FROM latest WHERE {where})
-        """,
-        {
-            "low": low,
-            "high": high,
-            "registered_by": (today - dt.timedelta(days=REGISTERED_DAYS)).isoformat(),
-            "since": (today - dt.timedelta(days=RECENT_VISIT_DAYS)).isoformat(),
-            "today": today.isoformat(),
-            **params,
-        },
+    ]
+    sums = db.execute(
+        "SELECT coalesce(sum(htn_registered), 0), coalesce(sum(htn_controlled), 0), coalesce(sum(dm_registered), 0), "
+        "coalesce(sum(dm_controlled), 0), coalesce(sum(tasks_due), 0), coalesce(sum(tasks_done), 0) "
+        f"FROM village_indicators WHERE {in_region}",
+        [low, high],
     ).fetchone()
-    return Control(*row)
-
-
-def bp_control(db: Database, region: str, today: dt.date, policy: Policy) -> Control:
-    """Hypertension registered 3+ months with BP below target at a visit in the last 3 months (HEARTS)."""
-    sbp, dbp = policy.bp_target
-    return _control(
-        db, region, today, HYPERTENSION_CODES, "v.sbp", "sbp < :sbp AND dbp < :dbp", {"sbp": sbp, "dbp": dbp}
+    overdue = db.execute(
+        f"SELECT assignee, sum(overdue) FROM village_overdue WHERE {in_region} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+        [low, high, TOP_DOCTORS],
+    ).fetchall()
+    return RegionIndicators(
+        *run,
+        areas=areas,
+        bp=Control(sums[0], sums[1]),
+        glucose=Control(sums[2], sums[3]),
+        completion=Control(sums[4], sums[5]),
+        overdue_by_doctor=[tuple(row) for row in overdue],
+        transitions=_transitions(db, low, high),
     )
 
 
-def glucose_control(db: Database, region: str, today: dt.date, policy: Policy) -> Control:
-    """Diabetes registered 3+ months with fasting glucose below target at a visit in the last 3 months."""
-    return _control(
-        db, region, today, DIABETES_CODES, "v.fasting_glucose", "fasting_glucose < :fpg", {"fpg": policy.fpg_target}
-    )
-
-
-def completion(db: Database, region: str, today: dt.date, days: int = 30) -> tuple[int, int]:
-    """(done, due) of tasks that fell due in the last `days` days."""
-    low, high = region_bounds(region)
-    return db.execute(
-        "SELECT sum(status = 'done'), count(*) FROM tasks WHERE village_code >= ? AND village_code < ? "
-        "AND due > ? AND due <= ? AND status != 'cancelled'",
-        [low, high, (today - dt.timedelta(days=days)).isoformat(), today.isoformat()],
-    ).fetchone()
-
-
-def overdue_by_doctor(db: Database, region: str, today: dt.date, limit: int = 10) -> list[tuple[str, int]]:
-    """(assignee, open tasks past due), most first; unassigned work shows as ''."""
-    low, high = region_bounds(region)
-    return db.execute(
-        "SELECT coalesce(assignee, ''), count(*) FROM tasks WHERE status = 'open' AND due < ? "
-        "AND village_code >= ? AND village_code < ? GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-        [today.isoformat(), low, high, limit],
-    ).fetchall()
-
-
-def transitions(db: Database, region: str, since: dt.date) -> list[tuple[str | None, str | None, int, str]]:
-    """(from, to, residents, most common first reason) of tier changes as of `since` or later."""
-    low, high = region_bounds(region)
-    rows = db.execute(
-        "SELECT h.from_tier, h.to_tier, count(*), "
-        "(SELECT json_extract(h2.reasons, '$[0].code') FROM tier_history h2 JOIN residents r2 USING (record_id) "
-        " WHERE h2.from_tier IS h.from_tier AND h2.to_tier IS h.to_tier AND h2.as_of >= ? "
-        " AND r2.village_code >= ? AND r2.village_code < ? "
-        " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1) "
-        "FROM tier_history h JOIN residents r USING (record_id) "
-        "WHERE h.as_of >= ? AND h.from_tier IS NOT NULL AND r.village_code >= ? AND r.village_code < ? "
-        "GROUP BY h.from_tier, h.to_tier ORDER BY 3 DESC",
-        [since.isoformat(), low, high, since.isoformat(), low, high],
-    ).fetchall()
-    return [(a, b, n, code or "") for a, b, n, code in rows]
+def _transitions(db: Database, low: str, high: str) -> list[Transition]:
+    """Tier changes this month (to the run's as_of), most first, each with its commonest first reason."""
+    counts: Counter[tuple[str, str]] = Counter()
+    by_code: defaultdict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for from_tier, to_tier, code, n in db.execute(
+        "SELECT from_tier, to_tier, code, sum(residents) FROM village_transitions "
+        "WHERE village_code >= ? AND village_code < ? GROUP BY 1, 2, 3",
+        [low, high],
+    ):
+        counts[from_tier, to_tier] += n
+        by_code[from_tier, to_tier][code] += n
+    return [
+        Transition(a, b or None, n, by_code[a, b].most_common(1)[0][0])
+        for (a, b), n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
 
 
 def recent_runs(db: Database, limit: int = 5) -> list[tuple]:

@@ -142,17 +142,6 @@ def resident_card(db: Database, record_id: str) -> dict | None:
     return card
 
 
-def region_tiers(db: Database, region: str, digits: int) -> list[tuple[str, int, int, int, int]]:
-    """(sub-region, red, yellow, green, untiered) of managed residents, by sub-region code of `digits` digits."""
-    low, high = region, region + ":"
-    return db.execute(
-        f"SELECT substr(r.village_code, 1, {digits}) AS area, sum(a.tier = 'red'), sum(a.tier = 'yellow'), "
-        "sum(a.tier = 'green'), sum(a.tier IS NULL) FROM residents r LEFT JOIN assessments a USING (record_id) "
-        "WHERE r.managed = 1 AND r.village_code >= ? AND r.village_code < ? GROUP BY area ORDER BY area",
-        [low, high],
-    ).fetchall()
-
-
 def village_patients(db: Database, village: str, limit: int = 500) -> list[tuple]:
     """(record_id, name, tier, reasons JSON) of a village's managed residents, red first."""
     return db.execute(

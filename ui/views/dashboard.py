@@ -1,4 +1,8 @@
-"""GET /dashboard: the county center's tier distribution, drilling down county -> township -> village."""
+"""GET /dashboard: the county center's figures, drilling down county -> township -> village -> patients.
+
+Tier counts and indicators come from the village tables the nightly run keeps (fast on any county);
+a village's patient list is read live.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +14,20 @@ from litestar.response import Template
 from sqlite_utils import Database
 
 from service.auth import Principal, Role
-from service.store.indicators import (
-    Control,
-    active_card,
-    bp_control,
-    completion,
-    glucose_control,
-    overdue_by_doctor,
-    recent_runs,
-    transitions,
-)
-from service.store.residents import region_tiers, village_patients
+from service.store.areas import area_names
+from service.store.indicators import RegionIndicators, active_card, recent_runs, region_indicators
+from service.store.residents import village_patients
 from ui.charts import stacked_bar_svg
 from ui.export import csv_response, reason_cell
 from ui.pages import error_page, page
 
-CHILD_DIGITS = {6: 9, 9: 12}  # county -> townships, township -> villages
+CHILD_DIGITS = {6: 9, 9: 12, 12: 12}  # county -> townships, township -> villages, a village itself
+TIERS = ("red", "yellow", "green")
 
 
 class AreaRow(msgspec.Struct):
     area: str
+    name: str | None
     red: int
     yellow: int
     green: int
@@ -44,25 +42,16 @@ class Patient(msgspec.Struct):
     reason: dict | None  # the first reason of the current assessment
 
 
-class Indicators(msgspec.Struct):
-    """The HEARTS and follow-up indicators of a region (definitions in service/store/indicators.py)."""
-
-    bp: Control
-    glucose: Control
-    completion: tuple[int, int]
-    overdue_by_doctor: list[tuple[str, int]]
-    transitions: list[tuple[str | None, str | None, int, str]]
-    model: dict | None
-    runs: list[tuple]
-
-
 class DashboardPage(msgspec.Struct):
     region: str
+    name: str | None
     parent: str | None
-    areas: list[AreaRow]
+    areas: list[AreaRow]  # townships or villages; empty on a village's page
     totals: dict[str, int]
-    patients: list[Patient]
-    indicators: Indicators
+    patients: list[Patient]  # a village's managed residents, red first
+    indicators: RegionIndicators | None  # None until the first nightly run
+    model: dict | None
+    runs: list[tuple]
 
 
 @get("/dashboard", sync_to_thread=True, include_in_schema=False)
@@ -76,38 +65,27 @@ def dashboard(
     if user.role not in (Role.CENTER, Role.ADMIN):
         return error_page(request, 403, "forbidden")
     region = region or user.region
-    if len(region) not in (6, 9, 12) or not region.isdigit() or not region.startswith(user.region):
+    if len(region) not in CHILD_DIGITS or not region.isdigit() or not region.startswith(user.region):
         return error_page(request, 403, "forbidden")
-    areas, patients = [], []
-    if len(region) in CHILD_DIGITS:
-        digits = CHILD_DIGITS[len(region)]
-        for area, red, yellow, green, untiered in region_tiers(db, region, digits):
-            counts = {"red": red or 0, "yellow": yellow or 0, "green": green or 0}
-            areas.append(
-                AreaRow(
-                    area,
-                    counts["red"],
-                    counts["yellow"],
-                    counts["green"],
-                    untiered or 0,
-                    stacked_bar_svg(area, counts, f"/dashboard?region={area}"),
-                )
-            )
-    else:
-        for record_id, name, tier, reasons in village_patients(db, region):
-            first = msgspec.json.decode(reasons)[0] if reasons and reasons != "[]" else None
-            patients.append(Patient(record_id, name, tier, first))
-    totals = (
-        {k: sum(getattr(a, k) for a in areas) for k in ("red", "yellow", "green")}
-        if areas
-        else {k: sum(p.tier == k for p in patients) for k in ("red", "yellow", "green")}
-    )
+    indicators = region_indicators(db, region, CHILD_DIGITS[len(region)])
+    counts = indicators.areas if indicators else []
+    names = area_names(db, [region, *(a.area for a in counts)])
+    village = len(region) == 12
+    areas = [
+        AreaRow(a.area, names.get(a.area), a.red, a.yellow, a.green, a.untiered, _bar(a, names))
+        for a in ([] if village else counts)
+    ]
+    patients = [
+        Patient(record_id, name, tier, msgspec.json.decode(reasons)[0] if reasons and reasons != "[]" else None)
+        for record_id, name, tier, reasons in (village_patients(db, region) if village else [])
+    ]
+    totals = {tier: sum(getattr(a, tier) for a in counts) for tier in TIERS}
     if export == "csv":
-        if areas:
+        if not village:
             return csv_response(
                 f"tiers-{region}.csv",
-                ("area", "red", "yellow", "green", "untiered"),
-                ((a.area, a.red, a.yellow, a.green, a.untiered) for a in areas),
+                ("area", "name", "red", "yellow", "green", "untiered"),
+                ((a.area, a.name or "", a.red, a.yellow, a.green, a.untiered) for a in areas),
             )
         return csv_response(
             f"patients-{region}.csv",
@@ -115,15 +93,12 @@ def dashboard(
             ((p.record_id, p.name, p.tier or "", reason_cell(request, p.reason)) for p in patients),
         )
     parent = region[:-3] if len(region) > 6 and region[:-3].startswith(user.region) else None
-    state = request.app.state
-    today = state.settings.today()
-    indicators = Indicators(
-        bp=bp_control(db, region, today, state.policy),
-        glucose=glucose_control(db, region, today, state.policy),
-        completion=tuple(n or 0 for n in completion(db, region, today)),
-        overdue_by_doctor=overdue_by_doctor(db, region, today),
-        transitions=transitions(db, region, today.replace(day=1)),
-        model=active_card(db),
-        runs=recent_runs(db),
+    context = DashboardPage(
+        region, names.get(region), parent, areas, totals, patients, indicators, active_card(db), recent_runs(db)
     )
-    return page(request, "dashboard.html", page=DashboardPage(region, parent, areas, totals, patients, indicators))
+    return page(request, "dashboard.html", page=context)
+
+
+def _bar(a, names: dict[str, str]) -> str:
+    counts = {tier: getattr(a, tier) for tier in TIERS}
+    return stacked_bar_svg(names.get(a.area, a.area), counts, f"/dashboard?region={a.area}")

@@ -1,0 +1,74 @@
+"""The county center's dashboard through the real app: figures from the nightly run's village
+tables, drill-down county -> township -> village -> patients, names, CSV, and who may see it."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import PASSWORD, add_login, api_key, document, log_in, make_resident, make_visit
+
+from service.jobs import run_nightly
+from service.store.areas import save_areas
+from stratify.policy import Policy
+
+TOWNSHIP = "350421100"
+VILLAGE = TOWNSHIP + "201"
+
+
+@pytest.fixture
+def county(client, db, settings):
+    """Two villages of one township and one of another; a red, a yellow and a green resident."""
+    residents = [
+        make_resident("RED", village_code=VILLAGE, visits=[make_visit(sbp=186, dbp=112)]),
+        make_resident("YELLOW", village_code=TOWNSHIP + "202", visits=[make_visit(sbp=150, dbp=92)], events=[]),
+        make_resident("GREEN", village_code="350421101201", visits=[make_visit(sbp=120, dbp=70)], events=[]),
+    ]
+    posted = client.post("/api/v1/records", json=document(*residents), headers=api_key(db, "ingest"))
+    assert posted.json()["accepted"] == 3
+    save_areas(db, [(TOWNSHIP, "青山镇"), (VILLAGE, "上坪村")], actor="test")
+    add_login(db, "center1", role="center", region="350421")
+    log_in(client, "center1", PASSWORD)
+    return client
+
+
+def test_before_the_first_nightly_run_the_page_says_so(county):
+    page = county.get("/dashboard").text
+
+    assert "还没有统计" in page and "svg" not in page
+
+
+def test_drill_down_from_county_to_a_villages_patients(county, db, settings):
+    run = run_nightly(db, Policy(), settings.today(), trigger="test", workers=1)
+
+    county_page = county.get("/dashboard").text
+    township_page = county.get(f"/dashboard?region={TOWNSHIP}").text
+    village_page = county.get(f"/dashboard?region={VILLAGE}").text
+
+    assert f'href="/dashboard?region={TOWNSHIP}">青山镇' in county_page
+    assert 'href="/dashboard?region=350421101">350421101<' in county_page  # no name loaded: its code
+    assert f"第{run.run_id}次夜间任务" in county_page
+    assert f'href="/dashboard?region={VILLAGE}">上坪村' in township_page and "350421101" not in township_page
+    assert "/residents/RED" in village_page and "/residents/YELLOW" not in village_page
+    assert "血压危象：" in village_page
+
+
+def test_area_csv_has_names_and_counts(county, db, settings):
+    run_nightly(db, Policy(), settings.today(), trigger="test", workers=1)
+
+    lines = county.get(f"/dashboard?region={TOWNSHIP}&export=csv").text.lstrip("\ufeff").splitlines()
+
+    assert lines[0] == "area,name,red,yellow,green,untiered"
+    assert sorted(lines[1:]) == [f"{VILLAGE},上坪村,1,0,0,0", f"{TOWNSHIP}202,,0,1,0,0"]
+
+
+@pytest.mark.parametrize("region", ["350422", "35042", "350421x", "3504210001"])
+def test_regions_outside_the_users_or_malformed_are_403(county, region):
+    response = county.get(f"/dashboard?region={region}")
+
+    assert response.status_code == 403 and response.headers["content-type"].startswith("text/html")
+
+
+def test_a_village_doctor_may_not_see_the_dashboard(client, db):
+    add_login(db, "wang")
+    log_in(client, "wang", PASSWORD)
+
+    assert client.get("/dashboard").status_code == 403
