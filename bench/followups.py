@@ -10,7 +10,6 @@ Target: p95 < 100 ms for the due lists.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import key_for, machine, report, serving  # noqa: E402
+from bench.serving import key_for, machine, report, served_county_args, serving  # noqa: E402
 from service.store import connect  # noqa: E402
 
 CLIENTS = 20
@@ -71,12 +70,7 @@ def load(port: int, path: str, key: str | None, requests: int) -> tuple[list[flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, default=ROOT / "bench" / "out" / "restratify-1000000-1.run.db")
-    parser.add_argument("--requests", type=int, default=2000)
-    args = parser.parse_args()
-    if not args.db.exists():
-        raise SystemExit(f"{args.db} is missing: run bench/restratify.py first")
+    args = served_county_args(__doc__.split("\n\n")[0], requests=2000)
 
     village, township = busiest(args.db, 12), busiest(args.db, 9)
     doctor, gp = key_for(args.db, "village_doctor", village), key_for(args.db, "township_gp", township)

@@ -19,7 +19,6 @@ import argparse
 import datetime as dt
 import json
 import random
-import re
 import sys
 import threading
 import time
@@ -33,7 +32,7 @@ import msgspec
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import key_for, machine, percentile, report, serving  # noqa: E402
+from bench.serving import key_for, logged_in, machine, percentile, report, serving  # noqa: E402
 from fixtures.county import COUNTY, doctor_for, resident, village_codes  # noqa: E402
 from service.auth import Role, hash_password  # noqa: E402
 from service.demo import DEMO_PASSWORD, prepare_demo  # noqa: E402
@@ -111,19 +110,9 @@ def residents_by_village(county_file: Path) -> dict[str, list[dict]]:
     return by_village
 
 
-def logged_in(base: str, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=60)
-    form = client.get("/login")
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
-    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "_csrf_token": token})
-    if response.status_code != 303:
-        raise SystemExit(f"login as {username} failed: {response.status_code}")
-    return client
-
-
 def page_reader(base: str, village: str, patients: list[dict], tally: Tally, stop: threading.Event) -> None:
     rng = random.Random(village)
-    client = logged_in(base, doctor_for(village))
+    client = logged_in(base, doctor_for(village), DEMO_PASSWORD)
     try:
         while not stop.is_set():
             tally.request(client, "page: doctor's due list", "GET", "/")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
@@ -12,6 +14,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
 
 from service.auth import new_api_key
 from service.store import connect
@@ -80,3 +84,25 @@ def report(label: str, latencies: list[float], seconds: float, errors: int) -> f
         f"max {max(latencies):7.1f} ms  {len(latencies) / seconds:6.1f} req/s  errors {errors}"
     )
     return p95
+
+
+def logged_in(base: str, username: str, password: str) -> httpx.Client:
+    """An httpx client holding a session of `username` (the login form, with its CSRF token)."""
+    client = httpx.Client(base_url=base, timeout=60)
+    form = client.get("/login")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
+    response = client.post("/login", data={"username": username, "password": password, "_csrf_token": token})
+    if response.status_code != 303:
+        raise SystemExit(f"login as {username} failed: {response.status_code}")
+    return client
+
+
+def served_county_args(description: str, requests: int) -> argparse.Namespace:
+    """`--db` (a county whose nightly job has run; bench/restratify.py leaves one) and `--requests`."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--db", type=Path, default=ROOT / "bench" / "out" / "restratify-1000000-1.run.db")
+    parser.add_argument("--requests", type=int, default=requests)
+    args = parser.parse_args()
+    if not args.db.exists():
+        raise SystemExit(f"{args.db} is missing: run bench/restratify.py first")
+    return args
