@@ -16,8 +16,7 @@ from stratify.facts import Chart, Facts
 from stratify.policy import Policy
 from stratify.records import EventType, Resident, Visit
 from stratify.rules import HELD_RULES, rule_reasons
-from stratify.tiers import Assessment, Finding, Reason, Source, Status, Tier, highest
-from stratify.wording import because
+from stratify.tiers import Assessment, Finding, Reason, Source, Status, Tier, because, highest
 
 
 class Override(msgspec.Struct, frozen=True):

@@ -32,8 +32,7 @@ from sklearn.preprocessing import StandardScaler
 from stratify.assess import ModelOpinion
 from stratify.features import FEATURES, GROUPS
 from stratify.policy import Policy
-from stratify.tiers import Finding, Source, Tier
-from stratify.wording import because
+from stratify.tiers import Finding, Source, Tier, because
 
 CV_FOLDS = 5  # grouped by resident: model choice, calibration and the held-out judgement
 CALIBRATION_BINS = 10

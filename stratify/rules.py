@@ -11,8 +11,7 @@ import datetime as dt
 from stratify.facts import SERIOUS_EVENTS, Facts, age_on, in_last
 from stratify.policy import Policy
 from stratify.records import Adherence, EventType, Hypoglycemia, Referral, Visit
-from stratify.tiers import Finding, Reason, Tier
-from stratify.wording import because
+from stratify.tiers import Finding, Reason, Tier, because
 
 RED, YELLOW = Tier.RED, Tier.YELLOW
 

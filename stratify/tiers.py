@@ -8,6 +8,7 @@ from enum import StrEnum
 import msgspec
 
 from stratify.records import Level
+from stratify.wording import EN, sentence
 
 
 class Tier(StrEnum):
@@ -39,7 +40,7 @@ class Source(StrEnum):
     OVERRIDE = "override"
 
 
-class Finding(msgspec.Struct, frozen=True, omit_defaults=True):
+class Finding(msgspec.Struct, frozen=True, omit_defaults=True, array_like=True):
     """One fact behind a reason: its kind (a key of `stratify.wording.FINDINGS`), its date, the
     reading, the limit it reached (`op` says how), and coded items (symptoms, events, tiers...)."""
 
@@ -52,14 +53,24 @@ class Finding(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class Reason(msgspec.Struct, frozen=True):
-    """Why a tier: a stable code, the tier it forces, the English line of the API (`message`), and
-    the findings it was written from, so pages can say it in the reader's language."""
+    """Why a tier: a stable code, the tier it forces, where it came from, and the findings behind it.
+
+    Stored as these fields; `message` (the API's English line) and the pages' sentences are worded
+    from the findings by `stratify.wording` when someone reads them.
+    """
 
     code: str
     tier: Tier
-    message: str
     source: Source = Source.RULE
     findings: tuple[Finding, ...] = ()
+
+    @property
+    def message(self) -> str:
+        return sentence(self.code, self.findings, EN)
+
+
+def because(code: str, tier: Tier, *findings: Finding, source: Source = Source.RULE) -> Reason:
+    return Reason(code, tier, source, findings)
 
 
 class Status(StrEnum):

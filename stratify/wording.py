@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from stratify.tiers import Finding, Reason, Source, Tier
+if TYPE_CHECKING:
+    from stratify.tiers import Finding
 
 ZH, EN = "zh-CN", "en"
 Text = dict[str, str]  # one entry per language
@@ -213,8 +215,3 @@ def sentence(
     if lang == EN and code in UNLABELLED_IN_ENGLISH:
         return detail[0].upper() + detail[1:]
     return label + AFTER_LABEL[lang] + detail
-
-
-def because(code: str, tier: Tier, *findings: Finding, source: Source = Source.RULE) -> Reason:
-    """A reason whose message is its English sentence (CONTRACT §4.4)."""
-    return Reason(code, tier, sentence(code, findings, EN), source, findings)

@@ -8,14 +8,14 @@ import pytest
 from history import AS_OF, assessed, resident, visit
 
 from stratify.assess import ModelOpinion, Override
-from stratify.tiers import Reason, Source, Status, Tier
+from stratify.tiers import Finding, Reason, Source, Status, Tier
 
 RED, YELLOW, GREEN = Tier.RED, Tier.YELLOW, Tier.GREEN
 UNCONTROLLED = {"sbp": 150, "dbp": 95}
 
 
 def model(tier: Tier | None, risk: float = 0.2) -> ModelOpinion:
-    reason = Reason("model_risk", tier, f"risk {risk:.0%}", Source.MODEL) if tier else None
+    reason = Reason("model_risk", tier, Source.MODEL, (Finding("risk", value=f"{risk:.0%}"),)) if tier else None
     return ModelOpinion(risk=risk, version="test-1", reason=reason)
 
 

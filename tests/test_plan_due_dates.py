@@ -12,7 +12,7 @@ from followup.tasks import TaskKind
 from stratify.assess import ModelOpinion
 from stratify.facts import sorted_visits
 from stratify.policy import Policy
-from stratify.tiers import Reason, Source, Tier
+from stratify.tiers import Finding, Reason, Source, Tier
 
 DOCTOR = "vd101201"
 
@@ -64,7 +64,7 @@ def test_other_red_is_a_specialist_review_within_14_days(history):
 
 
 def test_model_red_is_a_specialist_review():
-    red = ModelOpinion(0.3, "m1", Reason("model_risk", Tier.RED, "risk 30%", Source.MODEL))
+    red = ModelOpinion(0.3, "m1", Reason("model_risk", Tier.RED, Source.MODEL, (Finding("risk", value="30%"),)))
 
     a, task = routine(resident(visit(30), visit(0)), opinion=red)
 

@@ -1,7 +1,7 @@
 """Reasons in plain words: each rule's findings read as one sentence in Chinese and in English.
 
-The API keeps its English line with ISO dates (CONTRACT §4.4); pages word the stored findings in the
-reader's language with local dates. Sentences below use the default policy (CONTRACT §5 thresholds).
+The API answers the English line with ISO dates (CONTRACT §4.4); pages word the same stored findings
+in the reader's language with local dates. Sentences below use the default policy (CONTRACT §5 thresholds).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import msgspec
 import pytest
 from history import AS_OF, assessed, resident, visit
 
+from service.api.residents import reason_out
 from service.store.assessments import reasons_json
 from stratify.assess import Override
 from stratify.facts import ESTABLISHED_CODES
@@ -119,7 +120,7 @@ def stored(code: str, r, overrides) -> dict:
 def test_reason_reads_as_one_sentence_in_both_languages(code, r, overrides, chinese, english):
     reason = stored(code, r, overrides)
 
-    assert reason["message"] == english
+    assert reason_out(reason).message == english  # as GET /api/v1/residents/{id} answers it
     assert reason_text(reason, ZH, lambda d: local_date(d, ZH, AS_OF)) == chinese
 
 
@@ -134,6 +135,7 @@ def test_reason_stored_before_findings_keeps_its_english_line_behind_the_label()
 
     assert reason_text(old, ZH, str) == "血压危象：BP 186/112 on 2026-11-01 >= 180/110"
     assert reason_text(old, EN, str) == old["message"]
+    assert reason_out(old).message == old["message"]
 
 
 @pytest.mark.parametrize(

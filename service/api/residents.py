@@ -14,7 +14,7 @@ from service.api.errors import errors
 from service.auth import LOGIN_ROLES, allow
 from service.store.assessments import current_assessment
 from service.store.tasks import last_visit_date, next_task
-from stratify.tiers import Status
+from stratify.tiers import Reason, Status
 
 
 class ReasonOut(msgspec.Struct):
@@ -45,6 +45,14 @@ class ResidentOut(msgspec.Struct):
     care_state: str  # WHO HEARTS: under_care, missed_visit, lost_to_follow_up, dead, moved
 
 
+def reason_out(stored: dict) -> ReasonOut:
+    """A stored reason with its English line, worded from its findings (rows stored before reasons
+    kept findings, until the next nightly run rewrites them, carry the line itself)."""
+    reason = msgspec.convert(stored, Reason)
+    message = stored["message"] if "findings" not in stored else reason.message
+    return ReasonOut(reason.code, reason.source, message, reason.tier)
+
+
 @get(
     "/api/v1/residents/{record_id:str}",
     guards=[allow(*LOGIN_ROLES)],
@@ -70,7 +78,7 @@ def get_resident(request: Request, record_id: FromPath[str], db: NamedDependency
         as_of=found["as_of"],
         risk=found["risk"],
         model_version=found["model_version"],
-        reasons=[msgspec.convert(r, ReasonOut) for r in found["reasons"]],
+        reasons=[reason_out(r) for r in found["reasons"]],
         owner_level=found["owner_level"],
         next_followup=FollowupOut(task.task_id, task.kind, task.due.isoformat(), task.assignee) if task else None,
         care_state=care_state(last_visit_date(db, record_id), Status(found["status"]), today, state.policy),
