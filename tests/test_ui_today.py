@@ -67,3 +67,46 @@ def test_the_forms_all_choices_send_empty_values_and_mean_no_filter(doctor):
 
     assert response.status_code == 200
     assert "/residents/CRISIS" in response.text and "/residents/ROUTINE" in response.text
+
+
+BUSY = 160
+
+
+@pytest.fixture
+def busy_village(client, db):
+    """BUSY residents of one village with a BP crisis today: that many urgent tasks due, over two pages
+    (without paging this list was 66 KB: ~415 bytes a row)."""
+    residents = [
+        make_resident(f"BUSY-{n:02d}", visits=[make_visit(sbp=186, dbp=112, symptoms=["chest_pain", "dizziness"])])
+        for n in range(BUSY)
+    ]
+    assert (
+        client.post("/api/v1/records", json=document(*residents), headers=api_key(db, "ingest")).json()["accepted"]
+        == BUSY
+    )
+    add_login(db, "wang")
+    log_in(client, "wang", PASSWORD)
+    return client
+
+
+def test_the_list_comes_a_page_at_a_time_and_more_loads_the_rest(busy_village):
+    first = busy_village.get("/")
+    pages, more = [first.text], re.search(r'hx-get="([^"]+)"', first.text.split('id="more"')[-1])
+    while more:  # follow "more" as htmx does: a fragment swapped in place of the link
+        fragment = busy_village.get(html.unescape(more.group(1)), headers={"HX-Request": "true"}).text
+        assert "<html" not in fragment
+        pages.append(fragment)
+        more = re.search(r'id="more"><a[^>]*hx-get="([^"]+)"', fragment)
+
+    assert f"还有 {BUSY - 50} 条" in first.text and 'hx-get="/?show=area&amp;start=50"' in first.text
+    assert [page.count('<li class="task ') for page in pages] == [50, 50, 50, BUSY - 150]
+    shown = re.findall(r'href="/residents/(BUSY-\d+)"', "".join(pages))
+    assert len(shown) == len(set(shown)) == BUSY  # every due task once, none lost between pages
+
+
+def test_a_full_page_of_the_list_stays_under_60_kb(busy_village):
+    assert len(busy_village.get("/").content) < 60_000  # issue #6: the largest doctor's list page
+
+
+def test_a_start_beyond_the_cap_is_a_400(busy_village):
+    assert busy_village.get("/?start=100000").status_code == 400

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 from urllib.parse import urlencode
 
 import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.params import FromQuery, QueryParameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlite_utils import Database
@@ -22,7 +23,8 @@ from ui.export import csv_response, reason_cell
 from ui.pages import age_on, form_value, page
 from ui.privacy import mask_phone
 
-MAX_ROWS = 500  # a village's due list is far shorter; the cap keeps a township's page small
+MAX_ROWS = 500  # read at most this many due tasks (and at most this many in the CSV)
+PAGE_ROWS = 50  # rows per page: the most urgent first, "more" loads the next (issue #6: a page < 60 KB)
 
 
 class TodayRow(msgspec.Struct, frozen=True):
@@ -42,7 +44,9 @@ class TodayPage(msgspec.Struct):
     show: str
     tier: str | None
     kind: str | None
-    query: str  # the filters as a query string, for the CSV link
+    query: str  # the filters as a query string, for the CSV and "more" links
+    next_start: int | None = None  # where the next page starts, if there are more rows
+    remaining: int = 0
 
 
 def _row(task: DueRow, today: dt.date, user: Principal) -> TodayRow:
@@ -67,6 +71,7 @@ def today_page(
     show: FromQuery[str] = "area",
     tier: FromQuery[str] = "",
     kind: FromQuery[str] = "",
+    start: Annotated[int, QueryParameter(ge=0, le=MAX_ROWS)] = 0,
     export: FromQuery[str | None] = None,
 ) -> Template | Redirect | Response:
     user: Principal = request.user
@@ -104,6 +109,11 @@ def today_page(
         )
     show = "mine" if mine else "area"
     query = urlencode({k: v for k, v in (("show", show), ("tier", tier_filter), ("kind", kind_filter)) if v})
-    context = TodayPage(shown, len(carried), show, tier_filter, kind_filter, query)
+    end = start + PAGE_ROWS
+    more = end < len(shown)
+    page_rows = shown[start:end]
+    context = TodayPage(
+        page_rows, len(carried), show, tier_filter, kind_filter, query, end if more else None, len(shown) - end
+    )
     template = "today/_rows.html" if request.htmx else "today.html"
     return page(request, template, page=context, kinds=[k.value for k in TaskKind])
