@@ -311,7 +311,10 @@ def test_lists_export_as_csv(server, browser):
     village = page.request.get(f"{base}/dashboard?region={VILLAGE}&export=csv")
 
     assert county.headers["content-type"].startswith("text/csv")
-    assert county.text().lstrip("\ufeff").splitlines()[0] == "area,name,red,yellow,green,untiered"
+    assert (
+        county.text().lstrip("\ufeff").splitlines()[0]
+        == "area,name,red,yellow,green,untiered,htn_registered,htn_controlled,dm_registered,dm_controlled"
+    )
     assert any(line.startswith("T-RED,陈红,red,") for line in village.text().splitlines())
 
 

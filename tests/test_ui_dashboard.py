@@ -46,6 +46,7 @@ def test_drill_down_from_county_to_a_villages_patients(county, db, settings):
     assert f'href="/dashboard?region={TOWNSHIP}">青山镇' in county_page
     assert 'href="/dashboard?region=350421101">350421101<' in county_page  # no name loaded: its code
     assert f"第{run.run_id}次夜间任务" in county_page
+    assert county_page.count("血压控制 0%") == 1 and "血压控制 100%" in county_page  # per township (GREEN's)
     assert f'href="/dashboard?region={VILLAGE}">上坪村' in township_page and "350421101" not in township_page
     assert "/residents/RED" in village_page and "/residents/YELLOW" not in village_page
     assert "血压危象：" in village_page
@@ -56,8 +57,11 @@ def test_area_csv_has_names_and_counts(county, db, settings):
 
     lines = county.get(f"/dashboard?region={TOWNSHIP}&export=csv").text.lstrip("\ufeff").splitlines()
 
-    assert lines[0] == "area,name,red,yellow,green,untiered"
-    assert sorted(lines[1:]) == [f"{VILLAGE},上坪村,1,0,0,0", f"{TOWNSHIP}202,,0,1,0,0"]
+    assert lines[0] == "area,name,red,yellow,green,untiered,htn_registered,htn_controlled,dm_registered,dm_controlled"
+    assert sorted(lines[1:]) == [
+        f"{VILLAGE},上坪村,1,0,0,0,1,0,0,0",  # registered for hypertension, BP not controlled
+        f"{TOWNSHIP}202,,0,1,0,0,1,0,0,0",
+    ]
 
 
 @pytest.mark.parametrize("region", ["350422", "35042", "350421x", "3504210001"])

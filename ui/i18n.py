@@ -40,6 +40,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No figures yet: they appear after the first nightly run",
     },
     "patients": {"zh-CN": "管理对象", "en": "Patients"},
+    "bp_short": {"zh-CN": "血压控制", "en": "BP control"},
     "more_rows": {"zh-CN": "更多（还有 {n} 条）", "en": "More ({n} left)"},
     "all": {"zh-CN": "全部", "en": "All"},
     "since": {"zh-CN": "起始日期", "en": "From"},

@@ -99,6 +99,8 @@ class AreaCounts(msgspec.Struct):
     yellow: int
     green: int
     untiered: int
+    bp: Control
+    glucose: Control
 
 
 class Transition(msgspec.Struct):
@@ -130,9 +132,10 @@ def region_indicators(db: Database, region: str, child_digits: int) -> RegionInd
     low, high = region_bounds(region)
     in_region = "village_code >= ? AND village_code < ?"
     areas = [
-        AreaCounts(*row)
+        AreaCounts(*row[:5], bp=Control(*row[5:7]), glucose=Control(*row[7:9]))
         for row in db.execute(
-            f"SELECT substr(village_code, 1, ?), sum(red), sum(yellow), sum(green), sum(untiered) "
+            "SELECT substr(village_code, 1, ?), sum(red), sum(yellow), sum(green), sum(untiered), "
+            "sum(htn_registered), sum(htn_controlled), sum(dm_registered), sum(dm_controlled) "
             f"FROM village_indicators WHERE {in_region} GROUP BY 1 ORDER BY 1",
             [child_digits, low, high],
         )

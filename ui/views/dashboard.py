@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from service.auth import Principal, Role
 from service.store.areas import area_names
-from service.store.indicators import RegionIndicators, active_card, recent_runs, region_indicators
+from service.store.indicators import AreaCounts, RegionIndicators, active_card, recent_runs, region_indicators
 from service.store.residents import village_patients
 from ui.charts import stacked_bar_svg
 from ui.export import csv_response, reason_cell
@@ -23,15 +23,13 @@ from ui.pages import error_page, page
 
 CHILD_DIGITS = {6: 9, 9: 12, 12: 12}  # county -> townships, township -> villages, a village itself
 TIERS = ("red", "yellow", "green")
+CONTROL_COLUMNS = ("htn_registered", "htn_controlled", "dm_registered", "dm_controlled")  # WHO HEARTS
 
 
 class AreaRow(msgspec.Struct):
     area: str
     name: str | None
-    red: int
-    yellow: int
-    green: int
-    untiered: int
+    counts: AreaCounts
     bar: str
 
 
@@ -71,10 +69,7 @@ def dashboard(
     counts = indicators.areas if indicators else []
     names = area_names(db, [region, *(a.area for a in counts)])
     village = len(region) == 12
-    areas = [
-        AreaRow(a.area, names.get(a.area), a.red, a.yellow, a.green, a.untiered, _bar(a, names))
-        for a in ([] if village else counts)
-    ]
+    areas = [AreaRow(a.area, names.get(a.area), a, _bar(a, names)) for a in ([] if village else counts)]
     patients = [
         Patient(record_id, name, tier, msgspec.json.decode(reasons)[0] if reasons and reasons != "[]" else None)
         for record_id, name, tier, reasons in (village_patients(db, region) if village else [])
@@ -84,8 +79,8 @@ def dashboard(
         if not village:
             return csv_response(
                 f"tiers-{region}.csv",
-                ("area", "name", "red", "yellow", "green", "untiered"),
-                ((a.area, a.name or "", a.red, a.yellow, a.green, a.untiered) for a in areas),
+                ("area", "name", "red", "yellow", "green", "untiered", *CONTROL_COLUMNS),
+                ((a.area, a.name or "", *_counts(a.counts)) for a in areas),
             )
         return csv_response(
             f"patients-{region}.csv",
@@ -99,6 +94,11 @@ def dashboard(
     return page(request, "dashboard.html", page=context)
 
 
-def _bar(a, names: dict[str, str]) -> str:
+def _counts(a: AreaCounts) -> tuple[int, ...]:
+    bp, glucose = a.bp, a.glucose
+    return (a.red, a.yellow, a.green, a.untiered, bp.registered, bp.controlled, glucose.registered, glucose.controlled)
+
+
+def _bar(a: AreaCounts, names: dict[str, str]) -> str:
     counts = {tier: getattr(a, tier) for tier in TIERS}
     return stacked_bar_svg(names.get(a.area, a.area), counts, f"/dashboard?region={a.area}")
