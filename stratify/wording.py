@@ -43,9 +43,23 @@ LABELS: dict[str, Text] = {  # what each reason code of CONTRACT §5 means, in a
 }
 # English sentences keep the label only where the findings alone would not say why.
 UNLABELLED_IN_ENGLISH = frozenset(
-    {"bp_crisis", "glucose_high", "glucose_low", "hba1c_very_high", "recent_event", "urgent_referral"}
-    | {"routine_referral", "medication_changed", "new_enrolment", "overdue", "recurrent_hypoglycemia"}
-    | {"poor_adherence", "model_risk", "override", "stepping_down"}
+    {
+        "bp_crisis",
+        "glucose_high",
+        "glucose_low",
+        "hba1c_very_high",
+        "recent_event",
+        "urgent_referral",
+        "routine_referral",
+        "medication_changed",
+        "new_enrolment",
+        "overdue",
+        "recurrent_hypoglycemia",
+        "poor_adherence",
+        "model_risk",
+        "override",
+        "stepping_down",
+    }
 )
 
 FINDINGS: dict[str, Text] = {  # {on} date, {value} reading, {limit} threshold, {names} / {name[i]} items
@@ -89,8 +103,8 @@ FINDINGS: dict[str, Text] = {  # {on} date, {value} reading, {limit} threshold, 
 COMPARISONS: dict[str, Text] = {
     ">=": {ZH: "（≥{limit}）", EN: " >= {limit}"},
     "<=": {ZH: "（≤{limit}）", EN: " <= {limit}"},
+    ">": {ZH: "（>{limit}）", EN: " > {limit}"},
 }
-COMPARISONS[">"] = {ZH: "（>{limit}）", EN: " > {limit}"}
 
 SYMPTOMS: dict[str, Text] = {  # CONTRACT §3 danger signs, as BPHS-3 follow-up forms word them
     "severe_headache": {ZH: "剧烈头痛", EN: "severe headache"},
@@ -185,18 +199,19 @@ def name(vocabulary: str, code: str, lang: str) -> str:
     entry = NAMES[vocabulary].get(code) or NAMES[vocabulary].get(code[:3])
     if entry is None:
         return code
-    text = entry.get(lang, entry[EN])
+    text = entry[lang]
     if vocabulary != "conditions":
         return text
     return f"{text}（{code}）" if lang == ZH else f"{text} ({code})"
 
 
-def finding_text(finding: Finding, lang: str, day: Callable[[dt.date], str] = dt.date.isoformat) -> str:
+def finding_text(finding: Finding, lang: str, day: Callable[[dt.date], str]) -> str:
+    """One finding in words (`lang` one of ZH, EN: every catalog entry has both)."""
     vocabulary = VOCABULARY.get(finding.kind)
     names = [name(vocabulary, code, lang) for code in finding.items] if vocabulary else list(finding.items)
-    template = FINDINGS[finding.kind].get(lang, FINDINGS[finding.kind][EN])
+    template = FINDINGS[finding.kind][lang]
     if finding.op:
-        template += COMPARISONS[finding.op].get(lang, COMPARISONS[finding.op][EN])
+        template += COMPARISONS[finding.op][lang]
     on = day(finding.on) if finding.on else ""
     return template.format(
         on=on, value=finding.value, limit=finding.limit, names=JOIN_ITEMS[lang].join(names), name=names
@@ -209,7 +224,7 @@ def sentence(
     """The reason as one sentence: in Chinese always label first; in English the label where needed."""
     lang = lang if lang in JOIN_ITEMS else EN
     detail = JOIN_FINDINGS[lang].join(finding_text(f, lang, day) for f in findings)
-    label = LABELS[code].get(lang, LABELS[code][EN])
+    label = LABELS[code][lang]
     if not detail:
         return label
     if lang == EN and code in UNLABELLED_IN_ENGLISH:
