@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 import msgspec
 from sqlite_utils import Database
@@ -21,6 +22,7 @@ from stratify.tiers import Assessment
 COMPLETION_DAYS = 30  # follow-up completion: tasks that fell due in the last 30 days
 TOP_DOCTORS = 10  # overdue work: the doctors with most, on the dashboard
 COUNTS = ("red", "yellow", "green", "untiered", "htn_registered", "htn_controlled", "dm_registered", "dm_controlled")
+AT = {name: i for i, name in enumerate(COUNTS)}  # a count's position in a village's row
 
 
 class VillageTally(msgspec.Struct):
@@ -30,11 +32,11 @@ class VillageTally(msgspec.Struct):
 
     def add(self, resident: Resident, visits: list[Visit], a: Assessment, policy: Policy) -> None:
         row = self.villages.setdefault(resident.village_code, [0] * len(COUNTS))
-        row[COUNTS.index(a.tier.value) if a.tier else 3] += 1
-        for offset, control in ((4, bp_control), (6, glucose_control)):
+        row[AT[a.tier.value if a.tier else "untiered"]] += 1
+        for prefix, control in (("htn", bp_control), ("dm", glucose_control)):
             registered, controlled = control(resident, visits, a.status, a.as_of, policy)
-            row[offset] += registered
-            row[offset + 1] += controlled
+            row[AT[f"{prefix}_registered"]] += registered
+            row[AT[f"{prefix}_controlled"]] += controlled
 
     def merge(self, other: VillageTally) -> None:
         for village, counts in other.villages.items():
@@ -101,6 +103,7 @@ class AreaCounts(msgspec.Struct):
     untiered: int
     bp: Control
     glucose: Control
+    completion: Control
 
 
 class Transition(msgspec.Struct):
@@ -132,20 +135,14 @@ def region_indicators(db: Database, region: str, child_digits: int) -> RegionInd
     low, high = region_bounds(region)
     in_region = "village_code >= ? AND village_code < ?"
     areas = [
-        AreaCounts(*row[:5], bp=Control(*row[5:7]), glucose=Control(*row[7:9]))
+        AreaCounts(*row[:5], bp=Control(*row[5:7]), glucose=Control(*row[7:9]), completion=Control(*row[9:11]))
         for row in db.execute(
             "SELECT substr(village_code, 1, ?), sum(red), sum(yellow), sum(green), sum(untiered), "
-            "sum(htn_registered), sum(htn_controlled), sum(dm_registered), sum(dm_controlled) "
-            f"FROM village_indicators WHERE {in_region} GROUP BY 1 ORDER BY 1",
+            "sum(htn_registered), sum(htn_controlled), sum(dm_registered), sum(dm_controlled), "
+            f"sum(tasks_due), sum(tasks_done) FROM village_indicators WHERE {in_region} GROUP BY 1 ORDER BY 1",
             [child_digits, low, high],
         )
     ]
-    sums = db.execute(
-        "SELECT coalesce(sum(htn_registered), 0), coalesce(sum(htn_controlled), 0), coalesce(sum(dm_registered), 0), "
-        "coalesce(sum(dm_controlled), 0), coalesce(sum(tasks_due), 0), coalesce(sum(tasks_done), 0) "
-        f"FROM village_indicators WHERE {in_region}",
-        [low, high],
-    ).fetchone()
     overdue = db.execute(
         f"SELECT assignee, sum(overdue) FROM village_overdue WHERE {in_region} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
         [low, high, TOP_DOCTORS],
@@ -153,12 +150,20 @@ def region_indicators(db: Database, region: str, child_digits: int) -> RegionInd
     return RegionIndicators(
         *run,
         areas=areas,
-        bp=Control(sums[0], sums[1]),
-        glucose=Control(sums[2], sums[3]),
-        completion=Control(sums[4], sums[5]),
+        bp=_total(a.bp for a in areas),
+        glucose=_total(a.glucose for a in areas),
+        completion=_total(a.completion for a in areas),
         overdue_by_doctor=[tuple(row) for row in overdue],
         transitions=_transitions(db, low, high),
     )
+
+
+def _total(controls: Iterable[Control]) -> Control:
+    total = Control(0, 0)
+    for c in controls:
+        total.registered += c.registered
+        total.controlled += c.controlled
+    return total
 
 
 def _transitions(db: Database, low: str, high: str) -> list[Transition]:
