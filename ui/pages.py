@@ -16,6 +16,7 @@ from stratify.wording import SYMPTOMS
 from ui.i18n import DEFAULT_LANG, LANGS, local_date, reason_text, translate
 
 T = TypeVar("T")
+SYMPTOM_CODES = tuple(SYMPTOMS)  # the visit form's danger signs, in CONTRACT §3 order
 TIER_ICONS = {"red": "▲", "yellow": "◆", "green": "●", None: "○"}  # shape differs too: colour is never alone
 
 
@@ -64,7 +65,7 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
             "tier_icon": TIER_ICONS,
             "reason": lambda r: reason_text(r, lang, day),
             "day": day,
-            "symptoms": tuple(SYMPTOMS),
+            "symptoms": SYMPTOM_CODES,
             "pct": lambda share: "—" if share is None else f"{share:.0%}",
             "local_time": lambda at: local_time(at, zone),
             **context,
