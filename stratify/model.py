@@ -161,13 +161,11 @@ class RiskModel:
         """Per row, the feature groups whose replacement by the training median lowers risk most."""
         if not len(x):
             return []
-        shifts = []
-        for columns in GROUPS.values():
-            occluded = x.copy()
-            idx = [FEATURES.index(c) for c in columns]
-            occluded[:, idx] = self._reference[idx]
-            shifts.append(risk - self.risk(occluded))
-        deltas = np.column_stack(shifts)
+        occluded = np.tile(x, (len(GROUPS), 1))  # one copy of the rows per group, scored in one call:
+        for g, columns in enumerate(GROUPS.values()):  # the estimator's fixed cost per call dominates
+            idx = [FEATURES.index(c) for c in columns]  # a visit's single row (measured: 1.6 ms a call)
+            occluded[g * len(x) : (g + 1) * len(x), idx] = self._reference[idx]
+        deltas = (risk - self.risk(occluded).reshape(len(GROUPS), len(x))).T
         names = list(GROUPS)
         return [[names[j] for j in np.argsort(-row, kind="stable")[:TOP_CONTRIBUTORS] if row[j] > 0] for row in deltas]
 
