@@ -8,6 +8,7 @@ off, and for a bounded time runs together:
 - recorders posting a new visit of a resident in their village (POST /api/v1/records);
 - an importer posting batches of 500 new residents;
 - the nightly job (POST /api/v1/stratify), started a third of the way in.
+Before the crowd, one recorder posts visits alone for 10 s: the cost of a visit without contention.
 Afterwards the server is stopped and the database checked: every acknowledged visit and resident
 present, `PRAGMA integrity_check` ok. Baseline, same run: GET /healthz alone. Target: zero errors
 and no lost writes.
@@ -44,6 +45,7 @@ DOCTORS = 6  # logged-in page readers, one village each
 API_READERS = 4
 RECORDERS = 2
 IMPORT_BATCH = 500
+IDLE_SECONDS = 10  # one recorder alone first: what a visit costs without the crowd
 NEW_RECORD_FROM = 5_000_000  # imported residents get record numbers far above the county's own
 TODAY = dt.datetime.now(zoneinfo.ZoneInfo("Asia/Shanghai")).date()
 
@@ -188,6 +190,17 @@ def nightly(base: str, key: str, delay: float, tally: Tally, runs: list) -> None
             runs.append(response.json())
 
 
+def recording_alone(base: str, key: str, patients: list[dict], acked: list) -> Tally:
+    """One recorder posting visits with nothing else running, for IDLE_SECONDS."""
+    tally, stop = Tally(), threading.Event()
+    thread = threading.Thread(target=recorder, args=(base, key, patients, RECORDERS, acked, tally, stop))
+    thread.start()
+    time.sleep(IDLE_SECONDS)
+    stop.set()
+    thread.join()
+    return tally
+
+
 def baseline(base: str, seconds: float) -> list[float]:
     latencies = []
     with httpx.Client(base_url=base, timeout=10) as client:
@@ -237,6 +250,7 @@ def main() -> None:
     with serving(run_db) as port:
         base = f"http://127.0.0.1:{port}"
         floor = baseline(base, 5)
+        alone = recording_alone(base, ingest_key, by_village[villages[0]], visits_acked)
         threads = [
             *(
                 threading.Thread(target=page_reader, args=(base, v, by_village[v], tally, stop))
@@ -273,12 +287,14 @@ def main() -> None:
         f"nightly job after {args.seconds / 3:.0f} s; {seconds:.0f} s in all"
     )
     base_p95 = report("baseline GET /healthz (alone)", floor, 5, 0)
+    idle_visits = alone.latencies["post: one visit"]
+    report("post: one visit (alone)", idle_visits, IDLE_SECONDS, len(alone.errors["post: one visit"]))
     total = 0
     for label in sorted(tally.latencies):
         latencies = tally.latencies[label]
         total += len(latencies)
         report(label, latencies, seconds, len(tally.errors[label]))
-    errors = sum(len(e) for e in tally.errors.values())
+    errors = sum(len(e) for e in tally.errors.values()) + len(alone.errors["post: one visit"])
     for label, failures in tally.errors.items():
         for failure in failures[:3]:
             print(f"  error in {label}: {failure}")
