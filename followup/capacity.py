@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from stratify.tiers import Tier
+from stratify.tiers import Tier, list_position
 
 
 class Due(Protocol):
@@ -19,12 +19,11 @@ class Due(Protocol):
 
 
 D = TypeVar("D", bound=Due)
-TIER_ORDER = {Tier.RED: 0, Tier.YELLOW: 1, Tier.GREEN: 2, None: 3}
 
 
 def priority(item: Due, today: dt.date) -> tuple[int, int, float]:
     """Sort key: red first, then most days overdue, then highest risk (CONTRACT §4.5, DESIGN)."""
-    return TIER_ORDER[item.tier], -(today - item.due).days, -(item.risk or 0.0)
+    return list_position(item.tier), -(today - item.due).days, -(item.risk or 0.0)
 
 
 def todays_list(items: Sequence[D], today: dt.date, capacity: int) -> tuple[list[D], list[D]]:

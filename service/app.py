@@ -1,14 +1,21 @@
-"""The Litestar application factory: settings, database per request, auth, API routes, error mapping."""
+"""The service's half of the Litestar application: settings, a database per request, auth, sessions,
+CSRF, the API routes, the scheduler and the one mapping of domain errors to status codes.
+
+`ui.app.create_app` adds the pages to this configuration: the pages import the service, never the
+other way round. How a page shows an error is passed in (`PageErrors`).
+"""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, Response
+from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -17,7 +24,6 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.plugins.htmx import HTMXPlugin
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_403_FORBIDDEN,
@@ -29,30 +35,37 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.stores.file import FileStore
-from litestar.types import Message, Scope
+from litestar.types import Empty, Message, Scope
 from sqlite_utils import Database
 
 from service import __version__
-from service.actions import BadReminder, OutsideRegion, ResidentNotFound, TaskClosed
-from service.api.followups import followups, outcome, today_list
+from service.api.followups import list_followups, outcome, today_list
 from service.api.health import healthz
 from service.api.records import post_records
 from service.api.residents import get_resident
 from service.api.stratify import stratify, train
-from service.auth import AddressLimiter, AuthMiddleware, BearerExemptCSRF
+from service.auth import AddressLimiter, AuthMiddleware, BadRegion, BearerExemptCSRF
+from service.errors import BadReminder, NotAllowed, OutsideRegion, ResidentNotFound, TaskClosed, TaskNotFound
 from service.ingest import BadDocument, TooLarge
 from service.jobs import BadAsOf
+from service.policy_file import load_policy
 from service.scheduler import NightlyScheduler
 from service.settings import Settings
 from service.store import connect, migrate
-from service.store.tasks import TaskNotFound
 from stratify.model import NotEnoughData
-from stratify.policy import load_policy
-from ui.web import PAGE_ROUTES, PUBLIC_PAGES, is_page, page_error, static_router, template_config
 
 log = logging.getLogger("sanbiao")
 
-PUBLIC_PATHS = ["^/healthz$", "^/schema", *PUBLIC_PAGES]
+PUBLIC_PATHS = ["^/healthz$", "^/schema"]
+DEFAULT_MAX_BODY_BYTES = 10_000_000  # Litestar's default request body limit (POST /api/v1/records sets its own)
+
+
+@dataclass(frozen=True)
+class PageErrors:
+    """How the pages show an error: which requests are pages, and the response a page gets instead of JSON."""
+
+    is_page: Callable[[Request], bool]
+    render: Callable[[Request, HTTPException], Response]
 
 
 def _error(status: int, detail: str, headers: dict[str, str] | None = None, **extra: object) -> Response:
@@ -81,7 +94,7 @@ def _not_enough_data(_: Request, exc: NotEnoughData) -> Response:
 
 
 def _database_error(request: Request, exc: sqlite3.Error) -> Response:
-    log.error("database error on %s %s: %s", request.method, request.url.path, exc)
+    log.error("database error on %s %s: %s", request.method, request.url.path, exc, exc_info=exc)
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return _error(HTTP_503_SERVICE_UNAVAILABLE, "the database is busy; try again shortly")
     if type(exc) in (sqlite3.OperationalError, sqlite3.DatabaseError):
@@ -93,26 +106,43 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     TaskNotFound: HTTP_404_NOT_FOUND,
     ResidentNotFound: HTTP_404_NOT_FOUND,
     OutsideRegion: HTTP_403_FORBIDDEN,
+    NotAllowed: HTTP_403_FORBIDDEN,
     TaskClosed: HTTP_409_CONFLICT,
     BadReminder: HTTP_400_BAD_REQUEST,
+    BadRegion: HTTP_400_BAD_REQUEST,
 }  # the one place domain errors become status codes
 
 
-def _domain_error(request: Request, exc: Exception) -> Response:
-    status = DOMAIN_ERRORS[type(exc)]
-    if is_page(request):
-        return page_error(request, HTTPException(status_code=status, detail=str(exc)))
-    return _error(status, str(exc))
+def _handlers(pages: PageErrors | None) -> dict:
+    """Exception handlers: JSON bodies for the API, the pages' own rendering for pages."""
 
+    def shown_as_page(request: Request) -> bool:
+        return pages is not None and pages.is_page(request)
 
-def _unexpected(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, HTTPException):
-        if is_page(request):
-            return page_error(request, exc)
-        # keep the exception's headers: 405 must say Allow, 401 may say WWW-Authenticate
-        return _error(exc.status_code, exc.detail, exc.headers, **({"extra": exc.extra} if exc.extra else {}))
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _error(HTTP_500_INTERNAL_SERVER_ERROR, "internal error")
+    def domain_error(request: Request, exc: Exception) -> Response:
+        status = DOMAIN_ERRORS[type(exc)]
+        if shown_as_page(request):
+            return pages.render(request, HTTPException(status_code=status, detail=str(exc)))
+        return _error(status, str(exc))
+
+    def unexpected(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            if shown_as_page(request):
+                return pages.render(request, exc)
+            # keep the exception's headers: 405 must say Allow, 401 may say WWW-Authenticate
+            return _error(exc.status_code, exc.detail, exc.headers, **({"extra": exc.extra} if exc.extra else {}))
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error(HTTP_500_INTERNAL_SERVER_ERROR, "internal error")
+
+    return {
+        BadDocument: _bad_document,
+        TooLarge: _too_large,
+        BadAsOf: _bad_as_of,
+        NotEnoughData: _not_enough_data,
+        sqlite3.Error: _database_error,
+        **dict.fromkeys(DOMAIN_ERRORS, domain_error),
+        Exception: unexpected,
+    }
 
 
 SECURITY_HEADERS = {
@@ -135,11 +165,14 @@ async def _security_headers(message: Message, scope: Scope) -> None:
         message["headers"] = [*message.get("headers", []), *_HEADER_BYTES]
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the service. The database is migrated when the app starts, not at import."""
-    settings = settings or Settings.from_env()
-    policy = load_policy(settings.config_path)
+API_ROUTES = [healthz, post_records, stratify, train, get_resident, list_followups, today_list, outcome]
 
+
+def service_config(
+    settings: Settings, *, pages: PageErrors | None = None, public_paths: tuple[str, ...] = ()
+) -> AppConfig:
+    """The API and everything it needs; `public_paths` are more routes that need no login (pages' own)."""
+    policy = load_policy(settings.config_path)
     scheduler = NightlyScheduler(settings, policy)
 
     @asynccontextmanager
@@ -169,19 +202,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             db.close()
 
-    return Litestar(
-        route_handlers=[
-            healthz,
-            post_records,
-            stratify,
-            train,
-            get_resident,
-            followups,
-            today_list,
-            outcome,
-            *PAGE_ROUTES,
-            static_router(),
-        ],
+    return AppConfig(
+        # AppConfig's own defaults differ from Litestar()'s on these two: keep Litestar's
+        request_max_body_size=DEFAULT_MAX_BODY_BYTES,
+        logging_config=Empty,
+        route_handlers=list(API_ROUTES),
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
         state=State(
@@ -190,21 +215,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[_security_headers],
         middleware=[
             sessions.middleware,
-            DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(AuthMiddleware, exclude=[*PUBLIC_PATHS, *public_paths]),
             DefineMiddleware(BearerExemptCSRF, config=csrf),
         ],
         stores={"sessions": FileStore(Path(f"{settings.db_path}.sessions"), create_directories=True)},
-        template_config=template_config(),
-        plugins=[HTMXPlugin()],
-        exception_handlers={
-            BadDocument: _bad_document,
-            TooLarge: _too_large,
-            BadAsOf: _bad_as_of,
-            NotEnoughData: _not_enough_data,
-            sqlite3.Error: _database_error,
-            **dict.fromkeys(DOMAIN_ERRORS, _domain_error),
-            Exception: _unexpected,
-        },
+        exception_handlers=_handlers(pages),
         openapi_config=OpenAPIConfig(
             title="sanbiao",
             version=__version__,

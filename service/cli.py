@@ -1,4 +1,6 @@
-"""The `sanbiao` command line (CONTRACT §1): each command wraps the function the API uses too."""
+"""The `sanbiao` command line (CONTRACT §1): each command wraps the function the API uses too.
+
+`ui.cli` adds the commands that serve the pages (`serve`, `demo`) and is the console script."""
 
 from __future__ import annotations
 
@@ -16,19 +18,18 @@ import msgspec
 from sqlite_utils import Database
 
 from service.auth import LOGIN_ROLES, BadRegion, Role, check_region, hash_password, new_api_key
-from service.demo import prepare_demo
 from service.importer import BadFile, import_file
 from service.ingest import IngestSummary
-from service.jobs import BadAsOf, check_as_of, reassessor, run_nightly
+from service.jobs import BadAsOf, check_as_of, run_nightly
+from service.policy_file import PolicyError, load_policy
+from service.reassess import reassessor
 from service.risk import train_model
-from service.serve import run
 from service.settings import Settings
 from service.store import backup as backup_db
 from service.store import connect, migrate
 from service.store.access import AlreadyExists, add_api_key, add_user
 from service.store.areas import BadAreaRow, read_areas, save_areas
 from stratify.model import NotEnoughData
-from stratify.policy import PolicyError, load_policy
 from stratify.records import USERNAME_PATTERN
 
 MIN_PASSWORD_CHARS = 10
@@ -277,54 +278,3 @@ def backup(ctx: CliContext, dest: Path) -> None:
     except sqlite3.Error as e:
         raise click.ClickException(f"backup failed: {e}") from e
     click.echo(f"backed up {ctx.settings.db_path} to {dest}")
-
-
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--no-scheduler", is_flag=True, help="Do not run the nightly job in this process.")
-@click.pass_obj
-def serve(ctx: CliContext, host: str, port: int, no_scheduler: bool) -> None:
-    """Run the web service (API and pages).
-
-    Example: sanbiao serve --host 0.0.0.0 --port 8000
-    """
-    run(msgspec.structs.replace(ctx.settings, scheduler=not no_scheduler), host=host, port=port)
-
-
-@cli.command()
-@click.option("--residents", default=5000, show_default=True, type=click.IntRange(1, 2_000_000))
-@click.option("--seed", default=1, show_default=True, type=int)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--no-serve", is_flag=True, help="Prepare the demo database, print the logins and exit.")
-@click.pass_obj
-def demo(ctx: CliContext, residents: int, seed: int, host: str, port: int, no_serve: bool) -> None:
-    """Make a synthetic county, ingest it, create demo logins (printed) and serve.
-
-    Example: sanbiao --db data/demo.db demo --residents 20000
-    """
-    info = prepare_demo(
-        ctx.db(), ctx.settings.db_path.parent, ctx.policy, residents=residents, seed=seed, today=ctx.settings.today()
-    )
-    click.echo(f"county: {info.county_file}")
-    click.echo(
-        "ingest: "
-        + msgspec.json.encode(
-            {k: v for k, v in msgspec.structs.asdict(info.ingest).items() if k != "rejected"}
-        ).decode()
-    )
-    click.echo(f"model: {info.model}")
-    click.echo(f"tiers as of {info.run.as_of}: " + ", ".join(f"{t} {n}" for t, n in info.run.tiers.items()))
-    for login in info.logins:
-        click.echo(
-            f"login: {login.username:<12} role {login.role:<18} region {login.region:<13} password {login.password}"
-        )
-    click.echo(f"ingest API key (Bearer): {info.api_key}")
-    if not no_serve:
-        click.echo(f"serving on http://{host}:{port}/  (health: http://{host}:{port}/healthz)")
-        run(ctx.settings, host=host, port=port)
-
-
-def main() -> None:
-    cli()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import msgspec
 from sqlite_utils import Database
 
+from service.store import writing
 from service.store.batches import finish_batch, start_batch
 from service.store.residents import Outcome, upsert_residents
 from service.validation import FieldError, Invalid, decode_resident, located, record_id_of
@@ -55,6 +57,9 @@ class IngestSummary(msgspec.Struct):
 class Ingestor:
     """Feeds raw residents in, writes valid ones a chunk at a time into one summary.
 
+    Each chunk is one write transaction: its residents, their re-assessment (`on_stored`) and, for
+    the first chunk, the batch's `running` row; the last chunk also records the batch's counts. A
+    request of one chunk (a visit, a clinic's daily upload) is therefore a single transaction.
     A record_id seen twice in a chunk flushes the chunk first, so the later copy is an update.
     """
 
@@ -66,20 +71,19 @@ class Ingestor:
         region: str = "",
         on_stored: OnStored | None = None,
     ) -> None:
-        """`on_stored` gets each write's residents and outcomes (to re-assess them at once)."""
+        """`on_stored` gets each chunk's residents and outcomes, inside its transaction."""
         self.db = db
         self.today = today
         self.region = region
         self.on_stored = on_stored
         self.summary = IngestSummary()
         self._pending: dict[str, Resident] = {}
-        self._source = ""
-        self._batch_id = 0
+        self._batch: dict[str, str | None] = {}
+        self._batch_id: int | None = None
 
     def begin(self, *, origin: str, source: str, filename: str | None, actor: str) -> None:
-        """Start an import_batches row; residents fed until `end` belong to it."""
-        self._source = source
-        self._batch_id = start_batch(self.db, origin=origin, source=source, filename=filename, actor=actor)
+        """Name the import batch that residents fed until `end` belong to (written with the first chunk)."""
+        self._batch = {"origin": origin, "source": source, "filename": filename, "actor": actor}
 
     def feed(self, index: int, raw: bytes, file: str | None = None) -> None:
         try:
@@ -100,32 +104,71 @@ class Ingestor:
         if len(self.summary.rejected) < MAX_LISTED_REJECTIONS:
             self.summary.rejected.append(rejection)
 
-    def flush(self) -> None:
-        if not self._pending:
-            return
+    @contextmanager
+    def _transaction(self) -> Iterator[int]:
+        """A write transaction in which the batch row exists (made here if it was not yet)."""
+        made = self._batch_id is None
+        try:
+            with writing(self.db):
+                if made:
+                    self._batch_id = start_batch(self.db, **self._batch)
+                yield self._batch_id
+        except BaseException:
+            if made:  # rolled back with the transaction
+                self._batch_id = None
+            raise
+
+    def _store_pending(self, batch_id: int) -> list[Outcome]:
+        """Merge the pending chunk and re-assess it (inside the caller's transaction)."""
         residents = list(self._pending.values())
-        outcomes = upsert_residents(self.db, residents, source=self._source, batch_id=self._batch_id)
         self._pending.clear()
+        if not residents:
+            return []
+        outcomes = upsert_residents(self.db, residents, source=self._batch["source"] or "", batch_id=batch_id)
         if self.on_stored:
             self.on_stored(residents, outcomes)
-        s = self.summary
+        return outcomes
+
+    def _counted(self, outcomes: list[Outcome]) -> IngestSummary:
+        """The summary with these stored outcomes added (kept once their transaction commits)."""
+        s = msgspec.structs.replace(self.summary)
         s.accepted += len(outcomes)
         s.created += outcomes.count(Outcome.CREATED)
         s.updated += outcomes.count(Outcome.UPDATED)
         s.unchanged += outcomes.count(Outcome.UNCHANGED)
+        return s
+
+    def flush(self) -> None:
+        """Write the pending chunk (and re-assess it) in one transaction."""
+        if self._pending:
+            with self._transaction() as batch_id:
+                outcomes = self._store_pending(batch_id)
+            self.summary = self._counted(outcomes)
 
     def end(self, error: str | None = None) -> IngestSummary:
-        """Write what is pending (unless failing) and record the batch's counts."""
-        if error is None:
-            self.flush()
-        finish_batch(self.db, self._batch_id, self.summary, error=error)
-        log.info(
-            "ingest batch %s: accepted=%d rejected=%d%s",
-            self._batch_id,
-            self.summary.accepted,
-            self.summary.rejected_total,
-            f" error={error}" if error else "",
-        )
+        """Write what is pending (unless failing) and record the batch's counts, in one transaction.
+
+        A failure of that last write is recorded as the batch's error, then raised."""
+        try:
+            with self._transaction() as batch_id:
+                summary = self._counted(self._store_pending(batch_id) if error is None else [])
+                finish_batch(self.db, batch_id, summary, error=error)
+            self.summary = summary
+        except Exception as e:
+            if error is not None:
+                raise
+            error = f"{type(e).__name__}: {e}"
+            with self._transaction() as batch_id:
+                finish_batch(self.db, batch_id, self.summary, error=error)
+            raise
+        finally:
+            log.info(
+                "ingest batch %s: accepted=%d rejected=%d%s",
+                self._batch_id,
+                self.summary.accepted,
+                self.summary.rejected_total,
+                f" error={error}" if error else "",
+            )
         return self.summary
 
     def run(self, raws: Iterable[bytes], *, file: str | None = None) -> None:

@@ -1,5 +1,7 @@
-"""The nightly job (re-stratify and plan follow-ups) that the CLI, the API and the scheduler all run,
-and the real-time path that re-assesses residents as their visits arrive, with the same code."""
+"""The nightly job (re-stratify and plan follow-ups) that the CLI, the API and the scheduler all run.
+
+`assess_and_plan` and `write_batch` are also the real-time path (`service/reassess.py`): residents
+re-assessed as their visits arrive go through the very same code."""
 
 from __future__ import annotations
 
@@ -18,22 +20,19 @@ from sqlite_utils import Database
 from followup.assign import Roster
 from followup.plan import plan
 from followup.tasks import Plan, Task
-from service.ingest import OnStored
 from service.risk import active_risk_model
 from service.store import connect, writing
 from service.store.assessments import overrides_on, save_assessments
-from service.store.histories import History, load_histories, load_range, managed_ranges
+from service.store.histories import History, load_range, managed_ranges
 from service.store.indicators import VillageTally, save_indicators
 from service.store.jobs import finish_run, start_run
-from service.store.residents import Outcome
-from service.store.tasks import apply_plan, doctors, open_load, open_tasks, open_tasks_in_range
+from service.store.tasks import apply_plan, doctors, open_load, open_tasks_in_range
 from service.validation import MAX_AGE_YEARS, years_before
 from stratify.assess import ModelOpinion, Override, assess, status_on
 from stratify.facts import sorted_visits
 from stratify.features import feature_matrix
 from stratify.model import RiskModel
 from stratify.policy import Policy
-from stratify.records import Resident, is_managed
 from stratify.tiers import Assessment, Status, Tier
 
 log = logging.getLogger(__name__)
@@ -140,37 +139,8 @@ def write_batch(db: Database, batch: Batch, roster: Roster, run_id: int | None) 
 
 
 def roster_of(db: Database) -> Roster:
+    """Every doctor with their open load: the nightly job assigns across the county."""
     return Roster(doctors(db), open_load(db))
-
-
-def reassessor(db: Database, policy: Policy, as_of: dt.date) -> OnStored:
-    """An ingest hook re-assessing and re-planning what each write stored: new residents from memory,
-    changed ones from the store (their merged history), unchanged ones not at all."""
-
-    def on_stored(residents: list[Resident], outcomes: list[Outcome]) -> None:
-        new = [
-            History(r, Status.ACTIVE)
-            for r, o in zip(residents, outcomes, strict=True)
-            if o is Outcome.CREATED and is_managed([c.code for c in r.conditions])
-        ]
-        changed = [r.record_id for r, o in zip(residents, outcomes, strict=True) if o is Outcome.UPDATED]
-        _reassess(db, policy, new + (load_histories(db, changed, managed_only=True) if changed else []), as_of)
-
-    return on_stored
-
-
-def reassess_ids(db: Database, policy: Policy, record_ids: list[str], as_of: dt.date) -> None:
-    """Re-assess and re-plan these residents now (a call outcome changed their status)."""
-    _reassess(db, policy, load_histories(db, record_ids, managed_only=True), as_of)
-
-
-def _reassess(db: Database, policy: Policy, histories: list[History], as_of: dt.date) -> None:
-    if histories:
-        ids = [h.resident.record_id for h in histories]
-        batch = assess_and_plan(
-            histories, open_tasks(db, ids), as_of, policy, active_risk_model(db), overrides_on(db, as_of, ids)
-        )
-        write_batch(db, batch, roster_of(db), run_id=None)
 
 
 def database_path(db: Database) -> str:

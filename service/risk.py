@@ -10,7 +10,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from service.store.histories import iter_managed_histories
-from service.store.models import active_model, register_model
+from service.store.models import active_model_version, model_artifact, register_model
 from stratify.assess import status_on
 from stratify.features import FEATURES, feature_matrix, training_examples
 from stratify.model import ModelCard, RiskModel, artifact_hash, train
@@ -24,13 +24,14 @@ _loaded: dict[str, RiskModel] = {}  # version -> model; only the active one is k
 
 
 def active_risk_model(db: Database) -> RiskModel | None:
-    """The active model, loaded from its skops artifact the first time its version is seen."""
-    row = active_model(db)
-    if row is None:
+    """The active model: its version is looked up on every call (another process may have activated a
+    new one), its skops artifact read and loaded only the first time that version is seen."""
+    version = active_model_version(db)
+    if version is None:
         return None
-    version, card, artifact, file_hash = row
     with _lock:
         if version not in _loaded:
+            card, artifact, file_hash = model_artifact(db, version)
             if artifact_hash(artifact) != file_hash:
                 raise ValueError(f"model {version}: artifact does not match its recorded hash")
             _loaded.clear()

@@ -7,7 +7,7 @@ import re
 
 import msgspec
 
-from stratify.records import Resident
+from stratify.records import Resident, Visit
 
 MAX_AGE_YEARS = 120  # CONTRACT §3: age 0-120
 NATIONAL_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643-1999
@@ -81,6 +81,17 @@ def _duplicates(items: list, key: str, path: str) -> list[FieldError]:
     return errors
 
 
+def visit_errors(v: Visit, today: dt.date, born: dt.date, at: str = "") -> list[FieldError]:
+    """Rules that relate a visit's fields to each other, to today and to the birth date; `at` prefixes paths."""
+    errors = _date_errors(f"{at}date", v.date, today, born)
+    if (v.sbp is None) != (v.dbp is None):
+        missing = "dbp" if v.dbp is None else "sbp"
+        errors.append(FieldError(f"{at}{missing}", "sbp and dbp must be given together"))
+    elif v.sbp is not None and v.dbp is not None and v.dbp >= v.sbp:
+        errors.append(FieldError(f"{at}dbp", f"dbp {v.dbp} must be lower than sbp {v.sbp}"))
+    return errors
+
+
 def check_resident(r: Resident, today: dt.date) -> list[FieldError]:
     """Rules that relate fields to each other or to today's date (CONTRACT §3)."""
     errors: list[FieldError] = []
@@ -96,12 +107,7 @@ def check_resident(r: Resident, today: dt.date) -> list[FieldError]:
         if c.diagnosed_on is not None and c.diagnosed_on > today:
             errors.append(FieldError(f"conditions[{i}].diagnosed_on", f"date {c.diagnosed_on} is in the future"))
     for i, v in enumerate(r.visits):
-        errors += _date_errors(f"visits[{i}].date", v.date, today, r.birth_date)
-        if (v.sbp is None) != (v.dbp is None):
-            missing = "dbp" if v.dbp is None else "sbp"
-            errors.append(FieldError(f"visits[{i}].{missing}", "sbp and dbp must be given together"))
-        elif v.sbp is not None and v.dbp is not None and v.dbp >= v.sbp:
-            errors.append(FieldError(f"visits[{i}].dbp", f"dbp {v.dbp} must be lower than sbp {v.sbp}"))
+        errors += visit_errors(v, today, r.birth_date, f"visits[{i}].")
     for i, e in enumerate(r.events):
         errors += _date_errors(f"events[{i}].date", e.date, today, r.birth_date)
     errors += _duplicates(r.conditions, "code", "conditions")
@@ -125,6 +131,21 @@ def decode_resident(raw: bytes, today: dt.date) -> Resident:
     if errors:
         raise Invalid(errors)
     return resident
+
+
+def decode_visit(fields: dict, resident: Resident, today: dt.date) -> Visit:
+    """One visit of a stored resident from its fields, or `Invalid` with errors named by the visit's
+    own fields (`sbp`, not `visits[0].sbp`): the same rules as a visit in a record document."""
+    try:
+        visit = msgspec.convert(fields, Visit)
+    except msgspec.ValidationError as e:
+        raise Invalid([located(e, "(visit)")]) from None
+    errors = visit_errors(visit, today, resident.birth_date)
+    if any(v.visit_id == visit.visit_id for v in resident.visits):
+        errors.append(FieldError("visit_id", f"the resident already has a visit {visit.visit_id!r}"))
+    if errors:
+        raise Invalid(errors)
+    return visit
 
 
 def record_id_of(raw: bytes) -> str | None:

@@ -9,8 +9,7 @@ Simple and DHIS2.
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Annotated
 
 import msgspec
@@ -18,10 +17,6 @@ from msgspec import Meta
 
 Days = Annotated[int, Meta(ge=1, le=3650)]
 Share = Annotated[float, Meta(gt=0, lt=1)]
-
-
-class PolicyError(Exception):
-    """A county policy file that cannot be used (path, key and message)."""
 
 
 class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -83,13 +78,7 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             raise ValueError("model_calibration_range must be (low <= 1 <= high)")
 
 
-def load_policy(path: Path | None) -> Policy:
-    """The built-in policy, or the county's TOML file over it (unknown keys are errors)."""
-    if path is None:
-        return Policy()
-    try:
-        with path.open("rb") as f:
-            values = tomllib.load(f)
-        return msgspec.convert(values, Policy)
-    except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as e:
-        raise PolicyError(f"{path}: {e}") from None
+def policy_from(values: Mapping[str, object]) -> Policy:
+    """The built-in policy with a county's values over it; unknown keys and bad values raise
+    `msgspec.ValidationError` naming the key (reading the county's file is the shell's work)."""
+    return msgspec.convert(dict(values), Policy)

@@ -12,12 +12,15 @@ from stratify.wording import EN, sentence
 
 
 class Tier(StrEnum):
+    """Declared from least to most urgent: that order is the one source of every tier ordering."""
+
     GREEN = "green"
     YELLOW = "yellow"
     RED = "red"
 
     @property
     def rank(self) -> int:
+        """Severity: green 0, yellow 1, red 2."""
         return _RANK[self]
 
     @property
@@ -26,8 +29,14 @@ class Tier(StrEnum):
         return _OWNER[self]
 
 
-_RANK = {Tier.GREEN: 0, Tier.YELLOW: 1, Tier.RED: 2}
+_RANK = {tier: rank for rank, tier in enumerate(Tier)}
+URGENT_FIRST = tuple(reversed(Tier))  # red, yellow, green: how lists, counts and menus show tiers
 _OWNER = {Tier.GREEN: Level.VILLAGE, Tier.YELLOW: Level.TOWNSHIP, Tier.RED: Level.COUNTY}
+
+
+def list_position(tier: Tier | None) -> int:
+    """Where a tier sorts in a working list: red 0, yellow 1, green 2, untiered last."""
+    return URGENT_FIRST.index(tier) if tier else len(URGENT_FIRST)
 
 
 def highest(tiers: list[Tier] | tuple[Tier, ...], default: Tier = Tier.GREEN) -> Tier:

@@ -11,11 +11,11 @@ import pytest
 from litestar.testing import TestClient
 from sqlite_utils import Database
 
-from service.app import create_app
 from service.auth import hash_password, new_api_key
 from service.settings import Settings
 from service.store import connect, migrate
 from service.store.access import add_api_key, add_user
+from ui.app import create_app
 
 VILLAGE = "350421101201"
 

@@ -8,9 +8,9 @@ import pytest
 from conftest import api_key, document, make_resident, make_visit
 from litestar.testing import TestClient
 
-from service.app import create_app
 from service.settings import Settings
 from service.store.access import add_user
+from ui.app import create_app
 
 TODAY = Settings().today()
 VILLAGE = "350421101201"

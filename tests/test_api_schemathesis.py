@@ -20,9 +20,9 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-from service.app import create_app
 from service.settings import Settings
 from service.store import connect, migrate
+from ui.app import create_app
 
 
 def _schema(tmp_dir: str):

@@ -10,13 +10,13 @@ from conftest import api_key, document, make_resident, make_visit
 from litestar.testing import TestClient
 
 from fixtures.county import write
-from service.app import create_app
 from service.importer import import_file
 from service.risk import train_model
 from service.settings import Settings
 from service.store import connect, migrate
 from service.store.assessments import add_override
 from stratify.policy import Policy
+from ui.app import create_app
 
 AS_OF = "2026-11-01"
 TODAY = Settings().today()

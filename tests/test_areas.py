@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from service.cli import cli
+from ui.cli import cli
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import msgspec
 from click.testing import CliRunner
 from conftest import make_resident
 
-from service.cli import cli
 from service.ingest import Ingestor
 from service.settings import Settings
 from service.store import connect
+from ui.cli import cli
 
 TODAY = Settings().today()
 

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from conftest import document, make_resident
 from litestar.testing import TestClient
 
-from service.app import create_app
-from service.cli import cli
 from service.settings import Settings
 from service.store import connect
+from ui.app import create_app
+from ui.cli import cli
 
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample.ndjson"
 

@@ -10,9 +10,9 @@ import click
 import pytest
 from conftest import RESIDENT
 
-from service.app import create_app
-from service.cli import cli
 from service.settings import Settings
+from ui.app import create_app
+from ui.cli import cli
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()

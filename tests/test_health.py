@@ -6,8 +6,8 @@ import sqlite3
 
 from litestar.testing import TestClient
 
-from service.app import create_app
 from service.settings import Settings
+from ui.app import create_app
 
 
 def test_healthz_needs_no_credentials_and_reports_ok(client):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stratify.policy import Policy, PolicyError, load_policy
+from service.policy_file import PolicyError, load_policy
+from stratify.policy import Policy
 
 DOC = (Path(__file__).parent.parent / "docs" / "policy.md").read_text()
 

@@ -10,9 +10,9 @@ import pytest
 from conftest import PASSWORD, VILLAGE, add_login, api_key, document, log_in, make_resident
 from litestar.testing import TestClient
 
-from service.app import create_app
 from service.store.assessments import add_override
 from service.store.audit import record_action
+from ui.app import create_app
 
 OTHER_COUNTY_VILLAGE = "350422100201"
 

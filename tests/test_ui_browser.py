@@ -16,7 +16,8 @@ from fixtures.county import area_names
 from service.auth import hash_password
 from service.importer import import_file
 from service.ingest import Ingestor
-from service.jobs import reassessor, run_nightly
+from service.jobs import run_nightly
+from service.reassess import reassessor
 from service.settings import Settings
 from service.store import connect, migrate
 from service.store.access import add_user
@@ -273,7 +274,7 @@ def test_the_doctors_list_is_small_and_loads_nothing_from_outside(server, browse
 
     assert len(response.body()) < 60_000
     assert all(url.startswith(base) for url in requests)
-    assert any(url.endswith("/static/htmx.min.js") for url in requests)
+    assert any(url.endswith("/static/vendor/htmx.min.js") for url in requests)
 
 
 def test_center_staff_override_a_tier_with_a_reason_and_an_expiry(server, browser):

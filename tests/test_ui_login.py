@@ -9,8 +9,8 @@ import pytest
 from conftest import PASSWORD, add_login, csrf, log_in
 from litestar.testing import TestClient
 
-from service.app import create_app
 from service.auth import ADDRESS_FAILURES, LOCK_AFTER_FAILURES
+from ui.app import create_app
 
 
 @pytest.fixture

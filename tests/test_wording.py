@@ -12,7 +12,7 @@ import msgspec
 import pytest
 from history import AS_OF, assessed, resident, visit
 
-from service.api.residents import reason_out
+from service.reasons import StoredReason, stored_reasons
 from service.store.assessments import reasons_json
 from stratify.assess import Override
 from stratify.facts import ESTABLISHED_CODES
@@ -21,7 +21,7 @@ from stratify.records import Adherence, Complication, EventType, Symptom
 from stratify.rules import RULES
 from stratify.tiers import Tier
 from stratify.wording import EN, FINDINGS, LABELS, NAMES, VOCABULARY, ZH
-from ui.i18n import local_date, reason_text
+from ui.i18n import local_date
 
 DM = ("E11",)
 OVERRIDE = Override(Tier.RED, "随访不配合，需专科评估", "dr.chen", AS_OF, dt.date(2026, 12, 1))
@@ -110,32 +110,35 @@ CASES = [  # (code, resident, overrides, Chinese sentence on the page, English m
 ]
 
 
-def stored(code: str, r, overrides) -> dict:
-    """The reason as the pages read it: saved with the assessment, decoded from the database JSON."""
-    reasons = msgspec.json.decode(reasons_json(assessed(r, overrides=overrides).reasons))
-    return next(reason for reason in reasons if reason["code"] == code)
+def stored(code: str, r, overrides) -> StoredReason:
+    """The reason as the API and the pages read it: saved with the assessment, decoded from its JSON."""
+    reasons = stored_reasons(reasons_json(assessed(r, overrides=overrides).reasons))
+    return next(reason for reason in reasons if reason.code == code)
 
 
 @pytest.mark.parametrize(("code", "r", "overrides", "chinese", "english"), CASES)
 def test_reason_reads_as_one_sentence_in_both_languages(code, r, overrides, chinese, english):
     reason = stored(code, r, overrides)
 
-    assert reason_out(reason).message == english  # as GET /api/v1/residents/{id} answers it
-    assert reason_text(reason, ZH, lambda d: local_date(d, ZH, AS_OF)) == chinese
+    assert reason.english == english  # as GET /api/v1/residents/{id} answers it
+    assert reason.text(ZH, lambda d: local_date(d, ZH, AS_OF)) == chinese
 
 
 def test_english_pages_use_local_dates_not_iso():
     reason = stored("bp_crisis", resident(visit(0, sbp=186, dbp=112)), ())
 
-    assert reason_text(reason, EN, lambda d: local_date(d, EN, AS_OF)) == "BP 186/112 on 1 Nov >= 180/110"
+    assert reason.text(EN, lambda d: local_date(d, EN, AS_OF)) == "BP 186/112 on 1 Nov >= 180/110"
 
 
 def test_reason_stored_before_findings_keeps_its_english_line_behind_the_label():
-    old = {"code": "bp_crisis", "tier": "red", "source": "rule", "message": "BP 186/112 on 2026-11-01 >= 180/110"}
+    line = "BP 186/112 on 2026-11-01 >= 180/110"
+    (old,) = stored_reasons(
+        msgspec.json.encode([{"code": "bp_crisis", "tier": "red", "source": "rule", "message": line}])
+    )
 
-    assert reason_text(old, ZH, str) == "血压危象：BP 186/112 on 2026-11-01 >= 180/110"
-    assert reason_text(old, EN, str) == old["message"]
-    assert reason_out(old).message == old["message"]
+    assert old.text(ZH, str) == "血压危象：BP 186/112 on 2026-11-01 >= 180/110"
+    assert old.text(EN, str) == line
+    assert old.english == line
 
 
 @pytest.mark.parametrize(

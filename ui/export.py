@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 
 from litestar import Request, Response
 
-from ui.i18n import reason_text
+from service.reasons import StoredReason
 from ui.pages import language
 
 
@@ -26,6 +25,6 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[o
     )
 
 
-def reason_cell(request: Request, reason: dict | None, fallback: str = "") -> str:
+def reason_cell(request: Request, reason: StoredReason | None, fallback: str = "") -> str:
     """A stored reason as a CSV cell: in the reader's language, with ISO dates for spreadsheets."""
-    return reason_text(reason, language(request), dt.date.isoformat) if reason else fallback
+    return reason.text(language(request)) if reason else fallback

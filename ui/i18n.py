@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
-import msgspec
+from service.vocabulary import LABELS, NAMES, ZH
 
-from stratify.tiers import Finding
-from stratify.wording import LABELS, NAMES, sentence
-
-DEFAULT_LANG = "zh-CN"
+DEFAULT_LANG = ZH
 LANGS = ("zh-CN", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -60,9 +56,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "overdue_days": {"zh-CN": "逾期 {n} 天", "en": "{n} days overdue"},
     "due_today": {"zh-CN": "今天到期", "en": "due today"},
     "call": {"zh-CN": "拨打", "en": "Call"},
-    "red": {"zh-CN": "红标", "en": "Red"},
-    "yellow": {"zh-CN": "黄标", "en": "Yellow"},
-    "green": {"zh-CN": "绿标", "en": "Green"},
     "none": {"zh-CN": "未分级", "en": "Not tiered"},
     "red_owner": {"zh-CN": "县级专科医生负责", "en": "a county specialist leads"},
     "yellow_owner": {"zh-CN": "乡镇全科医生数周内处理", "en": "a township GP acts within weeks"},
@@ -168,6 +161,9 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 MESSAGES.update({f"symptom_{code}": text for code, text in NAMES["symptoms"].items()})
 MESSAGES.update({f"adherence_{code}": text for code, text in NAMES["adherence"].items()})
 MESSAGES.update({f"reason_{code}": text for code, text in LABELS.items()})
+MESSAGES.update(  # a tier on its own, as a badge: 红标 / Red
+    {tier: {lang: name[:1].upper() + name[1:] for lang, name in text.items()} for tier, text in NAMES["tiers"].items()}
+)
 
 
 def local_date(value: str | dt.date | None, lang: str, today: dt.date) -> str:
@@ -179,16 +175,6 @@ def local_date(value: str | dt.date | None, lang: str, today: dt.date) -> str:
         return f"{day.month}月{day.day}日" if day.year == today.year else f"{day.year}年{day.month}月{day.day}日"
     short = f"{day.day} {MONTHS[day.month - 1]}"
     return short if day.year == today.year else f"{short} {day.year}"
-
-
-def reason_text(reason: dict, lang: str, day: Callable[[dt.date], str]) -> str:
-    """A stored reason in the reader's language, worded from its findings. Rows stored before reasons
-    kept findings (until the next nightly run rewrites them) show the label and the English line."""
-    code = reason.get("code", "")
-    if "findings" in reason and code in LABELS:
-        return sentence(code, msgspec.convert(reason["findings"], list[Finding]), lang, day)
-    label = LABELS.get(code, {}).get(lang)
-    return f"{label}：{reason['message']}" if lang == DEFAULT_LANG and label else reason["message"]
 
 
 def translate(lang: str, key: str, **values: object) -> str:

@@ -12,12 +12,20 @@ from litestar.exceptions import ValidationException
 from litestar.response import Template
 
 from service.auth import Principal
-from stratify.wording import SYMPTOMS
-from ui.i18n import DEFAULT_LANG, LANGS, local_date, reason_text, translate
+from service.reasons import StoredReason
+from service.vocabulary import SYMPTOMS, URGENT_FIRST, Adherence, CallOutcome, Hypoglycemia, Referral, Tier
+from ui.i18n import DEFAULT_LANG, LANGS, local_date, translate
 
 T = TypeVar("T")
-SYMPTOM_CODES = tuple(SYMPTOMS)  # the visit form's danger signs, in CONTRACT §3 order
-TIER_ICONS = {"red": "▲", "yellow": "◆", "green": "●", None: "○"}  # shape differs too: colour is never alone
+TIER_ICONS = {Tier.RED: "▲", Tier.YELLOW: "◆", Tier.GREEN: "●", None: "○"}  # shape differs too: colour is never alone
+CHOICES = {  # the closed vocabularies forms offer, in CONTRACT order
+    "tiers": URGENT_FIRST,
+    "symptoms": tuple(SYMPTOMS),
+    "adherence": tuple(Adherence),
+    "hypoglycemia": tuple(Hypoglycemia),
+    "referrals": tuple(Referral),
+    "outcomes": tuple(CallOutcome),
+}
 
 
 def language(request: Request) -> str:
@@ -55,6 +63,9 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
     def day(value: str | dt.date | None) -> str:
         return local_date(value, lang, today)
 
+    def reason(r: StoredReason) -> str:
+        return r.text(lang, day)
+
     return Template(
         template_name=template,
         status_code=status_code,
@@ -63,19 +74,14 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
             "t": lambda key, **values: translate(lang, key, **values),
             "user": user,
             "tier_icon": TIER_ICONS,
-            "reason": lambda r: reason_text(r, lang, day),
+            "reason": reason,
             "day": day,
-            "symptoms": SYMPTOM_CODES,
+            "choices": CHOICES,
             "pct": lambda share: "—" if share is None else f"{share:.0%}",
             "local_time": lambda at: local_time(at, zone),
             **context,
         },
     )
-
-
-def age_on(birth: str, today: dt.date) -> int:
-    born = dt.date.fromisoformat(birth)
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def error_page(request: Request, status: int, message_key: str) -> Template:

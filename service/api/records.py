@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from service.api.errors import errors
 from service.auth import RECORD_WRITERS, Principal, allow
 from service.ingest import MAX_BATCH_BYTES, IngestSummary, ingest_document
-from service.jobs import reassessor
+from service.reassess import reassessor
 from stratify.records import Resident
 
 

@@ -1,20 +1,17 @@
-"""GET /api/v1/residents/{record_id}: the latest assessment of one resident (CONTRACT §4.4)."""
+"""GET /api/v1/residents/{record_id}: the latest assessment of one resident (CONTRACT §4.4), read
+through the same function as the card page."""
 
 from __future__ import annotations
 
 import msgspec
 from litestar import Request, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from sqlite_utils import Database
 
-from followup.hearts import care_state
 from service.api.errors import errors
 from service.auth import LOGIN_ROLES, allow
-from service.store.assessments import current_assessment
-from service.store.tasks import last_visit_date, next_task
-from stratify.tiers import Reason, Status
+from service.card import open_card
 
 
 class ReasonOut(msgspec.Struct):
@@ -45,14 +42,6 @@ class ResidentOut(msgspec.Struct):
     care_state: str  # WHO HEARTS: under_care, missed_visit, lost_to_follow_up, dead, moved
 
 
-def reason_out(stored: dict) -> ReasonOut:
-    """A stored reason with its English line, worded from its findings (rows stored before reasons
-    kept findings, until the next nightly run rewrites them, carry the line itself)."""
-    reason = msgspec.convert(stored, Reason)
-    message = stored["message"] if "findings" not in stored else reason.message
-    return ReasonOut(reason.code, reason.source, message, reason.tier)
-
-
 @get(
     "/api/v1/residents/{record_id:str}",
     guards=[allow(*LOGIN_ROLES)],
@@ -61,25 +50,20 @@ def reason_out(stored: dict) -> ReasonOut:
     responses=errors(400, 404),
 )
 def get_resident(request: Request, record_id: FromPath[str], db: NamedDependency[Database]) -> ResidentOut:
-    """404 for an unknown id, 403 outside the caller's region."""
-    found = current_assessment(db, record_id)
-    if found is None:
-        raise NotFoundException(f"no resident {record_id!r}")
-    if not found["village_code"].startswith(request.user.region):
-        raise PermissionDeniedException(f"resident {record_id!r} is outside your region")
-    task = next_task(db, record_id)
+    """404 for an unknown id, 403 outside the caller's region; audited as a read of the card."""
     state = request.app.state
-    today = state.settings.today()
+    card = open_card(db, request.user, record_id, state.policy, state.settings.today())
+    task = card.next_followup
     return ResidentOut(
-        record_id=found["record_id"],
-        managed=bool(found["managed"]),
-        status=found["status"],
-        tier=found["tier"],
-        as_of=found["as_of"],
-        risk=found["risk"],
-        model_version=found["model_version"],
-        reasons=[reason_out(r) for r in found["reasons"]],
-        owner_level=found["owner_level"],
+        record_id=card.record_id,
+        managed=card.managed,
+        status=card.status,
+        tier=card.tier,
+        as_of=card.as_of.isoformat() if card.as_of else None,
+        risk=card.risk,
+        model_version=card.model_version,
+        reasons=[ReasonOut(r.code, r.source, r.english, r.tier) for r in card.reasons],
+        owner_level=card.owner_level,
         next_followup=FollowupOut(task.task_id, task.kind, task.due.isoformat(), task.assignee) if task else None,
-        care_state=care_state(last_visit_date(db, record_id), Status(found["status"]), today, state.policy),
+        care_state=card.care_state,
     )

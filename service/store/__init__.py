@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from service.store.schema import migrations
+from stratify.tiers import Tier, list_position
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -106,6 +107,12 @@ def is_current(db: Database) -> bool:
 def region_bounds(region: str) -> tuple[str, str]:
     """Half-open range of village codes under a region prefix (':' sorts right after '9')."""
     return region, region + ":"
+
+
+def tier_order(column: str) -> str:
+    """An SQL expression sorting a tier column as working lists do (`stratify.tiers.list_position`)."""
+    cases = " ".join(f"WHEN '{tier}' THEN {list_position(tier)}" for tier in Tier)
+    return f"CASE {column} {cases} ELSE {list_position(None)} END"
 
 
 def now_utc() -> str:

@@ -93,17 +93,13 @@ _ASSESSMENT_COLUMNS = frozenset({"tier", "as_of", "risk", "model_version", "reas
 
 
 def current_assessment(db: Database, record_id: str) -> dict | None:
-    """The resident with its latest assessment (None for an unknown record_id)."""
+    """The resident with its latest assessment (None for an unknown record_id); reasons as stored (JSON)."""
     columns = ", ".join(f"a.{c}" if c in _ASSESSMENT_COLUMNS else f"r.{c}" for c in RESIDENT_VIEW)
     row = db.execute(
         f"SELECT {columns} FROM residents r LEFT JOIN assessments a USING (record_id) WHERE r.record_id = ?",
         [record_id],
     ).fetchone()
-    if row is None:
-        return None
-    found = dict(zip(RESIDENT_VIEW, row, strict=True))
-    found["reasons"] = msgspec.json.decode(found["reasons"]) if found["reasons"] else []
-    return found
+    return dict(zip(RESIDENT_VIEW, row, strict=True)) if row else None
 
 
 def add_override(

@@ -12,9 +12,9 @@ def active_model_version(db: Database) -> str | None:
     return row[0] if row else None
 
 
-def active_model(db: Database) -> tuple[str, str, bytes, str] | None:
-    """(version, card JSON, artifact, file hash) of the active model."""
-    return db.execute("SELECT version, card, artifact, file_hash FROM models WHERE active = 1").fetchone()
+def model_artifact(db: Database, version: str) -> tuple[str, bytes, str]:
+    """(card JSON, artifact, file hash) of a model version."""
+    return db.execute("SELECT card, artifact, file_hash FROM models WHERE version = ?", [version]).fetchone()
 
 
 def register_model(db: Database, *, version: str, card: str, artifact: bytes, file_hash: str, activate: bool) -> None:

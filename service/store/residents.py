@@ -8,8 +8,7 @@ from typing import Any
 import msgspec
 from sqlite_utils import Database
 
-from service.store import now_utc, writing
-from service.store.assessments import current_assessment
+from service.store import now_utc, tier_order, writing
 from stratify.records import Condition, Event, Resident, Visit, is_managed
 
 RESIDENT_COLUMNS = ("name", "sex", "birth_date", "village_code", "national_id", "phone", "family_doctor")
@@ -126,28 +125,39 @@ def _merge(db: Database, residents: list[Resident], *, source: str, batch_id: in
     return outcomes
 
 
-def resident_card(db: Database, record_id: str) -> dict | None:
-    """What a resident card shows: the person, the latest assessment and the last visits."""
-    card = current_assessment(db, record_id)
-    if card is None:
-        return None
-    card["visits"] = [
-        dict(zip(("date", "mode", "level", "sbp", "dbp", "fasting_glucose", "hba1c", "adherence"), v, strict=True))
-        for v in db.execute(
-            "SELECT date, mode, level, sbp, dbp, fasting_glucose, hba1c, adherence FROM visits WHERE record_id = ? "
-            "ORDER BY date DESC, visit_id DESC LIMIT 12",
-            [record_id],
-        )
-    ]
-    return card
+def add_visit(db: Database, record_id: str, visit: Visit) -> None:
+    """Store one new visit of a stored resident (inside the caller's write transaction)."""
+    with writing(db):
+        db.execute(_VISIT_SQL, _row(record_id, visit))
+        db.execute("UPDATE residents SET updated_at = ? WHERE record_id = ?", [now_utc(), record_id])
+
+
+def village_of(db: Database, record_id: str) -> str | None:
+    """The resident's village code (None for an unknown record_id)."""
+    row = db.execute("SELECT village_code FROM residents WHERE record_id = ?", [record_id]).fetchone()
+    return row[0] if row else None
+
+
+# in the order of service.card.CardVisit
+CARD_VISIT_COLUMNS = ("date", "mode", "level", "sbp", "dbp", "fasting_glucose", "hba1c", "adherence")
+
+
+def recent_visits(db: Database, record_id: str, limit: int) -> list[tuple]:
+    """The resident's latest visits, newest first, as CARD_VISIT_COLUMNS."""
+    return db.execute(
+        f"SELECT {', '.join(CARD_VISIT_COLUMNS)} FROM visits WHERE record_id = ? "
+        "ORDER BY date DESC, visit_id DESC LIMIT ?",
+        [record_id, limit],
+    ).fetchall()
 
 
 def village_patients(db: Database, village: str, limit: int = 500) -> list[tuple]:
-    """(record_id, name, tier, reasons JSON) of a village's managed residents, red first."""
+    """(record_id, name, tier, first reason JSON) of a village's managed residents, red first."""
     return db.execute(
-        "SELECT r.record_id, r.name, a.tier, a.reasons FROM residents r LEFT JOIN assessments a USING (record_id) "
+        "SELECT r.record_id, r.name, a.tier, json_extract(a.reasons, '$[0]') "
+        "FROM residents r LEFT JOIN assessments a USING (record_id) "
         "WHERE r.managed = 1 AND r.village_code = ? "
-        "ORDER BY CASE a.tier WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 WHEN 'green' THEN 2 ELSE 3 END, r.record_id "
+        f"ORDER BY {tier_order('a.tier')}, r.record_id "
         "LIMIT ?",
         [village, limit],
     ).fetchall()

@@ -8,14 +8,15 @@ from collections import Counter
 import msgspec
 from sqlite_utils import Database
 
+from followup.assign import ROLE_LEVEL
 from followup.tasks import Plan, Task, TaskKind, TaskStatus
+from service.errors import TaskNotFound
 from service.store import now_utc, writing
 from service.store.audit import record_action
 from stratify.records import Level
-from stratify.tiers import Tier
+from stratify.tiers import Tier, list_position
 
 REGION_COLUMN = {12: "village_code", 9: "township", 6: "county"}  # by region code length (CONTRACT §1)
-TIER_RANK = {Tier.RED: 0, Tier.YELLOW: 1, Tier.GREEN: 2, None: 3}
 _encode = msgspec.json.Encoder().encode
 _reasons = msgspec.json.Decoder(tuple[str, ...]).decode
 _date = dt.date.fromisoformat
@@ -38,10 +39,6 @@ TASK_COLUMNS = (
     "basis",
 )
 _SELECT = f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks"
-
-
-class TaskNotFound(Exception):
-    pass
 
 
 def _task(row: tuple) -> Task:
@@ -72,19 +69,6 @@ def open_tasks_in_range(db: Database, first: str, last: str) -> dict[str, list[T
     return found
 
 
-def next_task(db: Database, record_id: str) -> Task | None:
-    """The resident's most pressing open task: red first, then the earliest due."""
-    row = db.execute(
-        f"{_SELECT} WHERE record_id = ? AND status = 'open' ORDER BY tier_rank, due, task_id LIMIT 1", [record_id]
-    ).fetchone()
-    return _task(row) if row else None
-
-
-def last_visit_date(db: Database, record_id: str) -> dt.date | None:
-    row = db.execute("SELECT max(date) FROM visits WHERE record_id = ?", [record_id]).fetchone()
-    return _date(row[0]) if row[0] else None
-
-
 def get_task(db: Database, task_id: int) -> Task:
     row = db.execute(f"{_SELECT} WHERE task_id = ?", [task_id]).fetchone()
     if row is None:
@@ -92,19 +76,36 @@ def get_task(db: Database, task_id: int) -> Task:
     return _task(row)
 
 
+DOCTOR_ROLES = tuple(ROLE_LEVEL)  # the logins that take tasks
+_DOCTORS = f"SELECT username, role, region FROM users WHERE disabled = 0 AND role IN {DOCTOR_ROLES}"
+
+
 def doctors(db: Database) -> list[tuple[str, str, str]]:
     """(username, role, region) of every active doctor login."""
+    return db.execute(f"{_DOCTORS} ORDER BY username").fetchall()
+
+
+def doctors_covering(db: Database, villages: list[str]) -> list[tuple[str, str, str]]:
+    """(username, role, region) of the active doctor logins whose region holds one of these villages."""
     return db.execute(
-        "SELECT username, role, region FROM users WHERE disabled = 0 "
-        "AND role IN ('village_doctor', 'township_gp', 'county_specialist') ORDER BY username"
+        f"{_DOCTORS} AND EXISTS (SELECT 1 FROM json_each(?) WHERE substr(value, 1, length(region)) = region) "
+        "ORDER BY username",
+        [_encode(villages).decode()],
     ).fetchall()
 
 
-def open_load(db: Database) -> Counter[str]:
-    """Open tasks per assignee."""
-    rows = db.execute(
-        "SELECT assignee, count(*) FROM tasks WHERE status = 'open' AND assignee IS NOT NULL GROUP BY assignee"
-    )
+def open_load(db: Database, usernames: list[str] | None = None) -> Counter[str]:
+    """Open tasks per assignee (of these usernames only, when given)."""
+    if usernames is None:
+        rows = db.execute(
+            "SELECT assignee, count(*) FROM tasks WHERE status = 'open' AND assignee IS NOT NULL GROUP BY assignee"
+        )
+    else:
+        rows = db.execute(
+            "SELECT assignee, count(*) FROM tasks WHERE assignee IN (SELECT value FROM json_each(?)) "
+            "AND status = 'open' GROUP BY assignee",
+            [_encode(usernames).decode()],
+        )
     return Counter(dict(rows.fetchall()))
 
 
@@ -112,7 +113,7 @@ def apply_plan(db: Database, plan: Plan, risks: dict[str, float | None], run_id:
     """Write a plan (closes first, so one open routine task per resident holds). (opened, closed)."""
     closes = [(c.status, c.on.isoformat(), c.reason, c.task_id) for c in plan.close]
     redates = [
-        (r.due.isoformat(), r.tier, TIER_RANK[r.tier], r.owner_level, _encode(r.reasons).decode(), r.task_id)
+        (r.due.isoformat(), r.tier, list_position(r.tier), r.owner_level, _encode(r.reasons).decode(), r.task_id)
         for r in plan.redate
     ]
     opens = [
@@ -120,7 +121,7 @@ def apply_plan(db: Database, plan: Plan, risks: dict[str, float | None], run_id:
             t.record_id,
             t.kind,
             t.tier,
-            TIER_RANK[t.tier],
+            list_position(t.tier),
             t.owner_level,
             t.assignee,
             t.village_code,
@@ -206,7 +207,7 @@ def list_followups(
     ]
 
 
-def record_outcome(
+def store_outcome(
     db: Database,
     task: Task,
     *,
@@ -249,27 +250,27 @@ def record_outcome(
         record_action(db, actor=actor, action="task_outcome", record_id=task.record_id, detail=detail)
 
 
-class DueRow(msgspec.Struct):
-    """A due task with what a doctor's list shows of its resident."""
+DUE_COLUMNS = (
+    "t.task_id",
+    "t.record_id",
+    "t.kind",
+    "t.tier",
+    "t.due",
+    "t.owner_level",
+    "t.assignee",
+    "t.status",
+    "t.reasons",
+    "t.risk",
+    "r.name",
+    "r.birth_date",
+    "r.phone",
+    "r.family_doctor",
+    "r.village_code",
+    "json_extract(a.reasons, '$[0]')",  # the resident's current first reason
+)
 
-    task_id: int
-    record_id: str
-    kind: str
-    tier: str | None
-    due: str
-    assignee: str | None
-    reasons: list[str]
-    risk: float | None
-    name: str
-    sex: str
-    birth_date: str
-    phone: str | None
-    family_doctor: str | None
-    village_code: str
-    top_reason: dict | None  # the resident's current first reason (code, tier, message)
 
-
-def due_with_residents(
+def due_tasks(
     db: Database,
     *,
     region: str,
@@ -278,8 +279,8 @@ def due_with_residents(
     tier: Tier | None,
     kind: TaskKind | None,
     limit: int,
-) -> list[DueRow]:
-    """Open tasks due by a day in a region, red first then most overdue, with their residents."""
+) -> list[tuple]:
+    """Open tasks due by a day in a region with their residents (DUE_COLUMNS), red first then most overdue."""
     where, params = ["t.status = 'open'", "t.due <= ?"], [due_by.isoformat()]
     if region:
         where.append(f"t.{REGION_COLUMN[len(region)]} = ?")
@@ -288,19 +289,22 @@ def due_with_residents(
         if value is not None:
             where.append(f"t.{column} = ?")
             params.append(value)
-    rows = db.execute(
-        "SELECT t.task_id, t.record_id, t.kind, t.tier, t.due, t.assignee, t.reasons, t.risk, r.name, r.sex, "
-        "r.birth_date, r.phone, r.family_doctor, r.village_code, json_extract(a.reasons, '$[0]') "
+    return db.execute(
+        f"SELECT {', '.join(DUE_COLUMNS)} "
         "FROM tasks t JOIN residents r USING (record_id) LEFT JOIN assessments a USING (record_id) "
         f"WHERE {' AND '.join(where)} ORDER BY t.tier_rank, t.due, t.task_id LIMIT ?",
         [*params, limit],
-    )
-    return [
-        DueRow(*r[:6], list(_reasons(r[6])) if r[6] else [], *r[7:14], msgspec.json.decode(r[14]) if r[14] else None)
-        for r in rows
-    ]
+    ).fetchall()
+
+
+def task_reasons(text: str | None) -> list[str]:
+    """A task's stored one-line reasons."""
+    return list(_reasons(text)) if text else []
 
 
 def resident_tasks(db: Database, record_id: str) -> list[Task]:
-    rows = db.execute(f"{_SELECT} WHERE record_id = ? AND status = 'open' ORDER BY tier_rank, due", [record_id])
+    """The resident's open tasks, the most pressing first (red, then the earliest due)."""
+    rows = db.execute(
+        f"{_SELECT} WHERE record_id = ? AND status = 'open' ORDER BY tier_rank, due, task_id", [record_id]
+    )
     return [_task(r) for r in rows]

@@ -13,13 +13,16 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlite_utils import Database
 
-from service.actions import BadReminder, OutcomeIn, apply_outcome, record_visit, set_override
-from service.api.followups import TaskId
 from service.auth import Principal
-from service.store.tasks import get_task
+from service.card import read_card
+from service.errors import BadReminder
+from service.outcomes import OutcomeIn, record_outcome, task_resident
+from service.overrides import set_override
+from service.params import TaskId
 from service.validation import Invalid
+from service.visits import record_visit
 from ui.pages import page
-from ui.views.resident import card_page
+from ui.views.resident import CardPage, card_page
 
 INTEGER_FIELDS = ("sbp", "dbp", "heart_rate")
 DECIMAL_FIELDS = ("fasting_glucose", "hba1c", "temperature_c")
@@ -54,12 +57,17 @@ async def read_form(request: HTMXRequest) -> Form:
     return {key: form.getall(key) for key in form}
 
 
+def current(request: HTMXRequest, db: Database, record_id: str) -> CardPage:
+    """The card again, as it stands after the user's own change (not audited as a new read)."""
+    state = request.app.state
+    return card_page(read_card(db, request.user, record_id, state.policy, state.settings.today()), request)
+
+
 def after_change(request: HTMXRequest, db: Database, record_id: str) -> Template | Redirect:
     """The card's status part for htmx (with a fresh visit form), else back to the card."""
     if not request.htmx:
         return Redirect(f"/residents/{record_id}", status_code=HTTP_303_SEE_OTHER)
-    context = card_page(db, record_id, request.user, request.app.state.settings.today())
-    return page(request, "resident/_status.html", page=context, fresh_form=True)
+    return page(request, "resident/_status.html", page=current(request, db, record_id), fresh_form=True)
 
 
 @post("/residents/{record_id:str}/visits", include_in_schema=False)
@@ -77,11 +85,11 @@ async def add_visit(
         nonlocal errors
         if not errors:
             try:
-                record_visit(db, state.policy, record_id, visit, user, today)
+                record_visit(db, state.policy, user, record_id, visit, today)
                 return after_change(request, db, record_id)
             except Invalid as e:
                 errors = {err.field.split(".")[0].split("[")[0]: err.message for err in e.errors}
-        context = card_page(db, record_id, user, today)
+        context = current(request, db, record_id)
         values = {k: v if k == "symptoms" else v[0] for k, v in form.items()}
         context = msgspec.structs.replace(context, form=values, errors=errors)
         template = "resident/_visit_form.html" if request.htmx else "resident/card.html"
@@ -104,13 +112,11 @@ async def task_outcome(request: HTMXRequest, task_id: TaskId, db: NamedDependenc
     def store() -> Template | Redirect:
         try:
             data = msgspec.convert(values, OutcomeIn, strict=False)
-            task = apply_outcome(db, state.policy, task_id, data, request.user, today)
+            task = record_outcome(db, state.policy, request.user, task_id, data, today)
             return after_change(request, db, task.record_id)
         except (msgspec.ValidationError, BadReminder) as e:
-            task = get_task(db, task_id)
-            context = msgspec.structs.replace(
-                card_page(db, task.record_id, request.user, today), outcome_errors={task_id: str(e)}
-            )
+            record_id = task_resident(db, request.user, task_id)
+            context = msgspec.structs.replace(current(request, db, record_id), outcome_errors={task_id: str(e)})
             template = "resident/_status.html" if request.htmx else "resident/card.html"
             return page(request, template, status_code=422, page=context)
 
@@ -129,10 +135,10 @@ async def override(
 
     def store() -> Template | Redirect:
         try:
-            set_override(db, state.policy, record_id, values, request.user, today)
+            set_override(db, state.policy, request.user, record_id, values, today)
             return after_change(request, db, record_id)
         except Invalid as e:
-            context = card_page(db, record_id, request.user, today)
+            context = current(request, db, record_id)
             errors = {err.field: err.message for err in e.errors}
             context = msgspec.structs.replace(context, override_form=values, override_errors=errors)
             return page(request, "resident/card.html", status_code=422, page=context)

@@ -1,4 +1,4 @@
-"""Masking of national ids and phone numbers for everyone but the resident's own doctor."""
+"""Who sees residents' national ids and phone numbers in full, and the masks everyone else sees."""
 
 from __future__ import annotations
 
@@ -29,3 +29,8 @@ def mask_in_text(text: str | None) -> str:
     if not text:
         return ""
     return _PHONE.sub(lambda m: mask_phone(m.group()), _NATIONAL_ID.sub(lambda m: mask_national_id(m.group()), text))
+
+
+def sees_contact(user_name: str, family_doctor: str | None) -> bool:
+    """Whether a user sees a resident's full phone number and national id: only the family doctor."""
+    return family_doctor is not None and family_doctor == user_name

@@ -1,26 +1,33 @@
-"""The htmx face as the app factory mounts it: templates, static files, page routes, HTML errors."""
+"""The application factory: the service's API and configuration (`service.app`) with the pages on top.
+
+It sits in `ui/`, the outermost layer, so every import points one way: ui -> service -> followup ->
+stratify. `sanbiao serve` and the tests build the app here.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from litestar import Request, Response
+from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException
+from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from service.app import PageErrors, service_config
+from service.settings import Settings
 from ui.pages import error_page
 from ui.views.actions import add_visit, override, task_outcome
 from ui.views.audit import audit_page
 from ui.views.auth import login, login_form, logout
-from ui.views.dashboard import dashboard
+from ui.views.dashboard import dashboard_page
 from ui.views.resident import resident_page
 from ui.views.today import today_page
 
 HERE = Path(__file__).parent
-HTMX_DIST = HERE.parent / "node_modules" / "htmx.org" / "dist"  # from npm (package.json pins it)
+STATIC = HERE / "static"  # our CSS, and the npm assets the build copies into static/vendor (setup.py)
 PAGE_ROUTES = [
     login_form,
     login,
@@ -30,21 +37,11 @@ PAGE_ROUTES = [
     add_visit,
     task_outcome,
     override,
-    dashboard,
+    dashboard_page,
     audit_page,
 ]
-PUBLIC_PAGES = ["^/login$", "^/static/"]
+PUBLIC_PAGES = ("^/login$", "^/static/")
 ERROR_MESSAGES = {403: "forbidden", 404: "not_found"}
-
-
-def template_config() -> TemplateConfig:
-    return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
-
-
-def static_router():
-    return create_static_files_router(
-        path="/static", directories=[HERE / "static", HTMX_DIST], include_in_schema=False, send_as_attachment=False
-    )
 
 
 def is_page(request: Request) -> bool:
@@ -58,3 +55,17 @@ def page_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 401:
         return Redirect(f"/login?next={request.url.path}")
     return error_page(request, exc.status_code, ERROR_MESSAGES.get(exc.status_code, "not_found"))
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the service with its pages. The database is migrated when the app starts, not at import."""
+    config = service_config(
+        settings or Settings.from_env(), pages=PageErrors(is_page, page_error), public_paths=PUBLIC_PAGES
+    )
+    config.route_handlers += [
+        *PAGE_ROUTES,
+        create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
+    ]
+    config.template_config = TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
+    config.plugins.append(HTMXPlugin())
+    return Litestar.from_config(config)

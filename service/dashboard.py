@@ -1,0 +1,82 @@
+"""The county center's dashboard, drilling down county -> township -> village -> patients.
+
+Tier counts and indicators come from the village tables the nightly run keeps (fast on any county);
+a village's patient list is read live.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from sqlite_utils import Database
+
+from service.auth import Principal, Role
+from service.errors import NotAllowed, OutsideRegion
+from service.reasons import StoredReason, stored_reason
+from service.store.areas import area_names
+from service.store.indicators import AreaCounts, RegionIndicators, active_card, recent_runs, region_indicators
+from service.store.residents import village_patients
+from stratify.tiers import URGENT_FIRST, Tier
+
+CHILD_DIGITS = {6: 9, 9: 12, 12: 12}  # county -> townships, township -> villages, a village itself
+DASHBOARD_ROLES = (Role.CENTER, Role.ADMIN)
+
+
+class AreaRow(msgspec.Struct, frozen=True):
+    area: str
+    name: str | None
+    counts: AreaCounts
+
+    def tiers(self) -> dict[str, int]:
+        return {tier: getattr(self.counts, tier) for tier in URGENT_FIRST}
+
+
+class Patient(msgspec.Struct, frozen=True):
+    record_id: str
+    name: str
+    tier: Tier | None
+    reason: StoredReason | None  # the first reason of the current assessment
+
+
+class Dashboard(msgspec.Struct, frozen=True):
+    region: str
+    name: str | None
+    parent: str | None  # the region one level up, when the user may see it
+    areas: list[AreaRow]  # townships or villages; empty on a village's page
+    totals: dict[str, int]  # by tier
+    patients: list[Patient]  # a village's managed residents, red first
+    indicators: RegionIndicators | None  # None until the first nightly run
+    model: dict | None  # the active model's card
+    runs: list[tuple]  # the latest job runs
+
+    @property
+    def village(self) -> bool:
+        return len(self.region) == 12
+
+
+def dashboard(db: Database, user: Principal, region: str | None) -> Dashboard:
+    """The dashboard of `region` (default: the user's); NotAllowed or OutsideRegion when not theirs."""
+    if user.role not in DASHBOARD_ROLES:
+        raise NotAllowed(f"role {user.role} has no dashboard")
+    region = region or user.region
+    if len(region) not in CHILD_DIGITS or not region.isdigit() or not region.startswith(user.region):
+        raise OutsideRegion(f"region {region!r} is not within your region")
+    indicators = region_indicators(db, region, CHILD_DIGITS[len(region)])
+    counts = indicators.areas if indicators else []
+    names = area_names(db, [region, *(a.area for a in counts)])
+    village = len(region) == 12
+    patients = [
+        Patient(record_id, name, Tier(tier) if tier else None, stored_reason(reason))
+        for record_id, name, tier, reason in (village_patients(db, region) if village else [])
+    ]
+    parent = region[:-3] if len(region) > 6 and region[:-3].startswith(user.region) else None
+    return Dashboard(
+        region=region,
+        name=names.get(region),
+        parent=parent,
+        areas=[] if village else [AreaRow(a.area, names.get(a.area), a) for a in counts],
+        totals={tier: sum(getattr(a, tier) for a in counts) for tier in URGENT_FIRST},
+        patients=patients,
+        indicators=indicators,
+        model=active_card(db),
+        runs=recent_runs(db),
+    )

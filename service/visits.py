@@ -1,0 +1,57 @@
+"""A visit recorded from the card's form: one write transaction, validated once, re-assessed at once.
+
+The resident is read once, inside the transaction; the new visit joins the history in memory, so
+the re-assessment reads nothing back. The doctor sees the new tier and tasks before leaving.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import msgspec
+from sqlite_utils import Database
+
+from followup.assign import ROLE_LEVEL
+from service.auth import Principal
+from service.errors import ResidentNotFound, require_region
+from service.reassess import reassess
+from service.store import writing
+from service.store.audit import record_action
+from service.store.histories import History, load_histories
+from service.store.residents import add_visit
+from service.validation import decode_visit
+from stratify.policy import Policy
+from stratify.records import Level, Visit, is_managed
+
+
+def record_visit(db: Database, policy: Policy, user: Principal, record_id: str, fields: dict, today: dt.date) -> Visit:
+    """Store a visit of a stored resident and re-assess them; returns the visit stored.
+
+    `fields` are the visit's record-format fields (mode and level default to a clinic visit at the
+    user's level). Raises ResidentNotFound, OutsideRegion, or Invalid with errors named by the
+    visit's own fields; nothing is stored then.
+    """
+    with writing(db):
+        found = load_histories(db, [record_id])
+        if not found:
+            raise ResidentNotFound(f"no resident {record_id!r}")
+        history = found[0]
+        resident = history.resident
+        require_region(user.region, resident.village_code, f"resident {record_id!r}")
+        visit = decode_visit(
+            {
+                "visit_id": f"ui-{today:%Y%m%d}-{secrets.token_hex(4)}",
+                "mode": "clinic",
+                "level": ROLE_LEVEL.get(user.role, Level.COUNTY),  # center staff and admins: county level
+                **fields,
+            },
+            resident,
+            today,
+        )
+        add_visit(db, record_id, visit)
+        if is_managed([c.code for c in resident.conditions]):
+            merged = msgspec.structs.replace(resident, visits=[*resident.visits, visit])
+            reassess(db, policy, [History(merged, history.status)], today)
+        record_action(db, actor=user.name, action="visit", record_id=record_id, detail=visit.visit_id)
+    return visit

@@ -1,0 +1,69 @@
+"""The `sanbiao` console script: the service's commands (`service.cli`) and those that serve the
+pages too, `serve` and `demo`."""
+
+from __future__ import annotations
+
+import click
+import msgspec
+import uvicorn
+
+from service.cli import CliContext, cli
+from service.demo import prepare_demo
+from service.settings import Settings
+from ui.app import create_app
+
+
+def run(settings: Settings, *, host: str, port: int) -> None:
+    """Serve the API and the pages under uvicorn until stopped."""
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Do not run the nightly job in this process.")
+@click.pass_obj
+def serve(ctx: CliContext, host: str, port: int, no_scheduler: bool) -> None:
+    """Run the web service (API and pages).
+
+    Example: sanbiao serve --host 0.0.0.0 --port 8000
+    """
+    run(msgspec.structs.replace(ctx.settings, scheduler=not no_scheduler), host=host, port=port)
+
+
+@cli.command()
+@click.option("--residents", default=5000, show_default=True, type=click.IntRange(1, 2_000_000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the demo database, print the logins and exit.")
+@click.pass_obj
+def demo(ctx: CliContext, residents: int, seed: int, host: str, port: int, no_serve: bool) -> None:
+    """Make a synthetic county, ingest it, create demo logins (printed) and serve.
+
+    Example: sanbiao --db data/demo.db demo --residents 20000
+    """
+    info = prepare_demo(
+        ctx.db(), ctx.settings.db_path.parent, ctx.policy, residents=residents, seed=seed, today=ctx.settings.today()
+    )
+    click.echo(f"county: {info.county_file}")
+    click.echo(
+        "ingest: "
+        + msgspec.json.encode(
+            {k: v for k, v in msgspec.structs.asdict(info.ingest).items() if k != "rejected"}
+        ).decode()
+    )
+    click.echo(f"model: {info.model}")
+    click.echo(f"tiers as of {info.run.as_of}: " + ", ".join(f"{t} {n}" for t, n in info.run.tiers.items()))
+    for login in info.logins:
+        click.echo(
+            f"login: {login.username:<12} role {login.role:<18} region {login.region:<13} password {login.password}"
+        )
+    click.echo(f"ingest API key (Bearer): {info.api_key}")
+    if not no_serve:
+        click.echo(f"serving on http://{host}:{port}/  (health: http://{host}:{port}/healthz)")
+        run(ctx.settings, host=host, port=port)
+
+
+def main() -> None:
+    cli()
