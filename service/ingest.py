@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from typing import Protocol
 
 import msgspec
 from sqlite_utils import Database
 
 from service.store import writing
 from service.store.batches import finish_batch, start_batch
-from service.store.residents import Outcome, upsert_residents
+from service.store.residents import Outcome, prepare_residents, upsert_residents
 from service.validation import FieldError, Invalid, decode_resident, located, record_id_of
 from stratify.records import Batch, Resident
 
 log = logging.getLogger(__name__)
 
-OnStored = Callable[[list[Resident], list[Outcome]], object]
+
+class OnStored(Protocol):
+    """What runs with each chunk an ingest stores (e.g. re-assessment): `prepare` before the write
+    lock is taken (work that needs no stored rows), then the call inside the chunk's transaction."""
+
+    def prepare(self, residents: list[Resident]) -> object: ...
+
+    def __call__(self, residents: list[Resident], outcomes: list[Outcome], prepared: object) -> None: ...
+
 
 MAX_BATCH_RESIDENTS = 5_000  # CONTRACT §4.1
 MAX_BATCH_BYTES = 32 * 1024 * 1024  # CONTRACT §4.1: 32 MiB
@@ -104,31 +112,6 @@ class Ingestor:
         if len(self.summary.rejected) < MAX_LISTED_REJECTIONS:
             self.summary.rejected.append(rejection)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[int]:
-        """A write transaction in which the batch row exists (made here if it was not yet)."""
-        made = self._batch_id is None
-        try:
-            with writing(self.db):
-                if made:
-                    self._batch_id = start_batch(self.db, **self._batch)
-                yield self._batch_id
-        except BaseException:
-            if made:  # rolled back with the transaction
-                self._batch_id = None
-            raise
-
-    def _store_pending(self, batch_id: int) -> list[Outcome]:
-        """Merge the pending chunk and re-assess it (inside the caller's transaction)."""
-        residents = list(self._pending.values())
-        self._pending.clear()
-        if not residents:
-            return []
-        outcomes = upsert_residents(self.db, residents, source=self._batch["source"] or "", batch_id=batch_id)
-        if self.on_stored:
-            self.on_stored(residents, outcomes)
-        return outcomes
-
     def _counted(self, outcomes: list[Outcome]) -> IngestSummary:
         """The summary with these stored outcomes added (kept once their transaction commits)."""
         s = msgspec.structs.replace(self.summary)
@@ -138,28 +121,53 @@ class Ingestor:
         s.unchanged += outcomes.count(Outcome.UNCHANGED)
         return s
 
+    def _write(self, *, finish: bool, error: str | None = None) -> None:
+        """One write transaction: the batch row if it is not stored yet, the pending chunk with its
+        re-assessment, and when finishing the batch's counts. The chunk's rows, and what the hook
+        can do without stored rows, are prepared before the write lock is taken."""
+        residents = list(self._pending.values())
+        self._pending.clear()
+        rows = prepare_residents(residents)
+        ahead = self.on_stored.prepare(residents) if self.on_stored and residents else None
+        made = self._batch_id is None
+        try:
+            with writing(self.db):
+                if made:
+                    self._batch_id = start_batch(self.db, **self._batch)
+                outcomes = []
+                if residents:
+                    outcomes = upsert_residents(
+                        self.db, rows, source=self._batch["source"] or "", batch_id=self._batch_id
+                    )
+                    if self.on_stored:
+                        self.on_stored(residents, outcomes, ahead)
+                summary = self._counted(outcomes)
+                if finish:
+                    finish_batch(self.db, self._batch_id, summary, error=error)
+        except BaseException:
+            if made:  # rolled back with the transaction
+                self._batch_id = None
+            raise
+        self.summary = summary
+
     def flush(self) -> None:
         """Write the pending chunk (and re-assess it) in one transaction."""
         if self._pending:
-            with self._transaction() as batch_id:
-                outcomes = self._store_pending(batch_id)
-            self.summary = self._counted(outcomes)
+            self._write(finish=False)
 
     def end(self, error: str | None = None) -> IngestSummary:
         """Write what is pending (unless failing) and record the batch's counts, in one transaction.
 
         A failure of that last write is recorded as the batch's error, then raised."""
+        if error is not None:
+            self._pending.clear()
         try:
-            with self._transaction() as batch_id:
-                summary = self._counted(self._store_pending(batch_id) if error is None else [])
-                finish_batch(self.db, batch_id, summary, error=error)
-            self.summary = summary
+            self._write(finish=True, error=error)
         except Exception as e:
             if error is not None:
                 raise
             error = f"{type(e).__name__}: {e}"
-            with self._transaction() as batch_id:
-                finish_batch(self.db, batch_id, self.summary, error=error)
+            self._write(finish=True, error=error)
             raise
         finally:
             log.info(

@@ -22,11 +22,11 @@ from followup.plan import plan
 from followup.tasks import Plan, Task
 from service.risk import active_risk_model
 from service.store import connect, writing
-from service.store.assessments import overrides_on, save_assessments
+from service.store.assessments import assessment_rows, overrides_on, save_assessments
 from service.store.histories import History, load_range, managed_ranges
 from service.store.indicators import VillageTally, save_indicators
 from service.store.jobs import finish_run, start_run
-from service.store.tasks import apply_plan, doctors, open_load, open_tasks_in_range
+from service.store.tasks import apply_plan, doctors, open_load, open_tasks_in_range, plan_rows
 from service.validation import MAX_AGE_YEARS, years_before
 from stratify.assess import ModelOpinion, Override, assess, status_on
 from stratify.facts import sorted_visits
@@ -71,6 +71,15 @@ class Batch(msgspec.Struct):
     assessments: list[Assessment]
     plan: Plan
     tally: VillageTally
+
+    def for_residents(self, record_ids: set[str]) -> Batch:
+        """The part of a batch planned without stored tasks (nothing to re-date or close) about these residents."""
+        assert not self.plan.redate and not self.plan.close, "a batch of new residents opens tasks only"
+        return Batch(
+            [a for a in self.assessments if a.record_id in record_ids],
+            Plan(open=[t for t in self.plan.open if t.record_id in record_ids]),
+            VillageTally(),
+        )
 
 
 def assess_histories(
@@ -128,13 +137,16 @@ def assess_and_plan(
 
 
 def write_batch(db: Database, batch: Batch, roster: Roster, run_id: int | None) -> tuple[int, int, int]:
-    """Assign, then store assessments and task changes in one transaction: (changed, opened, closed)."""
+    """Assign, then store assessments and task changes in one transaction: (changed, opened, closed).
+
+    The rows are encoded before the write lock is taken, so the transaction holds it for SQL only."""
     for task in batch.plan.open:
         roster.assign(task)
     risks = {a.record_id: a.risk for a in batch.assessments}
+    assessments, tasks = assessment_rows(batch.assessments), plan_rows(batch.plan, risks, run_id)
     with writing(db):
-        changed = save_assessments(db, batch.assessments, run_id)
-        opened, closed = apply_plan(db, batch.plan, risks, run_id)
+        changed = save_assessments(db, assessments, run_id)
+        opened, closed = apply_plan(db, tasks)
     return changed, opened, closed
 
 

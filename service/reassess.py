@@ -14,12 +14,11 @@ from sqlite_utils import Database
 
 from followup.assign import Roster
 from followup.tasks import Task
-from service.ingest import OnStored
-from service.jobs import assess_and_plan, write_batch
+from service.jobs import Batch, assess_and_plan, write_batch
 from service.risk import active_risk_model
 from service.store.assessments import overrides_on
 from service.store.histories import History, load_histories
-from service.store.residents import Outcome
+from service.store.residents import Outcome, stored_ids
 from service.store.tasks import doctors_covering, open_load, open_tasks
 from stratify.policy import Policy
 from stratify.records import Resident, is_managed
@@ -51,17 +50,40 @@ def reassess_ids(db: Database, policy: Policy, record_ids: list[str], as_of: dt.
     reassess(db, policy, load_histories(db, record_ids, managed_only=True), as_of)
 
 
-def reassessor(db: Database, policy: Policy, as_of: dt.date) -> OnStored:
-    """An ingest hook, run inside each chunk's transaction: new residents are assessed from memory,
-    changed ones from the store (their merged history), unchanged ones not at all."""
+class Reassessor:
+    """The ingest hook: what a chunk stored is re-assessed and re-planned in the chunk's transaction.
 
-    def reassess_stored(residents: list[Resident], outcomes: list[Outcome]) -> None:
-        new = [
-            History(r, Status.ACTIVE)
+    Residents not stored yet are assessed before the write lock is taken: their history is all in
+    the document and they can have no tasks or overrides, so nothing stored can change the result
+    (a new model activated meanwhile is the next nightly run's). Changed residents are read back
+    merged, inside the transaction; unchanged ones are left alone.
+    """
+
+    def __init__(self, db: Database, policy: Policy, as_of: dt.date) -> None:
+        self.db, self.policy, self.as_of = db, policy, as_of
+
+    def prepare(self, residents: list[Resident]) -> Batch | None:
+        managed = [r for r in residents if is_managed([c.code for c in r.conditions])]
+        stored = stored_ids(self.db, [r.record_id for r in managed]) if managed else set()
+        new = [History(r, Status.ACTIVE) for r in managed if r.record_id not in stored]
+        if not new:
+            return None
+        return assess_and_plan(new, {}, self.as_of, self.policy, active_risk_model(self.db), {})
+
+    def __call__(self, residents: list[Resident], outcomes: list[Outcome], prepared: object) -> None:
+        created = {
+            r.record_id
             for r, o in zip(residents, outcomes, strict=True)
             if o is Outcome.CREATED and is_managed([c.code for c in r.conditions])
-        ]
-        changed = [r.record_id for r, o in zip(residents, outcomes, strict=True) if o is Outcome.UPDATED]
-        reassess(db, policy, new + (load_histories(db, changed, managed_only=True) if changed else []), as_of)
+        }
+        if isinstance(prepared, Batch):
+            ready = prepared.for_residents(created)
+            if ready.assessments:
+                write_batch(self.db, ready, roster_for(self.db, ready.plan.open), run_id=None)
+            created -= {a.record_id for a in ready.assessments}
+        again = [r.record_id for r, o in zip(residents, outcomes, strict=True) if o is Outcome.UPDATED]
+        reassess_ids(self.db, self.policy, again + sorted(created), self.as_of)
 
-    return reassess_stored
+
+def reassessor(db: Database, policy: Policy, as_of: dt.date) -> Reassessor:
+    return Reassessor(db, policy, as_of)

@@ -20,22 +20,44 @@ def reasons_json(reasons: tuple[Reason, ...]) -> str:
     return _encode(reasons).decode()
 
 
-def save_assessments(db: Database, assessments: list[Assessment], run_id: int | None) -> int:
+class AssessmentRows(msgspec.Struct):
+    """Assessments as the store writes them, encoded before the write lock is taken."""
+
+    rows: list[tuple]  # (record_id, as_of, tier, risk, model_version, reasons JSON, owner_level)
+    ids: str  # their record_ids as a JSON array
+
+
+def assessment_rows(assessments: list[Assessment]) -> AssessmentRows:
+    rows = [
+        (
+            a.record_id,
+            a.as_of.isoformat(),
+            a.tier.value if a.tier else None,
+            a.risk,
+            a.model_version,
+            reasons_json(a.reasons),
+            a.owner_level,
+        )
+        for a in assessments
+    ]
+    return AssessmentRows(rows, _encode([a.record_id for a in assessments]).decode())
+
+
+def save_assessments(db: Database, prepared: AssessmentRows, run_id: int | None) -> int:
     """Make these the current assessments; log every tier change. Returns how many tiers changed."""
-    ids = _encode([a.record_id for a in assessments]).decode()
-    current = dict(
-        db.execute("SELECT record_id, tier FROM assessments WHERE record_id IN (SELECT value FROM json_each(?))", [ids])
-    )
     now = now_utc()
-    rows, changes = [], []
-    for a in assessments:
-        as_of, reasons = a.as_of.isoformat(), reasons_json(a.reasons)
-        tier = a.tier.value if a.tier else None
-        rows.append((a.record_id, as_of, tier, a.risk, a.model_version, reasons, a.owner_level, run_id, now))
-        known = a.record_id in current
-        if (known and current[a.record_id] != tier) or (not known and tier is not None):
-            changes.append((a.record_id, as_of, current.get(a.record_id), tier, reasons, run_id, now))
+    changes = []
     with writing(db):
+        current = dict(
+            db.execute(
+                "SELECT record_id, tier FROM assessments WHERE record_id IN (SELECT value FROM json_each(?))",
+                [prepared.ids],
+            )
+        )
+        for record_id, as_of, tier, _, _, reasons, _ in prepared.rows:
+            known = record_id in current
+            if (known and current[record_id] != tier) or (not known and tier is not None):
+                changes.append((record_id, as_of, current.get(record_id), tier, reasons, run_id, now))
         db.conn.executemany(
             "INSERT INTO assessments (record_id, as_of, tier, risk, model_version, reasons, owner_level, run_id, "
             "assessed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE SET "
@@ -43,7 +65,7 @@ def save_assessments(db: Database, assessments: list[Assessment], run_id: int | 
             "model_version = excluded.model_version, "
             "reasons = excluded.reasons, owner_level = excluded.owner_level, run_id = excluded.run_id, "
             "assessed_at = excluded.assessed_at",
-            rows,
+            [(*row, run_id, now) for row in prepared.rows],
         )
         db.conn.executemany(
             "INSERT INTO tier_history (record_id, as_of, from_tier, to_tier, reasons, run_id, created_at) "

@@ -64,12 +64,33 @@ _RESIDENT_SQL = _upsert_sql(
     keep=("created_at",),
 )
 # Each child's id is its first field, so stored rows are keyed by (record_id, row[1]).
-_CONDITION_SQL = _upsert_sql("conditions", CONDITION_COLUMNS, ("record_id", "code"))
-_VISIT_SQL = _upsert_sql("visits", VISIT_COLUMNS, ("record_id", "visit_id"))
-_EVENT_SQL = _upsert_sql("events", EVENT_COLUMNS, ("record_id", "event_id"))
+CHILD_TABLES = (("conditions", CONDITION_COLUMNS), ("visits", VISIT_COLUMNS), ("events", EVENT_COLUMNS))
+_CHILD_SQL = tuple(_upsert_sql(table, columns, ("record_id", columns[0])) for table, columns in CHILD_TABLES)
+_VISIT_SQL = _CHILD_SQL[1]
 
 
-def upsert_residents(db: Database, residents: list[Resident], *, source: str, batch_id: int) -> list[Outcome]:
+class Prepared(msgspec.Struct, frozen=True):
+    """A resident's rows as the store keeps them, encoded before the write lock is taken."""
+
+    record_id: str
+    row: tuple  # RESIDENT_COLUMNS
+    children: tuple[list[tuple], list[tuple], list[tuple]]  # conditions, visits, events (record_id first)
+    codes: tuple[str, ...]  # its condition codes
+
+
+def prepare_residents(residents: list[Resident]) -> list[Prepared]:
+    return [
+        Prepared(
+            r.record_id,
+            _resident_row(r),
+            tuple([_row(r.record_id, item) for item in items] for items in (r.conditions, r.visits, r.events)),
+            tuple(c.code for c in r.conditions),
+        )
+        for r in residents
+    ]
+
+
+def upsert_residents(db: Database, residents: list[Prepared], *, source: str, batch_id: int) -> list[Outcome]:
     """Merge residents into the store in one transaction: children merge by id, new content updates.
 
     Each resident is written whole or not at all (the caller passes only valid residents, each
@@ -80,49 +101,50 @@ def upsert_residents(db: Database, residents: list[Resident], *, source: str, ba
         return _merge(db, residents, source=source, batch_id=batch_id)
 
 
-def _merge(db: Database, residents: list[Resident], *, source: str, batch_id: int) -> list[Outcome]:
+def _merge(db: Database, residents: list[Prepared], *, source: str, batch_id: int) -> list[Outcome]:
     ids = msgspec.json.encode([r.record_id for r in residents]).decode()
     old_residents = _existing(db, "residents", (*RESIDENT_COLUMNS, "managed"), ids, child=False)
-    old_conditions = _existing(db, "conditions", CONDITION_COLUMNS, ids)
-    old_visits = _existing(db, "visits", VISIT_COLUMNS, ids)
-    old_events = _existing(db, "events", EVENT_COLUMNS, ids)
+    olds = tuple(_existing(db, table, columns, ids) for table, columns in CHILD_TABLES)
     codes_of: dict[str, list[str]] = {}
-    for rid, code in old_conditions:
+    for rid, code in olds[0]:
         codes_of.setdefault(rid, []).append(code)
 
     now = now_utc()
     outcomes: list[Outcome] = []
-    resident_rows, condition_rows, visit_rows, event_rows = [], [], [], []
+    resident_rows: list[tuple] = []
+    child_rows: tuple[list, list, list] = ([], [], [])
     for r in residents:
         rid = r.record_id
         changed = False
-        for items, old, rows in (
-            (r.conditions, old_conditions, condition_rows),
-            (r.visits, old_visits, visit_rows),
-            (r.events, old_events, event_rows),
-        ):
-            for item in items:
-                row = _row(rid, item)
+        for rows, old, new in zip(r.children, olds, child_rows, strict=True):
+            for row in rows:
                 if old.get((rid, row[1])) != row:
-                    rows.append(row)
+                    new.append(row)
                     changed = True
-        managed = int(is_managed([*codes_of.get(rid, ()), *(c.code for c in r.conditions)]))
-        row = _resident_row(r)
+        managed = int(is_managed([*codes_of.get(rid, ()), *r.codes]))
         previous = old_residents.get(rid)
         if previous is None:
             outcomes.append(Outcome.CREATED)
-        elif changed or previous != (*row, managed):
+        elif changed or previous != (*r.row, managed):
             outcomes.append(Outcome.UPDATED)
         else:
             outcomes.append(Outcome.UNCHANGED)
             continue
-        resident_rows.append((*row, managed, source, batch_id, now, now))
+        resident_rows.append((*r.row, managed, source, batch_id, now, now))
 
     db.conn.executemany(_RESIDENT_SQL, resident_rows)
-    db.conn.executemany(_CONDITION_SQL, condition_rows)
-    db.conn.executemany(_VISIT_SQL, visit_rows)
-    db.conn.executemany(_EVENT_SQL, event_rows)
+    for sql, rows in zip(_CHILD_SQL, child_rows, strict=True):
+        db.conn.executemany(sql, rows)
     return outcomes
+
+
+def stored_ids(db: Database, record_ids: list[str]) -> set[str]:
+    """Which of these record_ids are stored."""
+    rows = db.execute(
+        "SELECT record_id FROM residents WHERE record_id IN (SELECT value FROM json_each(?))",
+        [msgspec.json.encode(record_ids).decode()],
+    )
+    return {row[0] for row in rows}
 
 
 def add_visit(db: Database, record_id: str, visit: Visit) -> None:

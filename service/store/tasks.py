@@ -109,47 +109,60 @@ def open_load(db: Database, usernames: list[str] | None = None) -> Counter[str]:
     return Counter(dict(rows.fetchall()))
 
 
-def apply_plan(db: Database, plan: Plan, risks: dict[str, float | None], run_id: int | None) -> tuple[int, int]:
+class PlanRows(msgspec.Struct):
+    """A plan as the store writes it, encoded before the write lock is taken."""
+
+    closes: list[tuple]
+    redates: list[tuple]
+    opens: list[tuple]
+
+
+def plan_rows(plan: Plan, risks: dict[str, float | None], run_id: int | None) -> PlanRows:
+    return PlanRows(
+        closes=[(c.status, c.on.isoformat(), c.reason, c.task_id) for c in plan.close],
+        redates=[
+            (r.due.isoformat(), r.tier, list_position(r.tier), r.owner_level, _encode(r.reasons).decode(), r.task_id)
+            for r in plan.redate
+        ],
+        opens=[
+            (
+                t.record_id,
+                t.kind,
+                t.tier,
+                list_position(t.tier),
+                t.owner_level,
+                t.assignee,
+                t.village_code,
+                t.created_on.isoformat(),
+                t.due.isoformat(),
+                _encode(t.reasons).decode(),
+                t.basis,
+                risks.get(t.record_id),
+                run_id,
+            )
+            for t in plan.open
+        ],
+    )
+
+
+def apply_plan(db: Database, rows: PlanRows) -> tuple[int, int]:
     """Write a plan (closes first, so one open routine task per resident holds). (opened, closed)."""
-    closes = [(c.status, c.on.isoformat(), c.reason, c.task_id) for c in plan.close]
-    redates = [
-        (r.due.isoformat(), r.tier, list_position(r.tier), r.owner_level, _encode(r.reasons).decode(), r.task_id)
-        for r in plan.redate
-    ]
-    opens = [
-        (
-            t.record_id,
-            t.kind,
-            t.tier,
-            list_position(t.tier),
-            t.owner_level,
-            t.assignee,
-            t.village_code,
-            t.created_on.isoformat(),
-            t.due.isoformat(),
-            _encode(t.reasons).decode(),
-            t.basis,
-            risks.get(t.record_id),
-            run_id,
-        )
-        for t in plan.open
-    ]
     with writing(db):
         closed = db.conn.executemany(
             "UPDATE tasks SET status = ?, closed_on = ?, close_reason = ? WHERE task_id = ? AND status = 'open'",
-            closes,
+            rows.closes,
         ).rowcount
         db.conn.executemany(
             "UPDATE tasks SET due = ?, tier = ?, tier_rank = ?, owner_level = ?, reasons = ? "
             "WHERE task_id = ? AND status = 'open'",
-            redates,
+            rows.redates,
         )
         db.conn.executemany(
             "INSERT INTO tasks (record_id, kind, tier, tier_rank, owner_level, assignee, village_code, status, "
             "created_on, due, reasons, basis, risk, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)",
-            opens,
+            rows.opens,
         )
-    return len(opens), max(closed, 0)
+    return len(rows.opens), max(closed, 0)
 
 
 class FollowupRow(msgspec.Struct):
