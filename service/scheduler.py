@@ -1,7 +1,9 @@
 """APScheduler 3 in the service's lifespan: the nightly job at a local time, in one process only.
 
-A file lock beside the database decides which process schedules; the others stand by. A server that
-was down at the nightly time runs the job when it starts (job_runs tells whether today's run exists).
+A file lock beside the database decides which process schedules; the others stand by and try the
+lock again every `lock_retry_seconds`, so when the holder dies a standby takes over. Whoever takes
+the lock after the nightly time runs the night it missed (job_runs tells whether today's run exists):
+a server that was down at 02:00, or a standby whose holder died before running it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from stratify.policy import Policy
 log = logging.getLogger(__name__)
 
 MISFIRE_GRACE_SECONDS = 6 * 3600  # a run delayed by a busy or restarting server still happens
+STANDBY_JOB = "standby"
 
 
 class SchedulerState(StrEnum):
@@ -39,35 +42,47 @@ class NightlyScheduler:
         self.settings = settings
         self.policy = policy
         self.state = SchedulerState.DISABLED
-        self._lock = FileLock(f"{settings.db_path}.scheduler.lock")
+        self._lock = FileLock(f"{settings.db_path}.scheduler.lock", thread_local=False)  # taken by the retry job
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
         if not self.settings.scheduler:
             return
-        try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
-            self.state = SchedulerState.STANDBY
-            log.info("nightly job: another process holds %s; standing by", self._lock.lock_file)
-            return
         zone = ZoneInfo(self.settings.timezone)
-        scheduler = AsyncIOScheduler(
+        self._scheduler = AsyncIOScheduler(
             timezone=zone,
             executors={"default": ThreadPoolExecutor(1)},  # the job is sync and CPU-bound: keep it off the loop
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
         )
+        self._scheduler.start()
+        if not self._take_over():
+            self.state = SchedulerState.STANDBY
+            log.info("nightly job: another process holds %s; standing by", self._lock.lock_file)
+            retry = IntervalTrigger(seconds=self.settings.lock_retry_seconds, timezone=zone)
+            self._scheduler.add_job(self._retry, retry, id=STANDBY_JOB, name="take over the nightly job")
+
+    def _take_over(self) -> bool:
+        """Take the lock if it is free, then schedule the nightly job (and the night missed, if any)."""
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            return False
+        zone = ZoneInfo(self.settings.timezone)
         if self.settings.job_interval_seconds:
             trigger = IntervalTrigger(seconds=self.settings.job_interval_seconds, timezone=zone)
         else:
             hour, minute = self.settings.nightly_at
             trigger = CronTrigger(hour=hour, minute=minute, timezone=zone)
-        scheduler.add_job(self.run, trigger, id="nightly", name="re-stratify and plan follow-ups")
+        self._scheduler.add_job(self.run, trigger, id="nightly", name="re-stratify and plan follow-ups")
         if self._missed_today(zone):
-            scheduler.add_job(self.run, id="catch-up", name="nightly run missed while the server was down")
-        scheduler.start()
-        self._scheduler = scheduler
+            self._scheduler.add_job(self.run, id="catch-up", name="nightly run missed while no process held it")
         self.state = SchedulerState.RUNNING
+        return True
+
+    def _retry(self) -> None:
+        if self._take_over():
+            self._scheduler.remove_job(STANDBY_JOB)
+            log.info("nightly job: took over %s", self._lock.lock_file)
 
     def _missed_today(self, zone: ZoneInfo) -> bool:
         if self.settings.job_interval_seconds:

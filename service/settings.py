@@ -37,6 +37,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """A login lasts this long, then the user signs in again (env SANBIAO_SESSION_MINUTES; a working day)."""
     job_interval_seconds: int | None = None
     """Run the job every N seconds instead of nightly (env SANBIAO_JOB_INTERVAL; for tests and drills)."""
+    lock_retry_seconds: int = 60
+    """A standby process tries to take over the nightly job this often (env SANBIAO_LOCK_RETRY)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, **overrides: object) -> Settings:
@@ -56,6 +58,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             values["session_minutes"] = float(env["SANBIAO_SESSION_MINUTES"])
         if env.get("SANBIAO_JOB_INTERVAL"):
             values["job_interval_seconds"] = int(env["SANBIAO_JOB_INTERVAL"])
+        if env.get("SANBIAO_LOCK_RETRY"):
+            values["lock_retry_seconds"] = int(env["SANBIAO_LOCK_RETRY"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         ZoneInfo(settings.timezone)  # fail at start-up on an unknown zone, not on the first request

@@ -1,11 +1,13 @@
-"""The nightly job under APScheduler in real server processes: one runs it, a second stands by."""
+"""The nightly job under APScheduler in real server processes: one runs it, a second stands by and
+takes over when the first dies."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import signal
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,6 +28,17 @@ def nightly_runs(path: Path) -> list[tuple]:
         return conn.execute("SELECT status, trigger FROM job_runs WHERE kind = 'nightly'").fetchall()
 
 
+def finished_runs(path: Path) -> list[tuple]:
+    return [run for run in nightly_runs(path) if run[0] != "running"]
+
+
+def midday_zone() -> str:
+    """A time zone where it is now around noon, so a nightly time of 01:00 has passed today and one of
+    23:00 has not, whenever the test runs."""
+    offset = (12 - dt.datetime.now(dt.UTC).hour + 12) % 24 - 12  # hours east of UTC, -12..11
+    return f"Etc/GMT{-offset:+d}"  # the Etc zones count westwards
+
+
 @pytest.fixture
 def server(tmp_path):
     """Start `sanbiao serve` processes on one database; all are stopped at the end."""
@@ -33,30 +46,42 @@ def server(tmp_path):
     subprocess.run([SANBIAO, "--db", str(db_path), "import", str(SAMPLE)], check=True, capture_output=True)
     started = []
 
-    def start(interval: int) -> str:
-        process, base = start_server(db_path, env={"SANBIAO_JOB_INTERVAL": str(interval)})
+    def start(**env: str) -> tuple[subprocess.Popen, str]:
+        process, base = start_server(db_path, env={f"SANBIAO_{name.upper()}": value for name, value in env.items()})
         started.append(process)
-        return base
+        return process, base
 
     start.db_path = db_path
     yield start
     for process in started:
-        process.terminate()
-        process.wait(timeout=10)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def test_one_server_runs_the_job_and_a_second_stands_by(server):
-    first = server(interval=2)
-    second = server(interval=2)
+    _, first = server(job_interval="1")
+    _, second = server(job_interval="1")
 
-    runs = wait_for(lambda: nightly_runs(server.db_path), seconds=40)
+    runs = wait_for(lambda: len(finished_runs(server.db_path)) >= 2 and finished_runs(server.db_path), seconds=40)
 
     assert health(first)["scheduler"] == "running"
     assert health(second)["scheduler"] == "standby"
-    assert runs[0] == ("ok", "scheduler")
-    time.sleep(3)
-    assert all(trigger == "scheduler" for _, trigger in nightly_runs(server.db_path))
-    assert len(nightly_runs(server.db_path)) >= 2
+    assert set(runs) == {("ok", "scheduler")}
+
+
+def test_a_standby_takes_over_when_the_holder_dies_and_runs_the_night_it_missed(server):
+    zone = midday_zone()
+    holder, first = server(tz=zone, nightly_at="23:00", lock_retry="1")  # its night has not come yet today
+    _, second = server(tz=zone, nightly_at="01:00", lock_retry="1")  # its night has passed
+    assert (health(first)["scheduler"], health(second)["scheduler"]) == ("running", "standby")
+    assert nightly_runs(server.db_path) == []
+
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=10)
+
+    assert wait_for(lambda: health(second)["scheduler"] == "running", seconds=20)
+    assert wait_for(lambda: finished_runs(server.db_path), seconds=40) == [("ok", "scheduler")]
 
 
 def test_a_server_down_at_the_nightly_time_catches_up_on_start(tmp_path):
