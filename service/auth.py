@@ -30,7 +30,7 @@ KEY_PREFIX = "sb_"
 SESSION_USER = "user"
 REGION_PATTERN = re.compile(r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$")  # CONTRACT §1: county, township, village
 
-_passwords = PasswordHasher()
+PASSWORDS = PasswordHasher()  # argon2-cffi defaults (RFC 9106 low-memory); the test suite swaps in a cheap profile
 
 
 class Role(StrEnum):
@@ -75,7 +75,7 @@ def hash_api_key(key: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _passwords.hash(password)
+    return PASSWORDS.hash(password)
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
@@ -159,10 +159,10 @@ def check_password(
         found = find_user(db, username)
         verified = False
         if found is None:
-            _passwords.hash(password)  # spend the same time as a real check: no username probing by timing
+            PASSWORDS.hash(password)  # spend the same time as a real check: no username probing by timing
         else:
             try:
-                verified = _passwords.verify(found[0], password)
+                verified = PASSWORDS.verify(found[0], password)
             except (VerifyMismatchError, InvalidHashError):
                 verified = False
         if found is not None:

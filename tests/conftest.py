@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
+from argon2 import PasswordHasher, profiles
 from litestar.testing import TestClient
 from sqlite_utils import Database
 
+from fixtures.county import write
+from service import auth
 from service.auth import hash_password, new_api_key
+from service.importer import import_file
+from service.risk import active_risk_model, train_model
 from service.settings import Settings
 from service.store import connect, migrate
 from service.store.access import add_api_key, add_user
+from stratify.model import RiskModel
+from stratify.policy import Policy
+from stratify.records import Resident, is_managed
 from ui.app import create_app
+
+# Logins in tests hash and verify with argon2's cheapest profile (verification follows the stored
+# hash's parameters, so the servers the tests start check them cheaply too); production keeps the defaults.
+auth.PASSWORDS = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 VILLAGE = "350421101201"
 
@@ -130,3 +144,31 @@ def stored_rows(db: Database, record_id: str) -> dict[str, int]:
         table: db.execute(f"SELECT count(*) FROM {table} WHERE record_id = ?", [record_id]).fetchone()[0]
         for table in ("residents", "conditions", "visits", "events")
     }
+
+
+COUNTY_AS_OF = dt.date(2026, 11, 1)
+
+
+class TrainedCounty(msgspec.Struct, frozen=True):
+    db_path: Path  # copy it before changing it: every test of the session shares this file
+    residents: list[Resident]  # the managed ones
+    model: RiskModel
+
+
+@pytest.fixture(scope="session")
+def trained_county(tmp_path_factory: pytest.TempPathFactory) -> TrainedCounty:
+    """A 6,000-resident synthetic county as of COUNTY_AS_OF with an active risk model, made once per session."""
+    folder = tmp_path_factory.mktemp("county")
+    write(folder / "county.ndjson", 6000, 5, COUNTY_AS_OF)
+    db = connect(folder / "county.db")
+    migrate(db)
+    import_file(db, folder / "county.ndjson", source=None, actor="test", today=Settings().today())
+    trained_at = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    card = train_model(db, Policy(), as_of=COUNTY_AS_OF, horizon_days=365, now=trained_at)
+    assert card.active
+    model = active_risk_model(db)
+    db.close()
+    with (folder / "county.ndjson").open("rb") as f:
+        everyone = [msgspec.json.decode(line, type=Resident) for line in f]
+    managed = [r for r in everyone if is_managed([c.code for c in r.conditions])]
+    return TrainedCounty(folder / "county.db", managed, model)

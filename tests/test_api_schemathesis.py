@@ -8,6 +8,7 @@ per-resident rejections by design."""
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from conftest import api_key
 from hypothesis import HealthCheck, settings
@@ -23,6 +24,8 @@ from schemathesis.specs.openapi.checks import (
 from service.settings import Settings
 from service.store import connect, migrate
 from ui.app import create_app
+
+pytestmark = pytest.mark.slow
 
 
 def _schema(tmp_dir: str):

@@ -9,39 +9,22 @@ import pytest
 from conftest import api_key, document, make_resident, make_visit
 from litestar.testing import TestClient
 
-from fixtures.county import write
-from service.importer import import_file
-from service.risk import train_model
 from service.settings import Settings
-from service.store import connect, migrate
+from service.store import connect
 from service.store.assessments import add_override
-from stratify.policy import Policy
 from ui.app import create_app
+
+pytestmark = pytest.mark.slow
 
 AS_OF = "2026-11-01"
 TODAY = Settings().today()
 
 
-@pytest.fixture(scope="module")
-def county_db(tmp_path_factory):
-    """A migrated database holding a 6,000-resident county and an active model, made once."""
-    folder = tmp_path_factory.mktemp("county")
-    write(folder / "county.ndjson", 6000, 5, dt.date.fromisoformat(AS_OF))
-    db = connect(folder / "county.db")
-    migrate(db)
-    import_file(db, folder / "county.ndjson", source=None, actor="test", today=TODAY)
-    card = train_model(
-        db, Policy(), as_of=dt.date.fromisoformat(AS_OF), horizon_days=365, now=dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
-    )
-    assert card.active
-    db.close()
-    return folder / "county.db"
-
-
 @pytest.fixture
-def county(county_db, tmp_path):
+def county(trained_county, tmp_path):
+    """The session's trained county, copied: each test may change it."""
     path = tmp_path / "county.db"
-    shutil.copy(county_db, path)
+    shutil.copy(trained_county.db_path, path)
     with TestClient(create_app(Settings(db_path=path, scheduler=False))) as client:
         db = connect(path)
         yield client, db

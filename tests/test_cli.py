@@ -193,6 +193,7 @@ def test_demo_without_serving_prepares_a_county(run, tmp_path):
     assert key.startswith("sb_")
 
 
+@pytest.mark.slow  # a real process
 def test_installed_console_script_runs():
     script = Path(sys.executable).parent / "sanbiao"
     assert script.exists() or shutil.which("sanbiao")

@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
 from conftest import api_key, document, make_resident
 from servers import start_server
 
@@ -24,6 +25,8 @@ from service.importer import import_file
 from service.jobs import run_nightly
 from service.store import connect, migrate
 from stratify.policy import Policy
+
+pytestmark = pytest.mark.slow
 
 BATCH = 100
 

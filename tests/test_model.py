@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import msgspec
 import numpy as np
 import pytest
 import skops.io as sio
@@ -14,29 +13,29 @@ from hypothesis import strategies as st
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from fixtures.county import generate
 from stratify.assess import Override, assess
 from stratify.features import feature_matrix, training_examples
 from stratify.model import NotEnoughData, RiskModel, train
 from stratify.policy import Policy
-from stratify.records import Resident, is_managed
+from stratify.records import Resident
 from stratify.tiers import Tier
+
+pytestmark = pytest.mark.slow
 
 NOW = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(scope="module")
-def county() -> list[Resident]:
-    residents = (msgspec.convert(r, Resident) for r in generate(20_000, seed=11, as_of=AS_OF))
-    return [r for r in residents if is_managed([c.code for c in r.conditions])]
+@pytest.fixture(scope="session")
+def county(trained_county) -> list[Resident]:
+    """The managed residents of the session's synthetic county (6,000 residents as of AS_OF)."""
+    assert trained_county.model.card.as_of == AS_OF.isoformat()
+    return trained_county.residents
 
 
-@pytest.fixture(scope="module")
-def model(county) -> RiskModel:
-    x, y, groups = training_examples(county, AS_OF, 365)
-    return train(
-        x, y, groups, feature_matrix(county, AS_OF), as_of=AS_OF, horizon_days=365, policy=Policy(), trained_at=NOW
-    )
+@pytest.fixture(scope="session")
+def model(trained_county) -> RiskModel:
+    """Its model, trained by `sanbiao train`'s code path and loaded back from the registry."""
+    return trained_county.model
 
 
 def test_card_reports_held_out_quality_and_the_model_is_active(model):

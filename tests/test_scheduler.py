@@ -20,6 +20,8 @@ from service.store import connect, migrate
 from service.store.jobs import finish_run, start_run
 from stratify.policy import Policy
 
+pytestmark = pytest.mark.slow
+
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample.ndjson"
 
 

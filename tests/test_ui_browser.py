@@ -24,6 +24,8 @@ from service.store.access import add_user
 from service.store.areas import save_areas
 from stratify.policy import Policy
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",

@@ -93,6 +93,7 @@ def test_a_disabled_login_loses_its_session_at_once(browser):
     assert client.get("/api/v1/followups").status_code == 401
 
 
+@pytest.mark.slow  # waits for the session to run out
 def test_a_session_expires_and_the_user_signs_in_again(settings, db):
     add_login(db, "wang")
     short = msgspec.structs.replace(settings, session_minutes=0.03)  # 1.8 seconds
