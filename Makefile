@@ -4,16 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo) apt-get
 
-.PHONY: setup demo test lint bench clean chromium
+.PHONY: setup demo test test-fast lint bench clean chromium lock
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: node_modules/.installed $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Python dependencies come from the hash-pinned lock (`make lock` regenerates it from pyproject.toml);
+# installing the project copies the npm assets into ui/static/vendor (setup.py), hence node_modules first.
+$(VENV)/.installed: pyproject.toml requirements-dev.lock setup.py node_modules/.installed
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "sanbiao needs Python 3.11+"'
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { $(APT_GET) update && $(APT_GET) install -y python3-venv; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -32,6 +34,19 @@ chromium: # browser tests drive Debian's chromium (never a downloaded browser)
 test: setup chromium
 	$(BIN)/pytest -W error::litestar.exceptions.LitestarDeprecationWarning
 
+## The tests without model training, servers, the browser, crash and fuzz tests (about 20 s)
+test-fast: setup
+	$(BIN)/pytest -W error::litestar.exceptions.LitestarDeprecationWarning -m "not slow"
+
+## Re-pin the Python dependencies (with hashes) after a change to pyproject.toml
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools
+	.lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links -o requirements.lock pyproject.toml
+	.lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
+	rm -rf .lock-venv
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -40,4 +55,4 @@ bench: setup
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules ui/static/vendor build .pytest_cache .ruff_cache
