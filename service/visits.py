@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 
 import msgspec
 from sqlite_utils import Database
@@ -23,6 +24,13 @@ from service.store.residents import add_visit
 from service.validation import decode_visit
 from stratify.policy import Policy
 from stratify.records import Level, Visit, is_managed
+
+
+def form_visit_id(today: dt.date) -> str:
+    """An id for a visit recorded on the card that sorts by when it was recorded: visits of one day are
+    ordered by their ids, so a second reading the same day is the later one (microseconds since 1970 in
+    13 hex digits until 2112, then 2 random bytes against two servers in the same microsecond)."""
+    return f"ui-{today:%Y%m%d}-{time.time_ns() // 1000:013x}-{secrets.token_hex(2)}"
 
 
 def record_visit(db: Database, policy: Policy, user: Principal, record_id: str, fields: dict, today: dt.date) -> Visit:
@@ -41,7 +49,7 @@ def record_visit(db: Database, policy: Policy, user: Principal, record_id: str, 
         require_region(user.region, resident.village_code, f"resident {record_id!r}")
         visit = decode_visit(
             {
-                "visit_id": f"ui-{today:%Y%m%d}-{secrets.token_hex(4)}",
+                "visit_id": form_visit_id(today),
                 "mode": "clinic",
                 "level": ROLE_LEVEL.get(user.role, Level.COUNTY),  # center staff and admins: county level
                 **fields,

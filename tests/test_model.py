@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import numpy as np
 import pytest
@@ -13,6 +14,9 @@ from hypothesis import strategies as st
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from service.risk import active_risk_model
+from service.store import connect
+from service.store.models import register_model
 from stratify.assess import Override, assess
 from stratify.features import feature_matrix, training_examples
 from stratify.model import NotEnoughData, RiskModel, train
@@ -144,3 +148,22 @@ def test_neither_model_nor_override_ever_lowers_a_rule_floor(model, visits, code
     assert result.tier.rank >= result.floor.rank
     if not overrides and opinion.tier:
         assert result.tier.rank >= opinion.tier.rank
+
+
+def test_the_served_model_is_read_once_per_version_and_switches_when_another_is_activated(trained_county, tmp_path):
+    db = connect(shutil.copy(trained_county.db_path, tmp_path / "county.db"))
+    version, card, artifact, file_hash = db.execute("SELECT version, card, artifact, file_hash FROM models").fetchone()
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+
+    def loads() -> int:
+        return sum(s.startswith("SELECT card, artifact") for s in statements)
+
+    served = [active_risk_model(db) for _ in range(3)]
+    before = loads()  # 0 or 1: the session's fixture may have loaded this version already
+    register_model(db, version=f"{version}-b", card=card, artifact=artifact, file_hash=file_hash, activate=True)
+    switched = [active_risk_model(db) for _ in range(3)]
+
+    assert served[0] is served[1] is served[2] and before <= 1
+    assert switched[0] is switched[1] is switched[2] and switched[0] is not served[0]
+    assert loads() == before + 1  # the new version's artifact, read once

@@ -76,3 +76,14 @@ def test_a_village_doctor_may_not_see_the_dashboard(client, db):
     log_in(client, "wang", PASSWORD)
 
     assert client.get("/dashboard").status_code == 403
+
+
+def test_an_area_name_is_text_in_its_bar_never_markup(county, db, settings):
+    """Names come from a county's CSV: a name with a tag and quotes stays text inside the SVG."""
+    save_areas(db, [(TOWNSHIP, '<script>alert("x")</script>" onmouseover="y')], actor="test")
+    run_nightly(db, Policy(), settings.today(), trigger="test", workers=1)
+
+    page = county.get("/dashboard").text
+
+    assert "<script>" not in page and 'onmouseover="y' not in page
+    assert 'aria-label="&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&#34; onmouseover=&#34;y"' in page

@@ -110,3 +110,12 @@ def test_a_full_page_of_the_list_stays_under_60_kb(busy_village):
 
 def test_a_start_beyond_the_cap_is_a_400(busy_village):
     assert busy_village.get("/?start=100000").status_code == 400
+
+
+def test_the_api_and_the_page_list_the_same_tasks_in_the_same_order(busy_village):
+    """Both come from one service function: the area's list holds everything due, in one order."""
+    api = busy_village.get("/api/v1/followups/today", params={"mine": "false"}).json()
+    page = re.findall(r'href="/residents/(BUSY-\d+)"', busy_village.get("/").text)
+
+    assert api["capacity"] is None and len(api["items"]) == BUSY
+    assert [item["record_id"] for item in api["items"]][:50] == page

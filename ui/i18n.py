@@ -161,7 +161,7 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 MESSAGES.update({f"symptom_{code}": text for code, text in NAMES["symptoms"].items()})
 MESSAGES.update({f"adherence_{code}": text for code, text in NAMES["adherence"].items()})
 MESSAGES.update({f"reason_{code}": text for code, text in LABELS.items()})
-MESSAGES.update(  # a tier on its own, as a badge: 红标 / Red
+MESSAGES.update(  # a tier on its own, as a badge: the catalog's name, capitalised in English
     {tier: {lang: name[:1].upper() + name[1:] for lang, name in text.items()} for tier, text in NAMES["tiers"].items()}
 )
 
