@@ -1,6 +1,6 @@
 """A county's mixed day against one `sanbiao serve`: reads, visits, an import and the nightly job at once.
 
-Usage: .venv/bin/python bench/load.py [--residents 20000] [--seconds 60]
+Usage: .venv/bin/python bench/load.py [--residents 20000] [--seconds 60] [--workers N]
 Builds (once, cached in bench/out/) a demo county, starts the server on 127.0.0.1 with its scheduler
 off, and for a bounded time runs together:
 - village doctors logged in with a session, reading their due-list page and resident cards (HTML);
@@ -230,6 +230,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--residents", type=int, default=20000)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, help="server processes (default: sanbiao serve's, the cores)")
     args = parser.parse_args()
 
     template, county_file, ingest_key = county(args.residents)
@@ -247,7 +248,7 @@ def main() -> None:
     visits_acked: list = []
     residents_acked: list = []
     runs: list = []
-    with serving(run_db) as port:
+    with serving(run_db, *(("--workers", str(args.workers)) if args.workers else ())) as port:
         base = f"http://127.0.0.1:{port}"
         floor = baseline(base, 5)
         alone = recording_alone(base, ingest_key, by_village[villages[0]], visits_acked)
@@ -283,6 +284,7 @@ def main() -> None:
     managed = sum(len(p) for p in by_village.values())
     print(
         f"machine: {machine()}; county of {args.residents:,} residents ({managed:,} managed); "
+        f"server workers: {args.workers or 'default'}; "
         f"{DOCTORS} page readers, {API_READERS} API readers, {RECORDERS} recorders, 1 importer, "
         f"nightly job after {args.seconds / 3:.0f} s; {seconds:.0f} s in all"
     )

@@ -44,7 +44,7 @@ from service.api.health import healthz
 from service.api.records import post_records
 from service.api.residents import get_resident
 from service.api.stratify import stratify, train
-from service.auth import AddressLimiter, AuthMiddleware, BadRegion, BearerExemptCSRF
+from service.auth import AuthMiddleware, BadRegion, BearerExemptCSRF
 from service.errors import BadReminder, NotAllowed, OutsideRegion, ResidentNotFound, TaskClosed, TaskNotFound
 from service.ingest import BadDocument, TooLarge
 from service.jobs import BadAsOf
@@ -209,9 +209,7 @@ def service_config(
         route_handlers=list(API_ROUTES),
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
-        state=State(
-            {"settings": settings, "policy": policy, "scheduler": scheduler, "login_limiter": AddressLimiter()}
-        ),
+        state=State({"settings": settings, "policy": policy, "scheduler": scheduler}),
         before_send=[_security_headers],
         middleware=[
             sessions.middleware,

@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -22,9 +21,17 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import Receive, Scope, Send
+from sqlite_utils import Database
 
 from service.store import connect, now_utc
-from service.store.access import find_api_key, find_user, lock_state, record_login
+from service.store.access import (
+    address_failures,
+    find_api_key,
+    find_user,
+    lock_state,
+    record_address_failure,
+    record_login,
+)
 
 KEY_PREFIX = "sb_"
 SESSION_USER = "user"
@@ -124,35 +131,21 @@ LOCK_MINUTES = 15  # ... for a short while, so a doctor who mistypes is back bef
 ADDRESS_FAILURES = 20  # failures from one address (any usernames) within LOCK_MINUTES before it must wait
 
 
-class AddressLimiter:
-    """Failed logins per client address in a sliding window (in memory: one server process)."""
-
-    def __init__(self) -> None:
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, address: str, now: float) -> None:
-        window = LOCK_MINUTES * 60
-        with self._lock:
-            recent = [t for t in self._failures.get(address, []) if now - t < window]
-            self._failures[address] = recent
-            if len(recent) >= ADDRESS_FAILURES:
-                until = dt.datetime.fromtimestamp(recent[0] + window, dt.UTC).isoformat(timespec="seconds")
-                raise LockedOut(until)
-
-    def failed(self, address: str, now: float) -> None:
-        with self._lock:
-            self._failures.setdefault(address, []).append(now)
+def check_address(db: Database, address: str, now: float) -> None:
+    """LockedOut while an address has had ADDRESS_FAILURES failed logins within LOCK_MINUTES; counted
+    in the database, so every server process sees every failure."""
+    window = LOCK_MINUTES * 60
+    recent = address_failures(db, address, now - window)
+    if len(recent) >= ADDRESS_FAILURES:
+        raise LockedOut(dt.datetime.fromtimestamp(recent[0] + window, dt.UTC).isoformat(timespec="seconds"))
 
 
-def check_password(
-    db_path: str, username: str, password: str, *, address: str, limiter: AddressLimiter
-) -> Principal | None:
+def check_password(db_path: str, username: str, password: str, *, address: str) -> Principal | None:
     """The login's principal when the password matches its argon2 hash; LockedOut while locked."""
     now = time.time()
-    limiter.check(address, now)
     db = connect(db_path)
     try:
+        check_address(db, address, now)
         locked = lock_state(db, username)
         if locked and locked > now_utc():
             raise LockedOut(locked)
@@ -169,7 +162,7 @@ def check_password(
             until = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
             record_login(db, username, ok=verified, lock_after=LOCK_AFTER_FAILURES, lock_until=until)
         if not verified:
-            limiter.failed(address, now)
+            record_address_failure(db, address, now, forget_before=now - LOCK_MINUTES * 60)
             return None
         return Principal(username, Role(found[1]), found[2], "session")
     finally:

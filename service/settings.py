@@ -1,11 +1,15 @@
-"""Service settings: a (name, env var, default, help) table, read once at start-up."""
+"""Service settings: a (name, env var, default, help) table, read once at start-up.
+
+Every setting has an environment variable, so worker processes started by `sanbiao serve --workers`
+receive the settings of the command that started them (`Settings.to_env`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,6 +24,10 @@ def parse_time(text: str) -> tuple[int, int]:
     return clock.hour, clock.minute
 
 
+def parse_flag(text: str) -> bool:
+    return text.strip().lower() not in ("0", "false", "no", "off", "")
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_path: Path = DEFAULT_DB
     """SQLite database file (env SANBIAO_DB; CLI --db)."""
@@ -28,7 +36,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str = "Asia/Shanghai"
     """Time zone that decides "today" for as_of dates and validation (env SANBIAO_TZ)."""
     scheduler: bool = True
-    """Run the nightly job inside the service (CLI serve --no-scheduler turns it off)."""
+    """Run the nightly job inside the service (env SANBIAO_SCHEDULER=0; CLI serve --no-scheduler)."""
     nightly_at: tuple[int, int] = (2, 0)
     """Local time of the nightly job, HH:MM (env SANBIAO_NIGHTLY_AT)."""
     secure_cookies: bool = False
@@ -39,31 +47,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Run the job every N seconds instead of nightly (env SANBIAO_JOB_INTERVAL; for tests and drills)."""
     lock_retry_seconds: int = 60
     """A standby process tries to take over the nightly job this often (env SANBIAO_LOCK_RETRY)."""
+    workers: int = os.cpu_count() or 1
+    """Server processes sharing the database (env SANBIAO_WORKERS; CLI serve --workers; default: the cores)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, **overrides: object) -> Settings:
         """Settings from SANBIAO_* variables; explicit (non-None) overrides win."""
-        values: dict[str, object] = {}
-        if env.get("SANBIAO_DB"):
-            values["db_path"] = Path(env["SANBIAO_DB"])
-        if env.get("SANBIAO_CONFIG"):
-            values["config_path"] = Path(env["SANBIAO_CONFIG"])
-        if env.get("SANBIAO_TZ"):
-            values["timezone"] = env["SANBIAO_TZ"]
-        if env.get("SANBIAO_NIGHTLY_AT"):
-            values["nightly_at"] = parse_time(env["SANBIAO_NIGHTLY_AT"])
-        if env.get("SANBIAO_SECURE_COOKIES"):
-            values["secure_cookies"] = env["SANBIAO_SECURE_COOKIES"] not in ("0", "false", "no")
-        if env.get("SANBIAO_SESSION_MINUTES"):
-            values["session_minutes"] = float(env["SANBIAO_SESSION_MINUTES"])
-        if env.get("SANBIAO_JOB_INTERVAL"):
-            values["job_interval_seconds"] = int(env["SANBIAO_JOB_INTERVAL"])
-        if env.get("SANBIAO_LOCK_RETRY"):
-            values["lock_retry_seconds"] = int(env["SANBIAO_LOCK_RETRY"])
+        values: dict[str, object] = {field: parse(env[var]) for field, (var, parse, _) in ENV.items() if env.get(var)}
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         ZoneInfo(settings.timezone)  # fail at start-up on an unknown zone, not on the first request
         return settings
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as SANBIAO_* variables (what `from_env` reads back)."""
+        return {
+            var: show(getattr(self, field)) for field, (var, _, show) in ENV.items() if getattr(self, field) is not None
+        }
 
     def secret(self) -> str:
         """The signing secret for CSRF tokens: kept beside the database (0600), made on first use."""
@@ -80,3 +80,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def today(self) -> dt.date:
         """Today's date in the county's time zone."""
         return dt.datetime.now(ZoneInfo(self.timezone)).date()
+
+
+ENV: dict[str, tuple[str, Callable[[str], object], Callable[[object], str]]] = {
+    "db_path": ("SANBIAO_DB", Path, str),
+    "config_path": ("SANBIAO_CONFIG", Path, str),
+    "timezone": ("SANBIAO_TZ", str, str),
+    "scheduler": ("SANBIAO_SCHEDULER", parse_flag, lambda on: "1" if on else "0"),
+    "nightly_at": ("SANBIAO_NIGHTLY_AT", parse_time, lambda at: f"{at[0]:02d}:{at[1]:02d}"),
+    "secure_cookies": ("SANBIAO_SECURE_COOKIES", parse_flag, lambda on: "1" if on else "0"),
+    "session_minutes": ("SANBIAO_SESSION_MINUTES", float, str),
+    "job_interval_seconds": ("SANBIAO_JOB_INTERVAL", int, str),
+    "lock_retry_seconds": ("SANBIAO_LOCK_RETRY", int, str),
+    "workers": ("SANBIAO_WORKERS", int, str),
+}  # setting -> (environment variable, parse, show)

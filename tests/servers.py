@@ -39,11 +39,13 @@ def health(base: str) -> dict:
         return json.load(response)
 
 
-def start_server(db_path: Path, *options: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(
+    db_path: Path, *options: str, env: dict[str, str] | None = None, workers: int = 1
+) -> tuple[subprocess.Popen, str]:
     """`sanbiao serve` on a free loopback port, once /healthz answers: (process, base URL)."""
     port = free_port()
     process = subprocess.Popen(
-        [SANBIAO, "--db", str(db_path), "serve", "--port", str(port), *options],
+        [SANBIAO, "--db", str(db_path), "serve", "--port", str(port), "--workers", str(workers), *options],
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -40,6 +40,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m004_run_owner",
         "m005_running_rows",
         "m006_village_indicators",
+        "m007_login_failures",
     ]
     assert migrate(db) == []
     assert is_current(db)

@@ -69,3 +69,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     config.template_config = TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
     config.plugins.append(HTMXPlugin())
     return Litestar.from_config(config)
+
+
+def app_from_env() -> Litestar:
+    """The app of a server worker process: its settings come from the environment (`Settings.to_env`)."""
+    return create_app(Settings.from_env())

@@ -92,3 +92,16 @@ def record_login(db: Database, username: str, *, ok: bool, lock_after: int, lock
                 )
         record_action(db, actor=username, action="login" if ok else "login_failed")
     return locked
+
+
+def address_failures(db: Database, address: str, since: float) -> list[float]:
+    """When logins from this address failed since `since` (epoch seconds), oldest first."""
+    rows = db.execute("SELECT at FROM login_failures WHERE address = ? AND at >= ? ORDER BY at", [address, since])
+    return [row[0] for row in rows]
+
+
+def record_address_failure(db: Database, address: str, at: float, forget_before: float) -> None:
+    """Count a failed login from an address; failures older than the window are forgotten on the way."""
+    with writing(db):
+        db.execute("DELETE FROM login_failures WHERE at < ?", [forget_before])
+        db.execute("INSERT INTO login_failures (address, at) VALUES (?, ?)", [address, at])

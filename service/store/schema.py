@@ -317,3 +317,20 @@ def m006_village_indicators(db: Database) -> None:
         ) WITHOUT ROWID
         """,
     )
+
+
+@migrations()
+def m007_login_failures(db: Database) -> None:
+    """Failed logins by client address, shared by every server process (the limiter was in one
+    process's memory, so N workers gave an attacker N times the attempts)."""
+    _execute_all(
+        db,
+        """
+        CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY,
+            address TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX login_failures_address ON login_failures (address, at)
+        """,
+    )

@@ -37,7 +37,6 @@ async def login(request: Request, data: URLEncodedBody[LoginIn]) -> Template | R
                 data.username.strip(),
                 data.password,
                 address=address,
-                limiter=state.login_limiter,
             )
         )
     except LockedOut as e:

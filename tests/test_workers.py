@@ -1,0 +1,114 @@
+"""Several server processes over one database (`sanbiao serve --workers N`): a session or a failed login
+counts in every process, exactly one runs the nightly job, and a killed worker does not stop the service."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import signal
+import socket
+import sqlite3
+import subprocess
+from multiprocessing.reduction import ForkingPickler
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, add_login, csrf, log_in
+from litestar.testing import TestClient
+from servers import SANBIAO, health, start_server, wait_for
+
+from service.auth import ADDRESS_FAILURES
+from ui.app import create_app
+from ui.cli import WorkersConfig
+
+SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample.ndjson"
+
+
+@pytest.fixture
+def two_workers(settings, db):
+    """Two app instances over one database and its files, as two worker processes see them."""
+    add_login(db, "wang")
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        yield first, second
+
+
+def test_a_session_made_by_one_worker_is_valid_in_another(two_workers):
+    first, second = two_workers
+    assert log_in(first, "wang", PASSWORD).status_code == 303
+    second.cookies = first.cookies
+
+    page = second.get("/", follow_redirects=False)
+
+    assert page.status_code == 200 and "wang" in page.text
+    form = {"_csrf_token": csrf(second), "outcome": "visited"}
+    assert second.post("/tasks/999/outcome", data=form).status_code == 404  # CSRF accepted, no such task
+
+
+def test_failed_logins_count_in_every_worker(two_workers):
+    first, second = two_workers
+    for n in range(ADDRESS_FAILURES):
+        assert log_in((first, second)[n % 2], f"nobody{n}", "guess").status_code == 401
+
+    assert log_in(first, "wang", PASSWORD).status_code == 429
+    assert log_in(second, "wang", PASSWORD).status_code == 429
+
+
+def workers_of(server: subprocess.Popen) -> set[int]:
+    """The uvicorn worker processes a `sanbiao serve` started."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return {int(pid) for pid in children if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()}
+
+
+@pytest.mark.slow
+def test_two_workers_run_the_nightly_job_once_and_survive_a_killed_worker(tmp_path):
+    db_path = tmp_path / "county.db"
+    subprocess.run([SANBIAO, "--db", str(db_path), "import", str(SAMPLE)], check=True, capture_output=True)
+    server, base = start_server(db_path, workers=2, env={"SANBIAO_JOB_INTERVAL": "1", "SANBIAO_LOCK_RETRY": "1"})
+    try:
+        workers = wait_for(lambda: len(workers_of(server)) == 2 and workers_of(server))
+
+        def runs() -> list[tuple]:
+            with sqlite3.connect(db_path) as conn:
+                return conn.execute("SELECT status, pid FROM job_runs WHERE status != 'running'").fetchall()
+
+        wait_for(lambda: len(runs()) >= 3)
+        assert {status for status, _ in runs()} == {"ok"}
+        (runner,) = {pid for _, pid in runs()}  # one process runs every night
+        assert runner in workers
+
+        os.kill(runner, signal.SIGKILL)
+
+        assert all(health(base)["status"] == "ok" for _ in range(20))  # the other worker answers
+        replaced = wait_for(lambda: len(workers_of(server)) == 2 and workers_of(server) - {runner})
+        assert len(replaced) == 2
+        wait_for(lambda: {pid for _, pid in runs()} - {runner}, seconds=40)  # a survivor took the job over
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_the_workers_listener_gives_connections_tcp_nodelay():
+    """Accepted connections inherit the listener's protocol; asyncio turns Nagle off only for TCP ones
+    (uvicorn #3149: without it, each keep-alive request with several workers waited ~40 ms)."""
+    listener = WorkersConfig("ui.app:app_from_env", factory=True, host="127.0.0.1", port=0).bind_socket()
+    rebuilt = pickle.loads(ForkingPickler.dumps(listener))  # as the worker processes receive it
+    seen: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            seen.append(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def accept_one() -> None:
+        server = await asyncio.get_running_loop().create_server(Probe, sock=rebuilt)
+        _, writer = await asyncio.open_connection(*rebuilt.getsockname())
+        while not seen:
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+
+    asyncio.run(accept_one())
+    listener.close()
+
+    assert seen == [1]
