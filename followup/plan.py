@@ -90,12 +90,12 @@ def plan(
         visit = completing_visit(task, visits)
         if visit is not None:
             done = f"visit {visit.visit_id} on {visit.date}"
-            result.close.append(Close(task.task_id, TaskStatus.DONE, visit.date, done))
+            result.close.append(Close(a.record_id, task.task_id, TaskStatus.DONE, visit.date, done))
         else:
             still_open.append(task)
     if a.tier is None:
         why = a.status.value if a.status is not Status.ACTIVE else "no longer managed"
-        result.close += [Close(t.task_id, TaskStatus.CANCELLED, as_of, why) for t in still_open]
+        result.close += [Close(a.record_id, t.task_id, TaskStatus.CANCELLED, as_of, why) for t in still_open]
         return result
 
     reasons = tuple(r.message for r in a.reasons[:REASONS_SHOWN])
@@ -121,13 +121,13 @@ def plan(
     keep = next((t for t in routine if t.kind is kind), None)
     for t in routine:
         if t is not keep:
-            result.close.append(Close(t.task_id, TaskStatus.CANCELLED, as_of, f"replaced by {kind}"))
+            result.close.append(Close(a.record_id, t.task_id, TaskStatus.CANCELLED, as_of, f"replaced by {kind}"))
     if keep is None:
         result.open.append(task(kind, a.tier, level, due, family_doctor if a.tier is Tier.GREEN else None))
     else:
         new_due = due if kind in VISIT_ANCHORED and keep.remind_on is None else keep.due
         if (new_due, a.tier, level, reasons) != (keep.due, keep.tier, keep.owner_level, keep.reasons):
-            result.redate.append(Redate(keep.task_id, new_due, a.tier, level, reasons))
+            result.redate.append(Redate(a.record_id, keep.task_id, new_due, a.tier, level, reasons))
 
     special = {t.kind: t for t in still_open if t.kind not in ROUTINE_KINDS}
     referral = unresolved_referral(visits, as_of, policy)
@@ -136,7 +136,7 @@ def plan(
         result.open.append(task(TaskKind.REFERRAL_OUTCOME, Tier.RED, Level.COUNTY, due, None))
     elif referral is None and TaskKind.REFERRAL_OUTCOME in special:
         closing = special[TaskKind.REFERRAL_OUTCOME]
-        result.close.append(Close(closing.task_id, TaskStatus.DONE, as_of, "referral followed up"))
+        result.close.append(Close(a.record_id, closing.task_id, TaskStatus.DONE, as_of, "referral followed up"))
     if copied_readings(visits, policy) and TaskKind.REMEASURE not in special:
         due = as_of + dt.timedelta(days=policy.remeasure_days)
         result.open.append(task(TaskKind.REMEASURE, a.tier, Level.VILLAGE, due, family_doctor))

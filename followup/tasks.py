@@ -80,6 +80,7 @@ class Task(msgspec.Struct, kw_only=True):
 
 
 class Close(msgspec.Struct, frozen=True):
+    record_id: str
     task_id: int
     status: TaskStatus
     on: dt.date
@@ -87,6 +88,7 @@ class Close(msgspec.Struct, frozen=True):
 
 
 class Redate(msgspec.Struct, frozen=True):
+    record_id: str
     task_id: int
     due: dt.date
     tier: Tier | None
@@ -105,3 +107,11 @@ class Plan(msgspec.Struct):
         self.open += other.open
         self.redate += other.redate
         self.close += other.close
+
+    def about(self, record_ids: set[str]) -> Plan:
+        """The part of the plan about these residents."""
+        return Plan(
+            [t for t in self.open if t.record_id in record_ids],
+            [r for r in self.redate if r.record_id in record_ids],
+            [c for c in self.close if c.record_id in record_ids],
+        )

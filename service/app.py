@@ -51,7 +51,7 @@ from service.jobs import BadAsOf
 from service.policy_file import load_policy
 from service.scheduler import NightlyScheduler
 from service.settings import Settings
-from service.store import connect, migrate
+from service.store import Pool, connect, migrate
 from stratify.model import NotEnoughData
 
 log = logging.getLogger("sanbiao")
@@ -174,6 +174,7 @@ def service_config(
     """The API and everything it needs; `public_paths` are more routes that need no login (pages' own)."""
     policy = load_policy(settings.config_path)
     scheduler = NightlyScheduler(settings, policy)
+    pool = Pool(settings.db_path)  # each request borrows a connection (the auth lookup, then the handler)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -189,6 +190,7 @@ def service_config(
             yield
         finally:
             scheduler.stop()
+            pool.close()
 
     sessions = ServerSideSessionConfig(
         max_age=round(settings.session_minutes * 60), httponly=True, samesite="lax", secure=settings.secure_cookies
@@ -196,11 +198,8 @@ def service_config(
     csrf = CSRFConfig(secret=settings.secret(), cookie_secure=settings.secure_cookies, cookie_samesite="lax")
 
     def provide_db() -> Iterator[Database]:
-        db = connect(settings.db_path)
-        try:
+        with pool.connection() as db:
             yield db
-        finally:
-            db.close()
 
     return AppConfig(
         # AppConfig's own defaults differ from Litestar()'s on these two: keep Litestar's
@@ -209,7 +208,7 @@ def service_config(
         route_handlers=list(API_ROUTES),
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
-        state=State({"settings": settings, "policy": policy, "scheduler": scheduler}),
+        state=State({"settings": settings, "policy": policy, "scheduler": scheduler, "pool": pool}),
         before_send=[_security_headers],
         middleware=[
             sessions.middleware,

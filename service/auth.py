@@ -23,7 +23,7 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import Receive, Scope, Send
 from sqlite_utils import Database
 
-from service.store import connect, now_utc
+from service.store import Pool, connect, now_utc
 from service.store.access import (
     address_failures,
     find_api_key,
@@ -91,31 +91,28 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
     is out at once."""
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        db_path = connection.app.state.settings.db_path
+        pool = connection.app.state.pool
         header = connection.headers.get("authorization")
         if header is not None:
             scheme, _, key = header.partition(" ")
             if scheme.lower() != "bearer" or not key.strip():
                 raise NotAuthorizedException("send 'Authorization: Bearer <api key>'")
-            found = await anyio.to_thread.run_sync(_lookup, find_api_key, db_path, hash_api_key(key.strip()))
+            found = await anyio.to_thread.run_sync(_lookup, find_api_key, pool, hash_api_key(key.strip()))
             if found is None:
                 raise NotAuthorizedException("invalid or revoked API key")
             name, role, region = found
             return AuthenticationResult(user=Principal(name, Role(role), region, "key"), auth=None)
         username = connection.session.get(SESSION_USER) if connection.scope.get("session") else None
-        user = await anyio.to_thread.run_sync(_lookup, find_user, db_path, username) if username else None
+        user = await anyio.to_thread.run_sync(_lookup, find_user, pool, username) if username else None
         if user is None:
             raise NotAuthorizedException("missing credentials: log in, or send 'Authorization: Bearer <api key>'")
         _, role, region = user
         return AuthenticationResult(user=Principal(username, Role(role), region, "session"), auth=None)
 
 
-def _lookup(find: Callable, db_path: str, key: str) -> tuple | None:
-    db = connect(db_path)
-    try:
+def _lookup(find: Callable, pool: Pool, key: str) -> tuple | None:
+    with pool.connection() as db:
         return find(db, key)
-    finally:
-        db.close()
 
 
 class LockedOut(Exception):

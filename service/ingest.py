@@ -30,7 +30,8 @@ class OnStored(Protocol):
 
 MAX_BATCH_RESIDENTS = 5_000  # CONTRACT §4.1
 MAX_BATCH_BYTES = 32 * 1024 * 1024  # CONTRACT §4.1: 32 MiB
-CHUNK_RESIDENTS = 2_000  # residents per write transaction on bulk paths
+CHUNK_RESIDENTS = 2_000  # residents per write transaction on bulk paths (files)
+REQUEST_CHUNK_RESIDENTS = 100  # ... and for a request, so a visit posted meanwhile waits for 100, not 5,000
 MAX_LISTED_REJECTIONS = MAX_BATCH_RESIDENTS  # beyond this only rejected_total grows
 
 
@@ -78,9 +79,11 @@ class Ingestor:
         today: dt.date,
         region: str = "",
         on_stored: OnStored | None = None,
+        chunk: int = CHUNK_RESIDENTS,
     ) -> None:
         """`on_stored` gets each chunk's residents and outcomes, inside its transaction."""
         self.db = db
+        self.chunk = chunk
         self.today = today
         self.region = region
         self.on_stored = on_stored
@@ -103,7 +106,7 @@ class Ingestor:
             error = FieldError("village_code", f"outside the region {self.region} this sender may write to")
             self._reject(Rejection(index, resident.record_id, [error], file))
             return
-        if resident.record_id in self._pending or len(self._pending) >= CHUNK_RESIDENTS:
+        if resident.record_id in self._pending or len(self._pending) >= self.chunk:
             self.flush()
         self._pending[resident.record_id] = resident
 
@@ -217,7 +220,7 @@ def ingest_document(
         raise BadDocument(FieldError("(document)", f"malformed JSON: {e}")) from None
     if len(batch.residents) > MAX_BATCH_RESIDENTS:
         raise TooLarge(f"{len(batch.residents)} residents in one request; the limit is {MAX_BATCH_RESIDENTS}")
-    ingestor = Ingestor(db, today=today, region=region, on_stored=on_stored)
+    ingestor = Ingestor(db, today=today, region=region, on_stored=on_stored, chunk=REQUEST_CHUNK_RESIDENTS)
     ingestor.begin(origin="api", source=batch.source, filename=None, actor=actor)
     try:
         ingestor.run(batch.residents)

@@ -77,7 +77,7 @@ class Reassessor:
             if o is Outcome.CREATED and is_managed([c.code for c in r.conditions])
         }
         if isinstance(prepared, Batch):
-            ready = prepared.for_residents(created)
+            ready = prepared.about(created)
             if ready.assessments:
                 write_batch(self.db, ready, roster_for(self.db, ready.plan.open), run_id=None)
             created -= {a.record_id for a in ready.assessments}
