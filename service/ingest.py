@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from service.store import writing
 from service.store.batches import finish_batch, start_batch
-from service.store.residents import Outcome, prepare_residents, upsert_residents
+from service.store.residents import Outcome, upsert_residents
 from service.validation import FieldError, Invalid, decode_resident, located, record_id_of
 from stratify.records import Batch, Resident
 
@@ -126,11 +126,10 @@ class Ingestor:
 
     def _write(self, *, finish: bool, error: str | None = None) -> None:
         """One write transaction: the batch row if it is not stored yet, the pending chunk with its
-        re-assessment, and when finishing the batch's counts. The chunk's rows, and what the hook
-        can do without stored rows, are prepared before the write lock is taken."""
+        re-assessment, and when finishing the batch's counts. What the hook can do without stored
+        rows (assessing residents not stored yet) is done before the write lock is taken."""
         residents = list(self._pending.values())
         self._pending.clear()
-        rows = prepare_residents(residents)
         ahead = self.on_stored.prepare(residents) if self.on_stored and residents else None
         made = self._batch_id is None
         try:
@@ -140,7 +139,7 @@ class Ingestor:
                 outcomes = []
                 if residents:
                     outcomes = upsert_residents(
-                        self.db, rows, source=self._batch["source"] or "", batch_id=self._batch_id
+                        self.db, residents, source=self._batch["source"] or "", batch_id=self._batch_id
                     )
                     if self.on_stored:
                         self.on_stored(residents, outcomes, ahead)

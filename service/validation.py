@@ -81,13 +81,19 @@ def _duplicates(items: list, key: str, path: str) -> list[FieldError]:
     return errors
 
 
-def visit_errors(v: Visit, today: dt.date, born: dt.date, at: str = "") -> list[FieldError]:
-    """Rules that relate a visit's fields to each other, to today and to the birth date; `at` prefixes paths."""
+def visit_errors(v: Visit, today: dt.date, born: dt.date, index: int | None = None) -> list[FieldError]:
+    """Rules that relate a visit's fields to each other, to today and to the birth date; paths are
+    `visits[index].field`, or the bare field without an index. (Runs for every visit of an import:
+    the quick checks come first, paths are written only for an error.)"""
+    bp_ok = (v.sbp is None and v.dbp is None) or (v.sbp is not None and v.dbp is not None and v.dbp < v.sbp)
+    if born <= v.date <= today and bp_ok:
+        return []
+    at = "" if index is None else f"visits[{index}]."
     errors = _date_errors(f"{at}date", v.date, today, born)
     if (v.sbp is None) != (v.dbp is None):
         missing = "dbp" if v.dbp is None else "sbp"
         errors.append(FieldError(f"{at}{missing}", "sbp and dbp must be given together"))
-    elif v.sbp is not None and v.dbp is not None and v.dbp >= v.sbp:
+    elif not bp_ok:
         errors.append(FieldError(f"{at}dbp", f"dbp {v.dbp} must be lower than sbp {v.sbp}"))
     return errors
 
@@ -107,7 +113,7 @@ def check_resident(r: Resident, today: dt.date) -> list[FieldError]:
         if c.diagnosed_on is not None and c.diagnosed_on > today:
             errors.append(FieldError(f"conditions[{i}].diagnosed_on", f"date {c.diagnosed_on} is in the future"))
     for i, v in enumerate(r.visits):
-        errors += visit_errors(v, today, r.birth_date, f"visits[{i}].")
+        errors += visit_errors(v, today, r.birth_date, i)
     for i, e in enumerate(r.events):
         errors += _date_errors(f"events[{i}].date", e.date, today, r.birth_date)
     errors += _duplicates(r.conditions, "code", "conditions")

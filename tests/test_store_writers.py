@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -56,13 +57,17 @@ def test_a_failed_write_leaves_nothing_and_releases_the_lock(two_connections):
     assert first.execute("SELECT n FROM counter").fetchone()[0] == 1
 
 
-def test_nested_writes_are_savepoints_of_the_outer_transaction(two_connections):
+def test_a_nested_write_joins_the_transaction_and_its_failure_rolls_all_of_it_back(two_connections):
     first, _ = two_connections
+    before = first.execute("SELECT n FROM counter").fetchone()[0]
 
-    with writing(first):
+    with pytest.raises(sqlite3.IntegrityError, match="rolled back"), writing(first):
         first.execute("UPDATE counter SET n = 5")
         with pytest.raises(ValueError), writing(first):
             first.execute("UPDATE counter SET n = 7")
-            raise ValueError("inner fails")
+            raise ValueError("inner fails")  # caught here, yet nothing of the transaction may commit
 
-    assert first.execute("SELECT n FROM counter").fetchone()[0] == 5
+    assert first.execute("SELECT n FROM counter").fetchone()[0] == before
+    with writing(first):  # the next transaction starts clean
+        first.execute("UPDATE counter SET n = 9")
+    assert first.execute("SELECT n FROM counter").fetchone()[0] == 9

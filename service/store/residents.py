@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 import msgspec
 from sqlite_utils import Database
@@ -11,6 +10,7 @@ from sqlite_utils import Database
 from service.store import now_utc, tier_order, writing
 from stratify.records import Condition, Event, Resident, Visit, is_managed
 
+_encode = msgspec.json.Encoder().encode
 RESIDENT_COLUMNS = ("name", "sex", "birth_date", "village_code", "national_id", "phone", "family_doctor")
 VISIT_COLUMNS = Visit.__struct_fields__
 EVENT_COLUMNS = Event.__struct_fields__
@@ -23,17 +23,16 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
 
 
-def _column(value: Any) -> Any:
-    """A Python value as SQLite stores it (so stored and incoming rows compare equal)."""
-    if isinstance(value, list):
-        return msgspec.json.encode(value).decode()
-    if isinstance(value, bool):
-        return int(value)
-    return value
-
-
 def _row(record_id: str, item: msgspec.Struct) -> tuple:
-    return (record_id, *(_column(v) for v in msgspec.to_builtins(msgspec.structs.astuple(item))))
+    """A child's values as SQLite stores them (lists as JSON text, booleans as 0/1), so stored and
+    incoming rows compare equal. Inlined: it runs for every field of every visit of an import."""
+    return (
+        record_id,
+        *[
+            _encode(v).decode() if v.__class__ is list else int(v) if v.__class__ is bool else v
+            for v in msgspec.to_builtins(msgspec.structs.astuple(item))
+        ],
+    )
 
 
 def _resident_row(r: Resident) -> tuple:
@@ -69,28 +68,7 @@ _CHILD_SQL = tuple(_upsert_sql(table, columns, ("record_id", columns[0])) for ta
 _VISIT_SQL = _CHILD_SQL[1]
 
 
-class Prepared(msgspec.Struct, frozen=True):
-    """A resident's rows as the store keeps them, encoded before the write lock is taken."""
-
-    record_id: str
-    row: tuple  # RESIDENT_COLUMNS
-    children: tuple[list[tuple], list[tuple], list[tuple]]  # conditions, visits, events (record_id first)
-    codes: tuple[str, ...]  # its condition codes
-
-
-def prepare_residents(residents: list[Resident]) -> list[Prepared]:
-    return [
-        Prepared(
-            r.record_id,
-            _resident_row(r),
-            tuple([_row(r.record_id, item) for item in items] for items in (r.conditions, r.visits, r.events)),
-            tuple(c.code for c in r.conditions),
-        )
-        for r in residents
-    ]
-
-
-def upsert_residents(db: Database, residents: list[Prepared], *, source: str, batch_id: int) -> list[Outcome]:
+def upsert_residents(db: Database, residents: list[Resident], *, source: str, batch_id: int) -> list[Outcome]:
     """Merge residents into the store in one transaction: children merge by id, new content updates.
 
     Each resident is written whole or not at all (the caller passes only valid residents, each
@@ -101,7 +79,7 @@ def upsert_residents(db: Database, residents: list[Prepared], *, source: str, ba
         return _merge(db, residents, source=source, batch_id=batch_id)
 
 
-def _merge(db: Database, residents: list[Prepared], *, source: str, batch_id: int) -> list[Outcome]:
+def _merge(db: Database, residents: list[Resident], *, source: str, batch_id: int) -> list[Outcome]:
     ids = msgspec.json.encode([r.record_id for r in residents]).decode()
     old_residents = _existing(db, "residents", (*RESIDENT_COLUMNS, "managed"), ids, child=False)
     olds = tuple(_existing(db, table, columns, ids) for table, columns in CHILD_TABLES)
@@ -116,21 +94,23 @@ def _merge(db: Database, residents: list[Prepared], *, source: str, batch_id: in
     for r in residents:
         rid = r.record_id
         changed = False
-        for rows, old, new in zip(r.children, olds, child_rows, strict=True):
-            for row in rows:
+        for items, old, new in zip((r.conditions, r.visits, r.events), olds, child_rows, strict=True):
+            for item in items:
+                row = _row(rid, item)
                 if old.get((rid, row[1])) != row:
                     new.append(row)
                     changed = True
-        managed = int(is_managed([*codes_of.get(rid, ()), *r.codes]))
+        managed = int(is_managed([*codes_of.get(rid, ()), *(c.code for c in r.conditions)]))
+        row = _resident_row(r)
         previous = old_residents.get(rid)
         if previous is None:
             outcomes.append(Outcome.CREATED)
-        elif changed or previous != (*r.row, managed):
+        elif changed or previous != (*row, managed):
             outcomes.append(Outcome.UPDATED)
         else:
             outcomes.append(Outcome.UNCHANGED)
             continue
-        resident_rows.append((*r.row, managed, source, batch_id, now, now))
+        resident_rows.append((*row, managed, source, batch_id, now, now))
 
     db.conn.executemany(_RESIDENT_SQL, resident_rows)
     for sql, rows in zip(_CHILD_SQL, child_rows, strict=True):
