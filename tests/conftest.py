@@ -18,12 +18,11 @@ from fixtures.county import write
 from service import auth
 from service.auth import hash_password, new_api_key
 from service.importer import import_file
-from service.risk import active_risk_model, train_model
+from service.risk import active_risk_model
 from service.settings import Settings
 from service.store import connect, migrate
 from service.store.access import add_api_key, add_user
 from stratify.model import RiskModel
-from stratify.policy import Policy
 from stratify.records import Resident, is_managed
 from ui.app import create_app
 
@@ -153,22 +152,27 @@ class TrainedCounty(msgspec.Struct, frozen=True):
     db_path: Path  # copy it before changing it: every test of the session shares this file
     residents: list[Resident]  # the managed ones
     model: RiskModel
+    trained: dict  # POST /api/v1/model/train's answer (status code and body) that made the model
 
 
 @pytest.fixture(scope="session")
 def trained_county(tmp_path_factory: pytest.TempPathFactory) -> TrainedCounty:
-    """A 6,000-resident synthetic county as of COUNTY_AS_OF with an active risk model, made once per session."""
+    """A 6,000-resident synthetic county as of COUNTY_AS_OF with a risk model trained through the API
+    (POST /api/v1/model/train on the real app), made once per session."""
     folder = tmp_path_factory.mktemp("county")
     write(folder / "county.ndjson", 6000, 5, COUNTY_AS_OF)
-    db = connect(folder / "county.db")
+    settings = Settings(db_path=folder / "county.db", scheduler=False)
+    db = connect(settings.db_path)
     migrate(db)
-    import_file(db, folder / "county.ndjson", source=None, actor="test", today=Settings().today())
-    trained_at = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
-    card = train_model(db, Policy(), as_of=COUNTY_AS_OF, horizon_days=365, now=trained_at)
-    assert card.active
+    import_file(db, folder / "county.ndjson", source=None, actor="test", today=settings.today())
+    with TestClient(create_app(settings)) as client:
+        response = client.post(
+            "/api/v1/model/train", json={"as_of": COUNTY_AS_OF.isoformat()}, headers=api_key(db, "admin", "350421")
+        )
+    trained = {"status_code": response.status_code, "body": response.json()}
     model = active_risk_model(db)
     db.close()
     with (folder / "county.ndjson").open("rb") as f:
         everyone = [msgspec.json.decode(line, type=Resident) for line in f]
     managed = [r for r in everyone if is_managed([c.code for c in r.conditions])]
-    return TrainedCounty(folder / "county.db", managed, model)
+    return TrainedCounty(settings.db_path, managed, model, trained)

@@ -167,3 +167,4 @@ def test_the_served_model_is_read_once_per_version_and_switches_when_another_is_
     assert served[0] is served[1] is served[2] and before <= 1
     assert switched[0] is switched[1] is switched[2] and switched[0] is not served[0]
     assert loads() == before + 1  # the new version's artifact, read once
+    assert db.execute("SELECT count(*), sum(active) FROM models").fetchone() == (2, 1)  # every version kept

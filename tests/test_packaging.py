@@ -30,7 +30,7 @@ def test_the_wheel_installed_elsewhere_serves_its_pages_and_assets(tmp_path):
     )
     (wheel,) = (tmp_path / "dist").glob("sanbiao-*.whl")
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = Path(
         subprocess.check_output(
             [venv / "bin" / "python", "-c", "import site; print(site.getsitepackages()[0])"], text=True
@@ -39,7 +39,8 @@ def test_the_wheel_installed_elsewhere_serves_its_pages_and_assets(tmp_path):
     # the dependencies are those of the test environment (a path line: its .pth files, the checkout's
     # editable install among them, are not read), the package itself only the wheel's
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([venv / "bin" / "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True)
+    pip = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python"]  # the test env's pip, for the new venv
+    subprocess.run([*pip, "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True)
     where = subprocess.check_output(
         [venv / "bin" / "python", "-c", "import ui; print(ui.__file__)"], cwd=tmp_path, text=True
     )
