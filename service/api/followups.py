@@ -16,7 +16,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 from sqlite_utils import Database
 
-from followup.tasks import TaskKind, TaskStatus
+from followup.tasks import Task, TaskKind, TaskStatus
 from service.api.errors import errors
 from service.auth import LOGIN_ROLES, allow
 from service.followups import Position, followups
@@ -89,18 +89,19 @@ def list_followups(
     return FollowupPage(rows, _cursor(last) if last else None)
 
 
-def _item(row: DueTask) -> FollowupRow:
+def _item(task: DueTask | Task) -> FollowupRow:
+    """A task as the follow-up endpoints answer it (a stored task carries no risk of its own)."""
     return FollowupRow(
-        row.task_id,
-        row.record_id,
-        row.kind,
-        row.tier,
-        row.due.isoformat(),
-        row.owner_level,
-        row.assignee,
-        row.status,
-        row.reasons,
-        row.risk,
+        task.task_id,
+        task.record_id,
+        task.kind,
+        task.tier,
+        task.due.isoformat(),
+        task.owner_level,
+        task.assignee,
+        task.status,
+        list(task.reasons),
+        getattr(task, "risk", None),
     )
 
 
@@ -129,15 +130,4 @@ def today_list(request: Request, db: NamedDependency[Database], mine: FromQuery[
 def outcome(request: Request, task_id: TaskId, data: JSONBody[OutcomeIn], db: NamedDependency[Database]) -> FollowupRow:
     """Record what came of a call; remind_later re-dates, visited closes, died/moved_away end management."""
     state = request.app.state
-    task = record_outcome(db, state.policy, request.user, task_id, data, state.settings.today())
-    return FollowupRow(
-        task.task_id,
-        task.record_id,
-        task.kind,
-        task.tier,
-        task.due.isoformat(),
-        task.owner_level,
-        task.assignee,
-        task.status,
-        list(task.reasons),
-    )
+    return _item(record_outcome(db, state.policy, request.user, task_id, data, state.settings.today()))
