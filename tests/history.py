@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 
 import msgspec
 
@@ -21,7 +22,7 @@ def day(days_ago: int) -> str:
 def visit(days_ago: int = 0, **fields: object) -> dict:
     """A village clinic visit `days_ago` before AS_OF with a controlled BP unless told otherwise."""
     return {
-        "visit_id": f"v{days_ago}-{len(fields)}-{hash(str(fields)) % 997}",
+        "visit_id": f"v{days_ago}-{len(fields)}-{zlib.crc32(repr(sorted(fields.items())).encode()) % 997}",
         "date": day(days_ago),
         "mode": "clinic",
         "level": "village",

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from history import AS_OF, assessed, resident, visit
@@ -193,3 +197,20 @@ def test_an_unmeasured_visit_between_keeps_a_red_it_raised():
     history = resident(visit(40), visit(20, sbp=None, dbp=None, mode="phone", referral="urgent"), visit(0))
 
     assert assessed(history).tier is RED
+
+
+def test_the_history_builders_visit_ids_do_not_depend_on_the_hash_seed():
+    """Visits of one day sort by id: an id from hash() changed with PYTHONHASHSEED, and so could a result."""
+    script = "from history import visit; print(visit(3, sbp=150, dbp=95)['visit_id'], visit(0)['visit_id'])"
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(runs) == 1

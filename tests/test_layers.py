@@ -58,7 +58,7 @@ def test_stratify_imports_nothing_of_followup(path):
 
 @pytest.mark.parametrize("path", modules("ui"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_pages_read_through_the_service_only(path):
-    assert reaches(imported(path), ("service.store", "stratify", "followup")) == set()
+    assert reaches(imported(path), ("service.store", "service.api", "stratify", "followup")) == set()
 
 
 @pytest.mark.parametrize("path", modules("service"), ids=lambda p: str(p.relative_to(ROOT)))
