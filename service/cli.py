@@ -22,7 +22,7 @@ from service.importer import BadFile, import_file
 from service.ingest import IngestSummary
 from service.jobs import BadAsOf, check_as_of, run_nightly
 from service.policy_file import PolicyError, load_policy
-from service.reassess import reassessor
+from service.reassess import Reassessor
 from service.risk import train_model
 from service.settings import Settings
 from service.store import backup as backup_db
@@ -121,7 +121,7 @@ def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None, assess
                 source=source,
                 actor=cli_actor(),
                 today=today,
-                on_stored=reassessor(db, ctx.policy, today) if assess else None,
+                on_stored=Reassessor(db, ctx.policy, today) if assess else None,
             )
             total.add(summary)
         except BadFile as e:

@@ -21,8 +21,8 @@ from followup.assign import Roster
 from followup.plan import plan
 from followup.tasks import Plan, Task
 from service.risk import active_risk_model
-from service.store import connect, writing
-from service.store.assessments import assessment_rows, overrides_on, save_assessments
+from service.store import connect, now_utc, writing
+from service.store.assessments import assessment_rows, overrides_on, reassessed_since, save_assessments
 from service.store.histories import History, load_range, managed_ranges
 from service.store.indicators import VillageTally, save_indicators
 from service.store.jobs import finish_run, start_run
@@ -72,6 +72,7 @@ class Batch(msgspec.Struct):
     assessments: list[Assessment]
     plan: Plan
     tally: VillageTally
+    read_at: str | None = None  # when the nightly job read these residents (UTC)
 
     def about(self, record_ids: set[str]) -> Batch:
         """The assessments and task changes of these residents (the tally stays with the whole batch)."""
@@ -138,18 +139,21 @@ def write_batch(db: Database, batch: Batch, roster: Roster, run_id: int | None) 
     """Assign, then store assessments and task changes: (changed, opened, closed).
 
     A resident's assessment and tasks are written together, WRITE_RESIDENTS residents a transaction,
-    so the visits doctors post meanwhile wait for a slice, not a batch; the rows are encoded before
-    the write lock is taken, so a transaction holds it for SQL only."""
+    so the visits doctors post meanwhile wait for a slice, not a batch. A batch the nightly job read
+    (`read_at`) leaves out the residents re-assessed since, by a visit, an outcome or an override:
+    what they got then is newer than what the job saw, and their tasks have moved on."""
     for task in batch.plan.open:
         roster.assign(task)
     risks = {a.record_id: a.risk for a in batch.assessments}
     changed = opened = closed = 0
     for start in range(0, len(batch.assessments), WRITE_RESIDENTS):
-        part = batch.about({a.record_id for a in batch.assessments[start : start + WRITE_RESIDENTS]})
-        assessments, tasks = assessment_rows(part.assessments), plan_rows(part.plan, risks, run_id)
+        ids = {a.record_id for a in batch.assessments[start : start + WRITE_RESIDENTS]}
         with writing(db):
-            changed += save_assessments(db, assessments, run_id)
-            counts = apply_plan(db, tasks)
+            if batch.read_at is not None:
+                ids -= reassessed_since(db, sorted(ids), batch.read_at)
+            part = batch.about(ids)
+            changed += save_assessments(db, assessment_rows(part.assessments), run_id)
+            counts = apply_plan(db, plan_rows(part.plan, risks, run_id))
         opened, closed = opened + counts[0], closed + counts[1]
     return changed, opened, closed
 
@@ -179,12 +183,24 @@ def _start_worker(path: str, policy: Policy, as_of: dt.date) -> None:
     _worker.update(db=db, policy=policy, as_of=as_of, model=active_risk_model(db), overrides=overrides_on(db, as_of))
 
 
+def read_and_assess(
+    db: Database,
+    bounds: tuple[str, str],
+    as_of: dt.date,
+    policy: Policy,
+    model: RiskModel | None,
+    overrides: dict[str, list[Override]],
+) -> Batch:
+    """One batch of the nightly job: its residents read, assessed and planned, stamped with when."""
+    read_at = now_utc()
+    batch = assess_and_plan(load_range(db, *bounds), open_tasks_in_range(db, *bounds), as_of, policy, model, overrides)
+    batch.read_at = read_at
+    return batch
+
+
 def _assess_range(bounds: tuple[str, str]) -> Batch:
     w = _worker
-    db = w["db"]
-    return assess_and_plan(
-        load_range(db, *bounds), open_tasks_in_range(db, *bounds), w["as_of"], w["policy"], w["model"], w["overrides"]
-    )
+    return read_and_assess(w["db"], bounds, w["as_of"], w["policy"], w["model"], w["overrides"])
 
 
 def assessed_batches(db: Database, policy: Policy, as_of: dt.date, *, workers: int, batch_size: int) -> Iterator[Batch]:
@@ -202,10 +218,8 @@ def assessed_batches(db: Database, policy: Policy, as_of: dt.date, *, workers: i
             yield from pool.map(_assess_range, ranges)
         return
     model, overrides = active_risk_model(db), overrides_on(db, as_of)
-    for first, last in ranges:
-        yield assess_and_plan(
-            load_range(db, first, last), open_tasks_in_range(db, first, last), as_of, policy, model, overrides
-        )
+    for bounds in ranges:
+        yield read_and_assess(db, bounds, as_of, policy, model, overrides)
 
 
 def run_nightly(

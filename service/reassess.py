@@ -83,7 +83,3 @@ class Reassessor:
             created -= {a.record_id for a in ready.assessments}
         again = [r.record_id for r, o in zip(residents, outcomes, strict=True) if o is Outcome.UPDATED]
         reassess_ids(self.db, self.policy, again + sorted(created), self.as_of)
-
-
-def reassessor(db: Database, policy: Policy, as_of: dt.date) -> Reassessor:
-    return Reassessor(db, policy, as_of)

@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 from service.jobs import run_nightly
 from service.settings import Settings
 from service.store import connect
-from service.store.jobs import last_run_on
+from service.store.jobs import run_today
 from stratify.policy import Policy
 
 log = logging.getLogger(__name__)
@@ -68,13 +68,18 @@ class NightlyScheduler:
         except Timeout:
             return False
         zone = ZoneInfo(self.settings.timezone)
+        try:
+            missed = self._missed_today(zone)
+        except Exception:
+            self._lock.release()  # try again at the next retry
+            raise
         if self.settings.job_interval_seconds:
             trigger = IntervalTrigger(seconds=self.settings.job_interval_seconds, timezone=zone)
         else:
             hour, minute = self.settings.nightly_at
             trigger = CronTrigger(hour=hour, minute=minute, timezone=zone)
         self._scheduler.add_job(self.run, trigger, id="nightly", name="re-stratify and plan follow-ups")
-        if self._missed_today(zone):
+        if missed:
             self._scheduler.add_job(self.run, id="catch-up", name="nightly run missed while no process held it")
         self.state = SchedulerState.RUNNING
         return True
@@ -93,7 +98,7 @@ class NightlyScheduler:
             return False
         db = connect(self.settings.db_path)
         try:
-            return last_run_on(db, "nightly", now.date()) is None
+            return not run_today(db, "nightly", now.date())
         finally:
             db.close()
 
@@ -108,8 +113,10 @@ class NightlyScheduler:
             db.close()
 
     def stop(self) -> None:
+        """Stop scheduling; a run in progress finishes first, so the lock passes on only after it (a
+        standby taking over meanwhile would start a second run over the same residents)."""
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.shutdown(wait=True)
             self._scheduler = None
         if self._lock.is_locked:
             self._lock.release()

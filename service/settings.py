@@ -66,15 +66,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         }
 
     def secret(self) -> str:
-        """The signing secret for CSRF tokens: kept beside the database (0600), made on first use."""
+        """The signing secret for CSRF tokens: kept beside the database (0600), made on first use.
+
+        Written whole to a file of its own, then linked into place: a worker starting at the same
+        moment reads either no file (and links its own, losing to the first) or a complete one,
+        never an empty one, so every worker signs with the same secret."""
         path = Path(f"{self.db_path}.secret")
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+            with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                f.write(secrets.token_hex(32))
             try:
-                with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-                    f.write(secrets.token_hex(32))
-            except FileExistsError:  # another process made it first
+                os.link(draft, path)  # fails if another process linked its secret first
+            except FileExistsError:
                 pass
+            finally:
+                draft.unlink()
         return path.read_text().strip()
 
     def today(self) -> dt.date:

@@ -51,9 +51,13 @@ class DueTask(msgspec.Struct, frozen=True, kw_only=True):
 
 class TodayList(msgspec.Struct, frozen=True):
     rows: list[DueTask]
-    carried_over: int  # due tasks beyond the capacity, left for the next days
+    later: list[DueTask]  # due tasks beyond the capacity, carried over to the next days
     capacity: int | None  # a doctor's own list is capped; None for the whole area
     mine: bool
+
+    @property
+    def carried_over(self) -> int:
+        return len(self.later)
 
 
 def _due_task(row: tuple, user: Principal, today: dt.date) -> DueTask:
@@ -105,4 +109,4 @@ def todays_list(
     due = [_due_task(row, user, today) for row in rows]
     capacity = policy.daily_capacity if mine else None
     shown, carried = doable(due, today, capacity if capacity is not None else len(due))
-    return TodayList(shown, len(carried), capacity, mine)
+    return TodayList(shown, carried, capacity, mine)

@@ -17,7 +17,7 @@ from service.auth import hash_password
 from service.importer import import_file
 from service.ingest import Ingestor
 from service.jobs import run_nightly
-from service.reassess import reassessor
+from service.reassess import Reassessor
 from service.settings import Settings
 from service.store import connect, migrate
 from service.store.access import add_user
@@ -96,7 +96,7 @@ def server(tmp_path_factory):
     db = connect(db_path)
     migrate(db)
     import_file(db, SAMPLE, source=None, actor="test", today=TODAY)
-    ingestor = Ingestor(db, today=TODAY, on_stored=reassessor(db, Policy(), TODAY))
+    ingestor = Ingestor(db, today=TODAY, on_stored=Reassessor(db, Policy(), TODAY))
     ingestor.begin(origin="cli", source="test", filename=None, actor="test")
     ingestor.run(msgspec.json.encode(r) for r in document(*scenario_residents())["residents"])
     ingestor.end()

@@ -12,7 +12,9 @@ from conftest import PASSWORD, VILLAGE, add_login, api_key, csrf, document, log_
 
 from service.auth import Principal, Role
 from service.ingest import ingest_document
-from service.reassess import reassessor
+from service.jobs import read_and_assess, roster_of, write_batch
+from service.reassess import Reassessor
+from service.store.histories import managed_ranges
 from service.validation import Invalid
 from service.visits import record_visit
 from stratify.policy import Policy
@@ -32,7 +34,7 @@ def stored(db, settings):
         actor="test",
         region="",
         today=today,
-        on_stored=reassessor(db, Policy(), today),
+        on_stored=Reassessor(db, Policy(), today),
     )
     return today
 
@@ -119,7 +121,7 @@ def test_a_one_resident_upload_is_one_transaction_with_its_batch(db, stored):
     sql = traced(
         db,
         lambda: ingest_document(
-            db, body, actor="clinic", region="", today=today, on_stored=reassessor(db, Policy(), today)
+            db, body, actor="clinic", region="", today=today, on_stored=Reassessor(db, Policy(), today)
         ),
     )
 
@@ -167,3 +169,19 @@ def test_two_visits_on_one_day_keep_the_order_they_were_recorded_in(db, stored):
     latest = db.execute("SELECT sbp FROM visits WHERE record_id = 'R1' ORDER BY date DESC, visit_id DESC").fetchone()
 
     assert latest == (128,)  # the re-measurement, not the crisis an hour before
+
+
+def test_a_visit_recorded_while_the_nightly_job_runs_is_not_overwritten_by_it(db, stored):
+    """The job reads a batch, a crisis visit re-assesses one of its residents in real time, then the job
+    writes what it read: that resident keeps the newer tier and task (the job leaves it out)."""
+    today = stored
+    (bounds,) = managed_ranges(db)
+    batch = read_and_assess(db, bounds, today, Policy(), None, {})
+    record_visit(db, Policy(), DOCTOR, "R1", {"date": today.isoformat(), "sbp": 190, "dbp": 115}, today)
+
+    write_batch(db, batch, roster_of(db), run_id=None)
+
+    assert db.execute("SELECT tier FROM assessments WHERE record_id = 'R1'").fetchone() == ("red",)
+    assert db.execute("SELECT kind FROM tasks WHERE record_id = 'R1' AND status = 'open'").fetchall() == [
+        ("urgent_referral",)
+    ]

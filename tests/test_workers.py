@@ -10,6 +10,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
@@ -112,3 +113,22 @@ def test_the_workers_listener_gives_connections_tcp_nodelay():
     listener.close()
 
     assert seen == [1]
+
+
+def test_workers_starting_together_migrate_once_and_share_one_secret(tmp_path):
+    """Every worker migrates and reads the CSRF secret as it starts; started together on a new database,
+    none may fail on a migration another applied, and all must sign with the same secret."""
+    db_path = tmp_path / "new.db"
+    script = (
+        "import sys; from pathlib import Path; from service.settings import Settings; "
+        "from service.store import connect, migrate; "
+        "settings = Settings(db_path=Path(sys.argv[1])); migrate(connect(settings.db_path)); print(settings.secret())"
+    )
+    starts = [
+        subprocess.Popen([sys.executable, "-c", script, str(db_path)], stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    secrets = [process.communicate(timeout=120)[0].strip() for process in starts]
+
+    assert [process.returncode for process in starts] == [0] * 6
+    assert len(set(secrets)) == 1 and len(secrets[0]) == 64

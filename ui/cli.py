@@ -31,7 +31,9 @@ class WorkersConfig(uvicorn.Config):
 
 def run(settings: Settings, *, host: str, port: int) -> None:
     """Serve the API and the pages under uvicorn until stopped, in `settings.workers` processes that
-    share the database; each builds its app from the settings passed on in its environment."""
+    share the database; each builds its app from the settings passed on in its environment. The
+    CSRF secret is made here, before them (each worker would otherwise make its own)."""
+    settings.secret()
     os.environ.update(settings.to_env())
     config = WorkersConfig(
         "ui.app:app_from_env",
@@ -67,6 +69,7 @@ def serve(ctx: CliContext, host: str, port: int, workers: int | None, no_schedul
     settings = msgspec.structs.replace(
         ctx.settings, scheduler=ctx.settings.scheduler and not no_scheduler, workers=workers or ctx.settings.workers
     )
+    ctx.db().close()  # migrated once, before the workers start
     run(settings, host=host, port=port)
 
 

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from service.api.errors import errors
 from service.auth import RECORD_WRITERS, Principal, allow
 from service.ingest import MAX_BATCH_BYTES, IngestSummary, ingest_document
-from service.reassess import reassessor
+from service.reassess import Reassessor
 from stratify.records import Resident
 
 
@@ -78,7 +78,7 @@ async def post_records(request: Request[Principal, Any, Any], db: NamedDependenc
             actor=user.name,
             region=user.region,
             today=today,
-            on_stored=reassessor(db, state.policy, today),
+            on_stored=Reassessor(db, state.policy, today),
         )
 
     return await anyio.to_thread.run_sync(store)

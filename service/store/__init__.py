@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock
 from sqlite_utils import Database
 
 from service.store.schema import migrations
@@ -101,8 +102,8 @@ def writing(db: Database) -> Iterator[Database]:
     if db.conn.in_transaction:
         try:
             yield db
-        except BaseException:
-            db.doomed = True  # type: ignore[attr-defined]
+        except BaseException as e:
+            db.doomed = e  # type: ignore[attr-defined]
             raise
         return
     queue: threading.Lock | None = getattr(db, "writers", None)
@@ -110,15 +111,17 @@ def writing(db: Database) -> Iterator[Database]:
         raise sqlite3.OperationalError("database is locked: waited for this process's other writers")
     try:
         _begin_immediate(db)
-        db.doomed = False  # type: ignore[attr-defined]
+        db.doomed = None  # type: ignore[attr-defined]
         try:
             yield db
         except BaseException:
             db.conn.rollback()
             raise
-        if db.doomed:
+        if db.doomed is not None:
             db.conn.rollback()
-            raise sqlite3.IntegrityError("a write inside this transaction failed; all of it was rolled back")
+            raise sqlite3.IntegrityError("a write inside this transaction failed; all of it was rolled back") from (
+                db.doomed
+            )
         try:
             db.conn.execute("COMMIT")
         except BaseException:
@@ -190,9 +193,15 @@ def close_interrupted(db: Database, table: str) -> int:
 
 
 def migrate(db: Database) -> list[str]:
-    """Apply pending migrations; returns their names (empty when the schema is current)."""
-    pending = [m.name for m in migrations.pending(db)]
-    migrations.apply(db)
+    """Apply pending migrations; returns their names (empty when the schema is current).
+
+    Under a file lock beside the database: server workers starting together each migrate, and
+    two of them applying the same migration failed the second (and uvicorn then stopped them all).
+    """
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    with FileLock(f"{path}.migrate.lock", thread_local=False):
+        pending = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
     return pending
 
 

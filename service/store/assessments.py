@@ -21,7 +21,7 @@ def reasons_json(reasons: tuple[Reason, ...]) -> str:
 
 
 class AssessmentRows(msgspec.Struct):
-    """Assessments as the store writes them, encoded before the write lock is taken."""
+    """Assessments as the store writes them."""
 
     rows: list[tuple]  # (record_id, as_of, tier, risk, model_version, reasons JSON, owner_level)
     ids: str  # their record_ids as a JSON array
@@ -73,6 +73,17 @@ def save_assessments(db: Database, prepared: AssessmentRows, run_id: int | None)
             changes,
         )
     return len(changes)
+
+
+def reassessed_since(db: Database, record_ids: list[str], since: str) -> set[str]:
+    """Which of these residents were re-assessed in real time (a visit, an outcome, an override: no
+    run_id) at or after `since` (UTC ISO time, to the second; within that second, newer anyway)."""
+    rows = db.execute(
+        "SELECT record_id FROM assessments WHERE record_id IN (SELECT value FROM json_each(?)) "
+        "AND run_id IS NULL AND assessed_at >= ?",
+        [_encode(record_ids).decode(), since],
+    )
+    return {row[0] for row in rows}
 
 
 def overrides_on(db: Database, as_of: dt.date, record_ids: list[str] | None = None) -> dict[str, list[Override]]:

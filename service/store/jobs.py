@@ -36,9 +36,12 @@ def finish_run(db: Database, run_id: int, summary: msgspec.Struct | None, error:
         )
 
 
-def last_run_on(db: Database, kind: str, as_of: dt.date) -> int | None:
-    """The latest successful run of this kind as of that day, if any."""
+def run_today(db: Database, kind: str, as_of: dt.date) -> bool:
+    """Whether a run of this kind as of that day finished, or is running in a live process (runs of
+    processes that died are closed as interrupted first)."""
+    close_interrupted(db, "job_runs")
     row = db.execute(
-        "SELECT max(run_id) FROM job_runs WHERE kind = ? AND as_of = ? AND status = 'ok'", [kind, as_of.isoformat()]
+        "SELECT 1 FROM job_runs WHERE kind = ? AND as_of = ? AND status IN ('ok', 'running') LIMIT 1",
+        [kind, as_of.isoformat()],
     ).fetchone()
-    return row[0]
+    return row is not None

@@ -110,7 +110,7 @@ def open_load(db: Database, usernames: list[str] | None = None) -> Counter[str]:
 
 
 class PlanRows(msgspec.Struct):
-    """A plan as the store writes it, encoded before the write lock is taken."""
+    """A plan as the store writes it."""
 
     closes: list[tuple]
     redates: list[tuple]

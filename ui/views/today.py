@@ -71,7 +71,7 @@ def today_page(
                     r.assignee or "",
                     r.phone,
                 )
-                for r in found.rows
+                for r in [*found.rows, *found.later]  # the whole list, what is carried over included
             ),
         )
     show = "mine" if mine else "area"
