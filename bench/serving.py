@@ -47,11 +47,13 @@ def key_for(db_path: Path, role: str, region: str) -> str:
 
 
 @contextmanager
-def serving(db_path: Path, *options: str) -> Iterator[int]:
-    """`sanbiao serve` (scheduler off) on a free port until the block ends; yields the port."""
+def serving(db_path: Path, *options: str, cpus: str | None = None) -> Iterator[int]:
+    """`sanbiao serve` (scheduler off) on a free port until the block ends; yields the port.
+    `cpus` pins the server to those CPUs (taskset), to see what one core of a server gives."""
     port = free_port()
+    pinned = ["taskset", "-c", cpus] if cpus else []
     server = subprocess.Popen(
-        [SANBIAO, "--db", str(db_path), "serve", "--port", str(port), "--no-scheduler", *options],
+        [*pinned, SANBIAO, "--db", str(db_path), "serve", "--port", str(port), "--no-scheduler", *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -49,6 +49,7 @@ from service.errors import BadReminder, NotAllowed, OutsideRegion, ResidentNotFo
 from service.ingest import BadDocument, TooLarge
 from service.jobs import BadAsOf
 from service.policy_file import load_policy
+from service.risk import active_risk_model
 from service.scheduler import NightlyScheduler
 from service.settings import Settings
 from service.store import Pool, connect, migrate
@@ -181,6 +182,10 @@ def service_config(
         db = connect(settings.db_path)
         try:
             applied = migrate(db)
+            try:
+                active_risk_model(db)  # the served model (and scikit-learn) loads now, not on the first visit
+            except ValueError:
+                log.exception("the active model could not be loaded; assessments wait for a good one")
         finally:
             db.close()
         if applied:

@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from service.auth import LOGIN_ROLES, BadRegion, Role, check_region, hash_password, new_api_key
 from service.importer import BadFile, import_file
 from service.ingest import IngestSummary
-from service.jobs import BadAsOf, check_as_of, run_nightly
+from service.jobs import NIGHTLY_STALE_HOURS, BadAsOf, check_as_of, job_runs, nightly_problem, run_nightly
 from service.policy_file import PolicyError, load_policy
 from service.reassess import Reassessor
 from service.risk import train_model
@@ -261,6 +261,27 @@ def areas_load(ctx: CliContext, path: Path) -> None:
     except BadAreaRow as e:
         raise click.ClickException(f"{path}: {e} (nothing was stored)") from e
     echo_json({"areas": save_areas(ctx.db(), rows, actor=cli_actor())})
+
+
+@cli.command()
+@click.option("--last", default=5, show_default=True, type=click.IntRange(1, 1000), help="How many runs.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help=f"Exit 1, naming the problem, unless the latest nightly run finished ok in the last {NIGHTLY_STALE_HOURS} "
+    "hours (for monitoring).",
+)
+@click.pass_obj
+def runs(ctx: CliContext, last: int, check: bool) -> None:
+    """The latest job runs as JSON, newest first (what the dashboard's job table shows).
+
+    Example: sanbiao runs --check || mail -s "sanbiao nightly" ops@county.example
+    """
+    found = job_runs(ctx.db(), last)
+    echo_json(found)
+    problem = nightly_problem(job_runs(ctx.db(), 100), dt.datetime.now(dt.UTC)) if check else None
+    if problem:
+        raise click.ClickException(problem)
 
 
 @cli.command()

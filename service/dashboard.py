@@ -11,9 +11,10 @@ from sqlite_utils import Database
 
 from service.auth import Principal, Role
 from service.errors import NotAllowed, OutsideRegion
+from service.jobs import JobRun, job_runs
 from service.reasons import StoredReason, stored_reason
 from service.store.areas import area_names
-from service.store.indicators import AreaCounts, RegionIndicators, active_card, recent_runs, region_indicators
+from service.store.indicators import AreaCounts, RegionIndicators, active_card, region_indicators
 from service.store.residents import village_patients
 from stratify.tiers import URGENT_FIRST, Tier
 
@@ -46,7 +47,7 @@ class Dashboard(msgspec.Struct, frozen=True):
     patients: list[Patient]  # a village's managed residents, red first
     indicators: RegionIndicators | None  # None until the first nightly run
     model: dict | None  # the active model's card
-    runs: list[tuple]  # the latest job runs
+    runs: list[JobRun]  # the latest job runs
 
     @property
     def village(self) -> bool:
@@ -78,5 +79,5 @@ def dashboard(db: Database, user: Principal, region: str | None) -> Dashboard:
         patients=patients,
         indicators=indicators,
         model=active_card(db),
-        runs=recent_runs(db),
+        runs=job_runs(db),
     )

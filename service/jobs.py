@@ -25,7 +25,7 @@ from service.store import connect, now_utc, writing
 from service.store.assessments import assessment_rows, overrides_on, reassessed_since, save_assessments
 from service.store.histories import History, load_range, managed_ranges
 from service.store.indicators import VillageTally, save_indicators
-from service.store.jobs import finish_run, start_run
+from service.store.jobs import finish_run, recent_runs, start_run
 from service.store.tasks import apply_plan, doctors, open_load, open_tasks_in_range, plan_rows
 from service.validation import MAX_AGE_YEARS, years_before
 from stratify.assess import ModelOpinion, Override, assess, status_on
@@ -52,6 +52,40 @@ class RunSummary(msgspec.Struct):
     tasks_opened: int
     tasks_closed: int
     seconds: float
+
+
+class JobRun(msgspec.Struct, frozen=True):
+    """A run of a job as job_runs keeps it (newest first in lists)."""
+
+    run_id: int
+    kind: str
+    as_of: str | None
+    trigger: str
+    status: str  # running, ok, failed
+    started_at: str
+    finished_at: str | None
+    error: str | None
+    seconds: float | None
+
+
+NIGHTLY_STALE_HOURS = 26  # a nightly run should finish every day; a little slack for a slow night
+
+
+def job_runs(db: Database, limit: int = 5) -> list[JobRun]:
+    return [JobRun(*row) for row in recent_runs(db, limit)]
+
+
+def nightly_problem(runs: list[JobRun], now: dt.datetime) -> str | None:
+    """What is wrong with the nightly job, for monitoring: none yet, the latest failed, or it is stale."""
+    latest = next((r for r in runs if r.kind == "nightly" and r.status != "running"), None)
+    if latest is None:
+        return "no nightly run has finished yet"
+    if latest.status != "ok":
+        return f"the latest nightly run (#{latest.run_id}) {latest.status}: {latest.error}"
+    age = now - dt.datetime.fromisoformat(latest.finished_at)
+    if age > dt.timedelta(hours=NIGHTLY_STALE_HOURS):
+        return f"the latest nightly run (#{latest.run_id}) finished {age.total_seconds() / 3600:.0f} hours ago"
+    return None
 
 
 class BadAsOf(ValueError):

@@ -14,7 +14,7 @@ from service.store.histories import iter_managed_histories
 from service.store.models import active_model_version, model_artifact, register_model
 from stratify.assess import status_on
 from stratify.features import FEATURES, feature_matrix, training_examples
-from stratify.model import ModelCard, RiskModel, artifact_hash, train
+from stratify.model import ModelCard, RiskModel, artifact_hash
 from stratify.policy import Policy
 from stratify.records import Resident
 from stratify.tiers import Status
@@ -60,6 +60,8 @@ def train_model(db: Database, policy: Policy, *, as_of: dt.date, horizon_days: i
     # One thread for OpenMP and BLAS: once any thread of the process had used them, training from
     # another thread (a request, the scheduler) ran 6x slower while their idle pools spun (measured on
     # 6,000 residents: 63 s vs 11 s); single-threaded it takes 12 s from any thread.
+    from stratify.training import train  # noqa: PLC0415 (scikit-learn's training side loads only to train)
+
     with threadpool_limits(limits=1):
         model = train(x, y, groups, population, as_of=as_of, horizon_days=horizon_days, policy=policy, trained_at=now)
     card = model.card

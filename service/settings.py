@@ -47,6 +47,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Run the job every N seconds instead of nightly (env SANBIAO_JOB_INTERVAL; for tests and drills)."""
     lock_retry_seconds: int = 60
     """A standby process tries to take over the nightly job this often (env SANBIAO_LOCK_RETRY)."""
+    trusted_proxies: str | None = None
+    """Reverse proxies whose X-Forwarded-For/-Proto headers are believed, e.g. 127.0.0.1 (env
+    SANBIAO_TRUSTED_PROXIES); unset: the connecting address is the client's (login limits count it)."""
     workers: int = os.cpu_count() or 1
     """Server processes sharing the database (env SANBIAO_WORKERS; CLI serve --workers; default: the cores)."""
 
@@ -100,5 +103,6 @@ ENV: dict[str, tuple[str, Callable[[str], object], Callable[[object], str]]] = {
     "session_minutes": ("SANBIAO_SESSION_MINUTES", float, str),
     "job_interval_seconds": ("SANBIAO_JOB_INTERVAL", int, str),
     "lock_retry_seconds": ("SANBIAO_LOCK_RETRY", int, str),
+    "trusted_proxies": ("SANBIAO_TRUSTED_PROXIES", str, str),
     "workers": ("SANBIAO_WORKERS", int, str),
 }  # setting -> (environment variable, parse, show)

@@ -19,10 +19,11 @@ from service.store import connect
 from service.store.models import register_model
 from stratify.assess import Override, assess
 from stratify.features import feature_matrix, training_examples
-from stratify.model import NotEnoughData, RiskModel, train
+from stratify.model import NotEnoughData, RiskModel
 from stratify.policy import Policy
 from stratify.records import Resident
 from stratify.tiers import Tier
+from stratify.training import train
 
 pytestmark = pytest.mark.slow
 

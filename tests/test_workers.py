@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import pickle
+import re
 import signal
 import socket
 import sqlite3
@@ -14,12 +15,14 @@ import sys
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import PASSWORD, add_login, csrf, log_in
 from litestar.testing import TestClient
 from servers import SANBIAO, health, start_server, wait_for
 
 from service.auth import ADDRESS_FAILURES
+from service.store import connect, migrate
 from ui.app import create_app
 from ui.cli import WorkersConfig
 
@@ -132,3 +135,40 @@ def test_workers_starting_together_migrate_once_and_share_one_secret(tmp_path):
 
     assert [process.returncode for process in starts] == [0] * 6
     assert len(set(secrets)) == 1 and len(secrets[0]) == 64
+
+
+@pytest.mark.slow
+def test_two_served_workers_share_sessions_and_login_limits(tmp_path):
+    """`sanbiao serve --workers 2`: each fresh connection may land on either worker (/healthz tells which:
+    the one running the job or the one standing by); a session works on both, failures count in both."""
+    db_path = tmp_path / "s.db"
+    db = connect(db_path)
+    migrate(db)
+    add_login(db, "wang")
+    db.close()
+    server, base = start_server(db_path, workers=2, env={"SANBIAO_JOB_INTERVAL": "3600"})
+    try:
+        with httpx.Client(base_url=base) as first:
+            token = re.search(r'name="_csrf_token" value="([^"]+)"', first.get("/login").text).group(1)
+            form = {"username": "wang", "password": PASSWORD, "_csrf_token": token}
+            assert first.post("/login", data=form).status_code == 303
+            cookies = first.cookies
+        seen = set()
+        for _ in range(20):
+            with httpx.Client(base_url=base, cookies=cookies) as client:  # a new connection each time
+                seen.add(client.get("/healthz").json()["scheduler"])
+                assert client.get("/", follow_redirects=False).status_code == 200
+        assert seen == {"running", "standby"}  # both workers answered, with the one session
+
+        for n in range(ADDRESS_FAILURES):
+            with httpx.Client(base_url=base) as client:
+                token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+                data = {"username": f"nobody{n}", "password": "x", "_csrf_token": token}
+                assert client.post("/login", data=data).status_code == 401
+        for _ in range(4):
+            with httpx.Client(base_url=base) as client:
+                token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+                assert client.post("/login", data={**form, "_csrf_token": token}).status_code == 429
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

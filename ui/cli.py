@@ -42,7 +42,8 @@ def run(settings: Settings, *, host: str, port: int) -> None:
         port=port,
         workers=settings.workers,
         log_level="info",
-        proxy_headers=False,
+        proxy_headers=settings.trusted_proxies is not None,  # behind a proxy every client has its address
+        forwarded_allow_ips=settings.trusted_proxies,
     )
     if config.workers > 1:
         Multiprocess(config, sockets=[config.bind_socket()]).run()  # restarts a worker that dies

@@ -183,14 +183,6 @@ def _transitions(db: Database, low: str, high: str) -> list[Transition]:
     ]
 
 
-def recent_runs(db: Database, limit: int = 5) -> list[tuple]:
-    return db.execute(
-        "SELECT run_id, kind, as_of, trigger, status, started_at, json_extract(summary, '$.seconds') "
-        "FROM job_runs ORDER BY run_id DESC LIMIT ?",
-        [limit],
-    ).fetchall()
-
-
 def active_card(db: Database) -> dict | None:
     row = db.execute("SELECT card FROM models WHERE active = 1").fetchone()
     return msgspec.json.decode(row[0]) if row else None

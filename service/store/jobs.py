@@ -45,3 +45,15 @@ def run_today(db: Database, kind: str, as_of: dt.date) -> bool:
         [kind, as_of.isoformat()],
     ).fetchone()
     return row is not None
+
+
+RUN_COLUMNS = ("run_id", "kind", "as_of", "trigger", "status", "started_at", "finished_at", "error")
+
+
+def recent_runs(db: Database, limit: int = 5) -> list[tuple]:
+    """The latest job runs, newest first: RUN_COLUMNS and the run's seconds."""
+    return db.execute(
+        f"SELECT {', '.join(RUN_COLUMNS)}, json_extract(summary, '$.seconds') "
+        "FROM job_runs ORDER BY run_id DESC LIMIT ?",
+        [limit],
+    ).fetchall()
