@@ -160,10 +160,27 @@ SECURITY_HEADERS = {
 _HEADER_BYTES = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
 
 
+# Browsers keep nothing with residents' data (CONTRACT §13): every page, API answer and export is
+# no-store; the few answers without personal data may be kept privately but checked again; static
+# files (CSS, htmx) are cached.
+CACHEABLE_STATIC = (b"cache-control", b"public, max-age=86400")
+PRIVATE = (b"cache-control", b"private, no-cache")
+NO_STORE = (b"cache-control", b"no-store")
+
+
+def cache_control(path: str) -> tuple[bytes, bytes]:
+    if path.startswith("/static/"):
+        return CACHEABLE_STATIC
+    if path in {"/login", "/healthz"} or path.startswith("/schema"):
+        return PRIVATE
+    return NO_STORE
+
+
 async def _security_headers(message: Message, scope: Scope) -> None:
-    """Add SECURITY_HEADERS to every response start, errors and static files included."""
+    """Add SECURITY_HEADERS and a Cache-Control to every response start, errors and static files included."""
     if message["type"] == "http.response.start":
-        message["headers"] = [*message.get("headers", []), *_HEADER_BYTES]
+        headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+        message["headers"] = [*headers, *_HEADER_BYTES, cache_control(scope["path"])]
 
 
 API_ROUTES = [healthz, post_records, stratify, train, get_resident, list_followups, today_list, outcome]

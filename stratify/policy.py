@@ -69,6 +69,8 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     missed_visit_days: Days = 90  # WHO HEARTS: no visit in 90 days = missed visit
     lost_to_follow_up_days: Days = 365  # WHO HEARTS: no visit in 12 months = lost to follow-up
     daily_capacity: int = 15  # DESIGN: a doctor's "today's 15"; the rest carry over, most overdue first
+    # Data leaving the screen
+    village_doctor_exports: bool = True  # PIPL data minimisation: a county may keep patient lists on the screen
 
     def __post_init__(self) -> None:
         if self.model_red_share + self.model_yellow_share >= 1:

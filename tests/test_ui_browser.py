@@ -315,7 +315,7 @@ def test_lists_export_as_csv(server, browser):
 
     assert county.headers["content-type"].startswith("text/csv")
     assert (
-        county.text().lstrip("\ufeff").splitlines()[0]
+        county.text().lstrip("\ufeff").splitlines()[1]
         == "area,name,red,yellow,green,untiered,htn_registered,htn_controlled,dm_registered,dm_controlled"
     )
     assert any(line.startswith("T-RED,陈红,red,") for line in village.text().splitlines())

@@ -55,8 +55,9 @@ def test_drill_down_from_county_to_a_villages_patients(county, db, settings):
 def test_area_csv_has_names_and_counts(county, db, settings):
     run_nightly(db, Policy(), settings.today(), trigger="test", workers=1)
 
-    lines = county.get(f"/dashboard?region={TOWNSHIP}&export=csv").text.lstrip("\ufeff").splitlines()
+    first, *lines = county.get(f"/dashboard?region={TOWNSHIP}&export=csv").text.lstrip("\ufeff").splitlines()
 
+    assert first.startswith(f"# sanbiao export: tiers-{TOWNSHIP}; by center1 (center); at ")
     assert lines[0] == "area,name,red,yellow,green,untiered,htn_registered,htn_controlled,dm_registered,dm_controlled"
     assert sorted(lines[1:]) == [
         f"{VILLAGE},上坪村,1,0,0,0,1,0,0,0",  # registered for hypertension, BP not controlled

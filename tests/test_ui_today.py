@@ -39,7 +39,8 @@ def test_the_csv_holds_the_filtered_rows_only(doctor):
 
     lines = client.get(f"/?kind={only_crisis}&export=csv").text.strip().splitlines()
 
-    assert len(lines) == 2 and lines[1].startswith("CRISIS,")
+    assert len(lines) == 3 and lines[2].startswith("CRISIS,")  # who, when, filters; the header; the row
+    assert f"filters: show=area, kind={only_crisis}" in lines[0]
 
 
 def test_the_csv_reason_is_in_the_readers_language_with_iso_dates(doctor):

@@ -27,6 +27,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "action_user_add": {"zh-CN": "新增用户", "en": "user added"},
     "action_apikey_create": {"zh-CN": "新建接口密钥", "en": "API key created"},
     "action_areas": {"zh-CN": "导入地名", "en": "area names loaded"},
+    "action_export": {"zh-CN": "导出名单", "en": "exported a list"},
     "figures_as_of": {
         "zh-CN": "统计截至{day}（第{run}次夜间任务，{at}）；村医今天的新随访在下次夜间任务后计入",
         "en": "Figures as of {day} (nightly run #{run}, {at}); today's visits count after the next nightly run",

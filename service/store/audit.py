@@ -20,6 +20,7 @@ ACTIONS = (
     "user_add",
     "apikey_create",
     "areas",
+    "export",
 )
 
 

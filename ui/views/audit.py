@@ -15,7 +15,7 @@ from litestar.response import Template
 from sqlite_utils import Database
 
 from service.auditlog import ACTIONS, AuditFilters, audit_log
-from ui.export import csv_response
+from ui.export import export_format, export_response
 from ui.pages import form_value, page
 
 PAGE_ROWS = 100
@@ -44,12 +44,18 @@ def audit_page(
         since=form_value(since, "since", dt.date.fromisoformat),
         until=form_value(until, "until", dt.date.fromisoformat),
     )
-    if export == "csv":
+    fmt = export_format(export)
+    if fmt is not None:
         entries = audit_log(db, request.user, filters, limit=EXPORT_ROWS)
-        return csv_response(
-            "audit.csv",
-            ("id", "at_utc", "actor", "action", "record_id", "detail"),
-            ((e.id, e.at, e.actor, e.action, e.record_id or "", e.detail) for e in entries),
+        return export_response(
+            request,
+            db,
+            fmt,
+            name="audit",
+            filters={k: str(v) for k, v in msgspec.structs.asdict(filters).items() if v},
+            header=("id", "at_utc", "actor", "action", "record_id", "detail"),
+            rows=((e.id, e.at, e.actor, e.action, e.record_id or "", e.detail) for e in entries),
+            patients=False,
         )
     entries = audit_log(db, request.user, filters, before=before, limit=PAGE_ROWS + 1)
     older = entries[PAGE_ROWS - 1].id if len(entries) > PAGE_ROWS else None

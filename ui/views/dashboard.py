@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from service.dashboard import AreaRow, dashboard
 from service.vocabulary import URGENT_FIRST
 from ui.charts import stacked_bar_svg
-from ui.export import csv_response, reason_cell
+from ui.export import export_format, export_response, reason_cell
 from ui.pages import page
 
 CONTROL_COLUMNS = ("htn_registered", "htn_controlled", "dm_registered", "dm_controlled")  # WHO HEARTS
@@ -26,17 +26,28 @@ def dashboard_page(
     export: FromQuery[str | None] = None,
 ) -> Template | Response:
     board = dashboard(db, request.user, region)
-    if export == "csv":
-        if not board.village:
-            return csv_response(
-                f"tiers-{board.region}.csv",
-                ("area", "name", *URGENT_FIRST, "untiered", *CONTROL_COLUMNS),
-                ((a.area, a.name or "", *_counts(a)) for a in board.areas),
-            )
-        return csv_response(
-            f"patients-{board.region}.csv",
-            ("record_id", "name", "tier", "reason"),
-            ((p.record_id, p.name, p.tier or "", reason_cell(request, p.reason)) for p in board.patients),
+    fmt = export_format(export)
+    if fmt is not None and not board.village:
+        return export_response(
+            request,
+            db,
+            fmt,
+            name=f"tiers-{board.region}",
+            filters={"region": board.region},
+            header=("area", "name", *URGENT_FIRST, "untiered", *CONTROL_COLUMNS),
+            rows=((a.area, a.name or "", *_counts(a)) for a in board.areas),
+            patients=False,
+        )
+    if fmt is not None:
+        return export_response(
+            request,
+            db,
+            fmt,
+            name=f"patients-{board.region}",
+            filters={"region": board.region},
+            header=("record_id", "name", "tier", "reason"),
+            rows=((p.record_id, p.name, p.tier or "", reason_cell(request, p.reason)) for p in board.patients),
+            patients=True,
         )
     bars = {
         a.area: stacked_bar_svg(a.name or a.area, a.tiers(), URGENT_FIRST, f"/dashboard?region={a.area}")

@@ -17,9 +17,10 @@ from litestar.response import Redirect, Template
 from sqlite_utils import Database
 
 from service.auth import Principal, Role
+from service.exports import exports_allowed
 from service.today import MAX_DUE, DueTask, todays_list
 from service.vocabulary import TaskKind, Tier
-from ui.export import csv_response, reason_cell
+from ui.export import export_format, export_response, reason_cell
 from ui.pages import form_value, page
 
 PAGE_ROWS = 50  # rows per page: the most urgent first, "more" loads the next (issue #6: a page < 60 KB)
@@ -50,15 +51,21 @@ def today_page(
     if user.role in (Role.CENTER, Role.ADMIN):
         return Redirect("/dashboard")
     tier_filter, kind_filter = form_value(tier, "tier", Tier), form_value(kind, "kind", TaskKind)
+    fmt = export_format(export)
     state = request.app.state
     today = state.settings.today()
     mine = show == "mine"
     found = todays_list(db, user, state.policy, today, mine=mine, tier=tier_filter, kind=kind_filter)
-    if export == "csv":
-        return csv_response(
-            f"due-{user.region}-{today}.csv",
-            ("record_id", "name", "age", "tier", "task", "due", "days_overdue", "reason", "assignee", "phone"),
-            (
+    if fmt is not None:
+        return export_response(
+            request,
+            db,
+            fmt,
+            name=f"due-{user.region}",
+            filters={"show": "mine" if mine else "area", "tier": tier_filter or "", "kind": kind_filter or ""},
+            header=("record_id", "name", "age", "tier", "task", "due", "days_overdue", "reason", "assignee", "phone"),
+            patients=True,
+            rows=(
                 (
                     r.record_id,
                     r.name,
@@ -89,4 +96,10 @@ def today_page(
         len(found.rows) - end,
     )
     template = "today/_rows.html" if request.htmx else "today.html"
-    return page(request, template, page=context, kinds=[k.value for k in TaskKind])
+    return page(
+        request,
+        template,
+        page=context,
+        kinds=[k.value for k in TaskKind],
+        may_export=exports_allowed(user, state.policy),
+    )
