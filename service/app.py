@@ -24,7 +24,9 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.response import Redirect
 from litestar.status_codes import (
+    HTTP_303_SEE_OTHER,
     HTTP_400_BAD_REQUEST,
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
@@ -112,6 +114,23 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     BadReminder: HTTP_400_BAD_REQUEST,
     BadRegion: HTTP_400_BAD_REQUEST,
 }  # the one place domain errors become status codes
+
+
+PASSWORD_PAGE = "/password"  # where a one-time password is changed (ui/views/auth.py)
+
+
+def _one_time_password_gate(pages: PageErrors | None) -> Callable[[Request], Response | None]:
+    """A login with a one-time password may do nothing but change it (and sign out)."""
+
+    async def gate(request: Request) -> Response | None:  # async: runs on the loop, no thread for a check
+        user = request.scope.get("user")
+        if not getattr(user, "must_change_password", False) or request.url.path in (PASSWORD_PAGE, "/logout"):
+            return None
+        if pages is not None and pages.is_page(request):
+            return Redirect(PASSWORD_PAGE, status_code=HTTP_303_SEE_OTHER)
+        return _error(HTTP_403_FORBIDDEN, f"change the one-time password first ({PASSWORD_PAGE})")
+
+    return gate
 
 
 def _handlers(pages: PageErrors | None) -> dict:
@@ -232,6 +251,7 @@ def service_config(
         lifespan=[lifespan],
         state=State({"settings": settings, "policy": policy, "scheduler": scheduler, "pool": pool}),
         before_send=[_security_headers],
+        before_request=_one_time_password_gate(pages),
         middleware=[
             sessions.middleware,
             DefineMiddleware(AuthMiddleware, exclude=[*PUBLIC_PATHS, *public_paths]),

@@ -58,6 +58,7 @@ class Principal(msgspec.Struct, frozen=True):
     role: Role
     region: str
     via: str  # "key" or "session"
+    must_change_password: bool = False  # a one-time password: nothing but changing it until it is changed
 
 
 class BadRegion(ValueError):
@@ -106,8 +107,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         user = await anyio.to_thread.run_sync(_lookup, find_user, pool, username) if username else None
         if user is None:
             raise NotAuthorizedException("missing credentials: log in, or send 'Authorization: Bearer <api key>'")
-        _, role, region = user
-        return AuthenticationResult(user=Principal(username, Role(role), region, "session"), auth=None)
+        _, role, region, one_time = user
+        return AuthenticationResult(user=Principal(username, Role(role), region, "session", bool(one_time)), auth=None)
 
 
 def _lookup(find: Callable, pool: Pool, key: str) -> tuple | None:
@@ -161,7 +162,7 @@ def check_password(db_path: str, username: str, password: str, *, address: str) 
         if not verified:
             record_address_failure(db, address, now, forget_before=now - LOCK_MINUTES * 60)
             return None
-        return Principal(username, Role(found[1]), found[2], "session")
+        return Principal(username, Role(found[1]), found[2], "session", bool(found[3]))
     finally:
         db.close()
 

@@ -17,6 +17,7 @@ import click
 import msgspec
 from sqlite_utils import Database
 
+from service.assignment import reassign
 from service.auth import LOGIN_ROLES, BadRegion, Role, check_region, hash_password, new_api_key
 from service.importer import BadFile, import_file
 from service.ingest import IngestSummary
@@ -25,14 +26,13 @@ from service.policy_file import PolicyError, load_policy
 from service.reassess import Reassessor
 from service.risk import train_model
 from service.settings import Settings
+from service.staff import MIN_PASSWORD_CHARS, BadRoster, import_roster, read_roster, set_enabled
 from service.store import backup as backup_db
 from service.store import connect, migrate
 from service.store.access import AlreadyExists, add_api_key, add_user
 from service.store.areas import BadAreaRow, read_areas, save_areas
 from stratify.model import NotEnoughData
 from stratify.records import USERNAME_PATTERN
-
-MIN_PASSWORD_CHARS = 10
 
 
 class CliContext:
@@ -229,8 +229,9 @@ def user_add(ctx: CliContext, username: str, role: str, region: str, password_st
     if len(password) < MIN_PASSWORD_CHARS:
         raise click.ClickException(f"password: at least {MIN_PASSWORD_CHARS} characters")
     try:
+        db = ctx.db()
         add_user(
-            ctx.db(),
+            db,
             username=username,
             password_hash=hash_password(password),
             role=role,
@@ -239,7 +240,64 @@ def user_add(ctx: CliContext, username: str, role: str, region: str, password_st
         )
     except (BadRegion, AlreadyExists) as e:
         raise click.ClickException(str(e)) from e
-    click.echo(f"user {username} ({role}, region {region}) created")
+    moved = reassign(db, [region])
+    click.echo(
+        f"user {username} ({role}, region {region}) created; {moved} open tasks of the area passed to its doctors"
+    )
+
+
+def switch(ctx: CliContext, username: str, enabled: bool) -> None:
+    try:
+        set_enabled(ctx.db(), username, enabled, actor=cli_actor())
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"user {username} {'enabled' if enabled else 'disabled'}")
+
+
+@user.command("disable")
+@click.argument("username")
+@click.pass_obj
+def user_disable(ctx: CliContext, username: str) -> None:
+    """Disable a login: it cannot sign in, its sessions end at once, its open tasks pass to another
+    doctor of the same level and area (or to nobody); its data stay.
+
+    Example: sanbiao user disable wang
+    """
+    switch(ctx, username, enabled=False)
+
+
+@user.command("enable")
+@click.argument("username")
+@click.pass_obj
+def user_enable(ctx: CliContext, username: str) -> None:
+    """Enable a disabled login again; unassigned tasks of its area pass to it.
+
+    Example: sanbiao user enable wang
+    """
+    switch(ctx, username, enabled=True)
+
+
+@cli.group()
+def users() -> None:
+    """The county's staff, in bulk."""
+
+
+@users.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def users_import(ctx: CliContext, path: Path) -> None:
+    """Create or update logins from a CSV of `username,name,role,region,phone` rows (UTF-8 or GB18030,
+    header required). Each new login gets a one-time password, printed once as `username,password`
+    lines, to be changed at its first sign-in. A bad row stores nothing and names its line.
+
+    Example: sanbiao users import staff.csv > first-passwords.csv
+    """
+    try:
+        rows = read_roster(path)
+    except BadRoster as e:
+        raise click.ClickException(f"{path}: {e} (nothing was stored)") from e
+    for username, password in import_roster(ctx.db(), rows, actor=cli_actor()):
+        click.echo(f"{username},{password}")
 
 
 @cli.group()

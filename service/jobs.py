@@ -20,6 +20,7 @@ from sqlite_utils import Database
 from followup.assign import Roster
 from followup.plan import plan
 from followup.tasks import Plan, Task
+from service.assignment import reassign
 from service.risk import active_risk_model
 from service.store import connect, now_utc, writing
 from service.store.assessments import assessment_rows, overrides_on, reassessed_since, save_assessments
@@ -269,6 +270,7 @@ def run_nightly(
     started = time.perf_counter()
     run_id = start_run(db, "nightly", as_of, trigger)
     try:
+        reassign(db)  # tasks follow people, whatever changed since yesterday
         tiers: Counter[str] = Counter()
         assessed = changed = opened = closed = 0
         roster, tally = roster_of(db), VillageTally()

@@ -60,6 +60,7 @@ def county_residents() -> list[dict]:
 def county(settings, db):
     add_user(db, username="gp101", password_hash="x", role="township_gp", region="350421101", actor="test")
     add_user(db, username="spec", password_hash="x", role="county_specialist", region="350421", actor="test")
+    add_user(db, username="vd1", password_hash="x", role="village_doctor", region=VILLAGE, actor="test")
     with TestClient(create_app(settings)) as client:
         posted = client.post("/api/v1/records", json=document(*county_residents()), headers=api_key(db, "ingest"))
         assert posted.json()["accepted"] == 5, posted.text
@@ -221,7 +222,6 @@ def test_stratify_twice_on_one_day_creates_no_duplicate_tasks(county):
 
 def test_todays_list_is_the_doctors_due_tasks_red_first_within_capacity(county, settings):
     client, db = county
-    add_user(db, username="vd1", password_hash="x", role="village_doctor", region=VILLAGE, actor="test")
     doctor = api_key(db, "village_doctor", VILLAGE)
     doctor_key_name = db.execute("SELECT name FROM api_keys ORDER BY key_id DESC LIMIT 1").fetchone()[0]
     db.execute(

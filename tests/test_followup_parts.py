@@ -91,12 +91,33 @@ def test_the_least_loaded_covering_doctor_of_the_level_gets_the_task():
     assert roster.load["gp-b"] == 5
 
 
-def test_a_task_nobody_covers_stays_unassigned_and_a_family_doctor_is_kept():
-    roster = Roster([("gp-far", "township_gp", "350421102")], Counter())
-    orphan, own = task("township"), task("village", assignee="vd1")
+@pytest.mark.parametrize(
+    ("doctors", "family_doctor", "assignee"),
+    [
+        pytest.param([("vd1", "village_doctor", "350421101201")], "vd1", "vd1", id="family-doctor-covers"),
+        pytest.param(
+            [("vd1", "village_doctor", "350421101201"), ("vd0", "village_doctor", "350421101201")],
+            "vd1",
+            "vd1",
+            id="family-doctor-before-a-less-loaded-one",
+        ),
+        pytest.param([("vd0", "village_doctor", "350421101201")], "vd1", "vd0", id="family-doctor-no-login"),
+        pytest.param(
+            [("vd1", "village_doctor", "350421101209"), ("vd0", "village_doctor", "350421101201")],
+            "vd1",
+            "vd0",
+            id="family-doctor-of-another-village",
+        ),
+        pytest.param([("gp", "township_gp", "350421101")], "gp", None, id="a-gp-takes-no-village-task"),
+        pytest.param([], "vd1", None, id="nobody-covers"),
+    ],
+)
+def test_a_village_task_goes_to_the_family_doctor_only_when_that_login_may_take_it(doctors, family_doctor, assignee):
+    """CONTRACT §9: green to the resident's family_doctor when that login is active, else a village doctor."""
+    roster = Roster(doctors, Counter())
+    own = task("village", assignee=family_doctor)
 
-    roster.assign(orphan)
     roster.assign(own)
 
-    assert orphan.assignee is None
-    assert own.assignee == "vd1" and roster.load["vd1"] == 1
+    assert own.assignee == assignee
+    assert roster.load[assignee] == (1 if assignee else 0)

@@ -41,6 +41,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m005_running_rows",
         "m006_village_indicators",
         "m007_login_failures",
+        "m008_staff",
     ]
     assert migrate(db) == []
     assert is_current(db)

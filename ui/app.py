@@ -21,9 +21,10 @@ from service.settings import Settings
 from ui.pages import error_page
 from ui.views.actions import add_visit, override, task_outcome
 from ui.views.audit import audit_page
-from ui.views.auth import login, login_form, logout
+from ui.views.auth import change_password, login, login_form, logout, password_form
 from ui.views.dashboard import dashboard_page
 from ui.views.resident import resident_page
+from ui.views.staff import add_login_page, change_login, staff_page
 from ui.views.today import today_page
 
 HERE = Path(__file__).parent
@@ -32,6 +33,8 @@ PAGE_ROUTES = [
     login_form,
     login,
     logout,
+    password_form,
+    change_password,
     today_page,
     resident_page,
     add_visit,
@@ -39,6 +42,9 @@ PAGE_ROUTES = [
     override,
     dashboard_page,
     audit_page,
+    staff_page,
+    add_login_page,
+    change_login,
 ]
 PUBLIC_PAGES = ("^/login$", "^/static/")
 ERROR_MESSAGES = {403: "forbidden", 404: "not_found"}

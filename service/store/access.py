@@ -60,11 +60,80 @@ def add_user(db: Database, *, username: str, password_hash: str, role: str, regi
         record_action(db, actor=actor, action="user_add", detail=f"{username}: {role}, region {region}")
 
 
-def find_user(db: Database, username: str) -> tuple[str, str, str] | None:
-    """(password_hash, role, region) of an enabled login."""
+def find_user(db: Database, username: str) -> tuple[str, str, str, int] | None:
+    """(password_hash, role, region, must_change_password) of an enabled login."""
     return db.execute(
-        "SELECT password_hash, role, region FROM users WHERE username = ? AND disabled = 0", [username]
+        "SELECT password_hash, role, region, must_change_password FROM users WHERE username = ? AND disabled = 0",
+        [username],
     ).fetchone()
+
+
+USER_COLUMNS = ("username", "display_name", "role", "region", "phone", "disabled", "must_change_password")
+
+
+def users_in(db: Database, region: str) -> list[tuple]:
+    """USER_COLUMNS of the logins whose region lies within `region`, by username."""
+    return db.execute(
+        f"SELECT {', '.join(USER_COLUMNS)} FROM users WHERE substr(region, 1, ?) = ? ORDER BY username",
+        [len(region), region],
+    ).fetchall()
+
+
+def user_row(db: Database, username: str) -> tuple | None:
+    return db.execute(f"SELECT {', '.join(USER_COLUMNS)} FROM users WHERE username = ?", [username]).fetchone()
+
+
+def save_user(
+    db: Database,
+    *,
+    username: str,
+    name: str | None,
+    role: str,
+    region: str,
+    phone: str | None,
+    password_hash: str | None,
+    actor: str,
+) -> bool:
+    """Create a login (with `password_hash`, to be changed at first sign-in) or update one's name, role,
+    region and phone (its password stays). Returns whether it was created; audited either way."""
+    with writing(db):
+        created = not user_exists(db, username)
+        if created:
+            db.execute(
+                "INSERT INTO users (username, display_name, password_hash, role, region, phone, created_at, "
+                "must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                [username, name, password_hash, role, region, phone, now_utc()],
+            )
+        else:
+            db.execute(
+                "UPDATE users SET display_name = ?, role = ?, region = ?, phone = ? WHERE username = ?",
+                [name, role, region, phone, username],
+            )
+        record_action(
+            db,
+            actor=actor,
+            action="user_add" if created else "user_update",
+            detail=f"{username}: {role}, region {region}",
+        )
+    return created
+
+
+def set_password(db: Database, username: str, password_hash: str, *, one_time: bool, actor: str) -> None:
+    """A new password; a one-time one (a reset) must be changed at the next sign-in. Audited."""
+    with writing(db):
+        db.execute(
+            "UPDATE users SET password_hash = ?, must_change_password = ?, failed_logins = 0, locked_until = NULL "
+            "WHERE username = ?",
+            [password_hash, int(one_time), username],
+        )
+        record_action(db, actor=actor, action="password_reset" if one_time else "password_change", detail=username)
+
+
+def set_disabled(db: Database, username: str, disabled: bool, *, actor: str) -> None:
+    """Disable or enable a login (its data stay); audited."""
+    with writing(db):
+        db.execute("UPDATE users SET disabled = ? WHERE username = ?", [int(disabled), username])
+        record_action(db, actor=actor, action="user_disable" if disabled else "user_enable", detail=username)
 
 
 def lock_state(db: Database, username: str) -> str | None:

@@ -334,3 +334,16 @@ def m007_login_failures(db: Database) -> None:
         CREATE INDEX login_failures_address ON login_failures (address, at)
         """,
     )
+
+
+@migrations()
+def m008_staff(db: Database) -> None:
+    """Logins as a roster: a phone, a one-time password to change at first sign-in; unassigned tasks counted fast."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE users ADD COLUMN phone TEXT;
+        ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX tasks_unassigned ON tasks (village_code) WHERE status = 'open' AND assignee IS NULL
+        """,
+    )

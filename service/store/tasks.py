@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from followup.assign import ROLE_LEVEL
 from followup.tasks import Plan, Task, TaskKind, TaskStatus
 from service.errors import TaskNotFound
-from service.store import now_utc, writing
+from service.store import now_utc, region_bounds, writing
 from service.store.audit import record_action
 from stratify.records import Level
 from stratify.tiers import Tier, list_position
@@ -92,6 +92,55 @@ def doctors_covering(db: Database, villages: list[str]) -> list[tuple[str, str, 
         "ORDER BY username",
         [_encode(villages).decode()],
     ).fetchall()
+
+
+# An open task is misassigned when no active doctor of its owner level who covers its village holds it,
+# or when it is a village task and the resident's family doctor is such a doctor but does not hold it.
+_TAKES = " AND ".join(
+    (
+        "u.disabled = 0",
+        "u.role = CASE t.owner_level "
+        + " ".join(f"WHEN '{lv}' THEN '{role}'" for role, lv in ROLE_LEVEL.items())
+        + " END",
+        "substr(t.village_code, 1, length(u.region)) = u.region",
+    )
+)
+_MISASSIGNED = (
+    "SELECT t.task_id, t.owner_level, t.village_code, t.assignee, r.family_doctor "
+    "FROM tasks t JOIN residents r USING (record_id) WHERE t.status = 'open' AND {region} AND ("
+    f"NOT EXISTS (SELECT 1 FROM users u WHERE u.username = t.assignee AND {_TAKES}) "
+    "OR (t.owner_level = 'village' AND r.family_doctor IS NOT t.assignee "
+    f"AND EXISTS (SELECT 1 FROM users u WHERE u.username = r.family_doctor AND {_TAKES})))"
+)
+
+
+def misassigned_tasks(db: Database, regions: list[str] | None) -> list[tuple]:
+    """(task_id, owner_level, village_code, assignee, family_doctor) of the open tasks that nobody who may
+    take them holds, or not the family doctor who should, in these regions (None: everywhere)."""
+    if regions is None:
+        return db.execute(_MISASSIGNED.format(region="1")).fetchall()
+    return db.execute(
+        _MISASSIGNED.format(
+            region="EXISTS (SELECT 1 FROM json_each(?) WHERE substr(t.village_code, 1, length(value)) = value)"
+        ),
+        [_encode(regions).decode()],
+    ).fetchall()
+
+
+def set_assignees(db: Database, changes: list[tuple[str | None, int]]) -> None:
+    """(assignee, task_id) pairs: the one thing re-assignment changes."""
+    with writing(db):
+        db.conn.executemany("UPDATE tasks SET assignee = ? WHERE task_id = ? AND status = 'open'", changes)
+
+
+def unassigned_count(db: Database, region: str) -> int:
+    """Open tasks nobody holds in a region."""
+    low, high = region_bounds(region)
+    return db.execute(
+        "SELECT count(*) FROM tasks WHERE status = 'open' AND assignee IS NULL "
+        "AND village_code >= ? AND village_code < ?",
+        [low, high],
+    ).fetchone()[0]
 
 
 def open_load(db: Database, usernames: list[str] | None = None) -> Counter[str]:
