@@ -1,4 +1,5 @@
-"""A doctor's list for today: doable, red first, then most overdue, then highest risk."""
+"""A doctor's list for today: doable, urgent first, then red, yellow, green, then most overdue, then
+highest risk (CONTRACT §10)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from stratify.tiers import Tier, list_position
 
 class Due(Protocol):
     @property
+    def urgent(self) -> bool: ...
+    @property
     def tier(self) -> Tier | None: ...
     @property
     def due(self) -> dt.date: ...
@@ -21,9 +24,10 @@ class Due(Protocol):
 D = TypeVar("D", bound=Due)
 
 
-def priority(item: Due, today: dt.date) -> tuple[int, int, float]:
-    """Sort key: red first, then most days overdue, then highest risk (CONTRACT §4.5, DESIGN)."""
-    return list_position(item.tier), -(today - item.due).days, -(item.risk or 0.0)
+def priority(item: Due, today: dt.date) -> tuple[bool, int, int, float]:
+    """Sort key: an urgent referral first, then red, yellow, green, then most days overdue, then highest
+    risk (CONTRACT §10, DESIGN)."""
+    return not item.urgent, list_position(item.tier), -(today - item.due).days, -(item.risk or 0.0)
 
 
 def todays_list(items: Sequence[D], today: dt.date, capacity: int) -> tuple[list[D], list[D]]:

@@ -24,7 +24,7 @@ def care_state(last_visit: dt.date | None, status: Status, as_of: dt.date, polic
         return CareState.DEAD
     if status is Status.MOVED_AWAY:
         return CareState.MOVED
-    if last_visit is None or (as_of - last_visit).days >= policy.lost_to_follow_up_days:
+    if last_visit is None or (as_of - last_visit).days >= policy.ltfu_days:
         return CareState.LOST_TO_FOLLOW_UP
     if (as_of - last_visit).days >= policy.missed_visit_days:
         return CareState.MISSED_VISIT

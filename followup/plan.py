@@ -65,6 +65,12 @@ def unresolved_referral(visits: list[Visit], as_of: dt.date, policy: Policy) -> 
     return None
 
 
+def worth_chasing(referral: Visit, as_of: dt.date, policy: Policy) -> bool:
+    """Whether a referral first found unresolved on `as_of` opens a chase: not one already older than
+    `referral_chase_days` (imported history; a live referral is chased at 14 days, long before)."""
+    return (as_of - referral.date).days <= policy.referral_chase_days
+
+
 def copied_readings(visits: list[Visit], policy: Policy) -> list[Visit]:
     """The last `remeasure_repeats` BP visits when they all carry the very same BP."""
     bp = [v for v in visits if v.sbp is not None][-policy.remeasure_repeats :]
@@ -131,7 +137,7 @@ def plan(
 
     special = {t.kind: t for t in still_open if t.kind not in ROUTINE_KINDS}
     referral = unresolved_referral(visits, as_of, policy)
-    if referral and TaskKind.REFERRAL_OUTCOME not in special:
+    if referral and TaskKind.REFERRAL_OUTCOME not in special and worth_chasing(referral, as_of, policy):
         due = referral.date + dt.timedelta(days=policy.referral_outcome_days)
         result.open.append(task(TaskKind.REFERRAL_OUTCOME, Tier.RED, Level.COUNTY, due, None))
     elif referral is None and TaskKind.REFERRAL_OUTCOME in special:

@@ -14,12 +14,12 @@ from sqlite_utils import Database
 from followup.hearts import CareState, care_state
 from followup.tasks import Task
 from service.auth import Principal
-from service.errors import ResidentNotFound, require_region
+from service.errors import NotAllowed, ResidentNotFound, require_region
 from service.overrides import OVERRIDE_ROLES
-from service.privacy import mask_national_id, mask_phone, sees_contact
+from service.privacy import mask_national_id, mask_phone, sees_national_id, sees_phone
 from service.reasons import StoredReason, stored_reasons
 from service.store.assessments import current_assessment
-from service.store.audit import record_read
+from service.store.audit import record_action, record_read
 from service.store.residents import recent_visits
 from service.store.tasks import resident_tasks
 from stratify.facts import age_on
@@ -90,7 +90,8 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
     birth = dt.date.fromisoformat(found["birth_date"])
     age = age_on(birth, today)
     status = Status(found["status"])
-    own = sees_contact(user.name, found["family_doctor"])
+    own = sees_national_id(user.name, found["family_doctor"])
+    full_phone = sees_phone(user, found["village_code"])
     return Card(
         record_id=record_id,
         name=found["name"],
@@ -98,8 +99,8 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
         age=age,
         village_code=found["village_code"],
         national_id=(found["national_id"] or "") if own else mask_national_id(found["national_id"]),
-        phone=(found["phone"] or "") if own else mask_phone(found["phone"]),
-        can_call=own and bool(found["phone"]),
+        phone=(found["phone"] or "") if full_phone else mask_phone(found["phone"]),
+        can_call=full_phone and bool(found["phone"]),
         managed=bool(found["managed"]),
         status=status,
         tier=Tier(found["tier"]) if found["tier"] else None,
@@ -116,3 +117,16 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
         may_override=user.role in OVERRIDE_ROLES,
         may_be_pregnant=found["sex"] == "F" and CHILDBEARING_AGES[0] <= age <= CHILDBEARING_AGES[1],
     )
+
+
+def dial(db: Database, user: Principal, record_id: str) -> str:
+    """The resident's phone number behind a call link, audited as a read (CONTRACT §10: the doctors of
+    the resident's region only); ResidentNotFound, OutsideRegion or NotAllowed otherwise."""
+    found = current_assessment(db, record_id)
+    if found is None:
+        raise ResidentNotFound(f"no resident {record_id!r}")
+    require_region(user.region, found["village_code"], f"resident {record_id!r}")
+    if not sees_phone(user, found["village_code"]) or not found["phone"]:
+        raise NotAllowed(f"no number to call for resident {record_id!r}")
+    record_action(db, actor=user.name, action="call", record_id=record_id)
+    return found["phone"].replace(" ", "")

@@ -1,7 +1,7 @@
 """The county center's dashboard, drilling down county -> township -> village -> patients.
 
-Tier counts and indicators come from the village tables the nightly run keeps (fast on any county);
-a village's patient list is read live.
+Tier counts, indicators and residents lost to follow-up come from the village tables the nightly run
+keeps (fast on any county); a village's patient list and the tasks nobody holds are read live.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import msgspec
 from sqlite_utils import Database
 
+from followup.assign import ROLE_LEVEL
 from service.auth import Principal, Role
 from service.errors import NotAllowed, OutsideRegion
 from service.jobs import JobRun, job_runs
@@ -16,6 +17,8 @@ from service.reasons import StoredReason, stored_reason
 from service.store.areas import area_names
 from service.store.indicators import AreaCounts, RegionIndicators, active_card, region_indicators
 from service.store.residents import village_patients
+from service.store.tasks import unassigned_by_village, unassigned_count
+from stratify.records import Level
 from stratify.tiers import URGENT_FIRST, Tier
 
 CHILD_DIGITS = {6: 9, 9: 12, 12: 12}  # county -> townships, township -> villages, a village itself
@@ -38,6 +41,20 @@ class Patient(msgspec.Struct, frozen=True):
     reason: StoredReason | None  # the first reason of the current assessment
 
 
+class Unassigned(msgspec.Struct, frozen=True):
+    """Open tasks of one level in one village that no active login covers (CONTRACT §9)."""
+
+    village: str
+    name: str | None
+    level: Level
+    tasks: int
+
+    @property
+    def role(self) -> str:
+        """The role whose login would take these tasks."""
+        return next(role for role, level in ROLE_LEVEL.items() if level == self.level)
+
+
 class Dashboard(msgspec.Struct, frozen=True):
     region: str
     name: str | None
@@ -48,14 +65,18 @@ class Dashboard(msgspec.Struct, frozen=True):
     indicators: RegionIndicators | None  # None until the first nightly run
     model: dict | None  # the active model's card
     runs: list[JobRun]  # the latest job runs
+    ltfu: int  # residents lost to follow-up, as of the nightly run
+    unassigned: int  # open tasks nobody holds, now
+    unassigned_areas: list[Unassigned] | None  # by village and level, when asked for
 
     @property
     def village(self) -> bool:
         return len(self.region) == 12
 
 
-def dashboard(db: Database, user: Principal, region: str | None) -> Dashboard:
-    """The dashboard of `region` (default: the user's); NotAllowed or OutsideRegion when not theirs."""
+def dashboard(db: Database, user: Principal, region: str | None, *, unassigned: bool = False) -> Dashboard:
+    """The dashboard of `region` (default: the user's), with the unassigned tasks by village when asked;
+    NotAllowed or OutsideRegion when not theirs."""
     if user.role not in DASHBOARD_ROLES:
         raise NotAllowed(f"role {user.role} has no dashboard")
     region = region or user.region
@@ -63,7 +84,8 @@ def dashboard(db: Database, user: Principal, region: str | None) -> Dashboard:
         raise OutsideRegion(f"region {region!r} is not within your region")
     indicators = region_indicators(db, region, CHILD_DIGITS[len(region)])
     counts = indicators.areas if indicators else []
-    names = area_names(db, [region, *(a.area for a in counts)])
+    held_by_nobody = unassigned_by_village(db, region) if unassigned else None
+    names = area_names(db, [region, *(a.area for a in counts), *(v for v, _, _ in held_by_nobody or ())])
     village = len(region) == 12
     patients = [
         Patient(record_id, name, Tier(tier) if tier else None, stored_reason(reason))
@@ -80,4 +102,9 @@ def dashboard(db: Database, user: Principal, region: str | None) -> Dashboard:
         indicators=indicators,
         model=active_card(db),
         runs=job_runs(db),
+        ltfu=sum(a.ltfu for a in counts),
+        unassigned=unassigned_count(db, region),
+        unassigned_areas=None
+        if held_by_nobody is None
+        else [Unassigned(v, names.get(v), Level(level), n) for v, level, n in held_by_nobody],
     )

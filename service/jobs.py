@@ -281,7 +281,7 @@ def run_nightly(
             assessed += len(batch.assessments)
             tiers.update(a.tier.value for a in batch.assessments if a.tier)
         with writing(db):  # ANALYZE reads then writes its statistics: take the write lock first
-            save_indicators(db, run_id, as_of, tally)
+            save_indicators(db, run_id, as_of, tally, policy)
             db.execute("PRAGMA optimize")  # keep the query planner's statistics current for the day's lists
         summary = RunSummary(
             run_id=run_id,

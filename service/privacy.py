@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from followup.assign import ROLE_LEVEL
+from service.auth import Principal
+
 
 def mask_national_id(value: str | None) -> str:
     """Keep the region (first 6) and the check character: 350421********123X -> 350421**********3X."""
@@ -31,6 +34,12 @@ def mask_in_text(text: str | None) -> str:
     return _PHONE.sub(lambda m: mask_phone(m.group()), _NATIONAL_ID.sub(lambda m: mask_national_id(m.group()), text))
 
 
-def sees_contact(user_name: str, family_doctor: str | None) -> bool:
-    """Whether a user sees a resident's full phone number and national id: only the family doctor."""
+def sees_national_id(user_name: str, family_doctor: str | None) -> bool:
+    """Whether a user sees a resident's national id in full: only the resident's family doctor."""
     return family_doctor is not None and family_doctor == user_name
+
+
+def sees_phone(user: Principal, village_code: str) -> bool:
+    """Whether a user sees a resident's phone number in full, with a call link (CONTRACT §10): the doctors
+    whose region holds the resident's village; center staff and admins see it masked."""
+    return user.role in ROLE_LEVEL and village_code.startswith(user.region)

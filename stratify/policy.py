@@ -67,7 +67,9 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     remeasure_repeats: int = 3  # sanbiao data quality: the same BP at this many visits in a row looks copied
     remeasure_days: Days = 7  # sanbiao: measure again within a week
     missed_visit_days: Days = 90  # WHO HEARTS: no visit in 90 days = missed visit
-    lost_to_follow_up_days: Days = 365  # WHO HEARTS: no visit in 12 months = lost to follow-up
+    # WHO HEARTS: no visit in 12 months = lost to follow-up; CONTRACT §10: a task this overdue leaves the daily list
+    ltfu_days: Days = 365
+    referral_chase_days: Days = 60  # CONTRACT §10: an older referral when first seen (imported history) opens no chase
     daily_capacity: int = 15  # DESIGN: a doctor's "today's 15"; the rest carry over, most overdue first
     # Data leaving the screen
     village_doctor_exports: bool = True  # PIPL data minimisation: a county may keep patient lists on the screen

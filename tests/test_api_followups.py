@@ -238,8 +238,8 @@ def test_todays_list_is_the_doctors_due_tasks_red_first_within_capacity(county, 
     ).json()
 
     assert [i["record_id"] for i in mine["items"]][:2] == ["RED", "YELLOW"]
-    assert mine["capacity"] == 15 and mine["carried_over"] == 0
-    assert all(i["assignee"] == doctor_key_name for i in mine["items"])
+    assert mine["capacity"] == 15 and mine["carried_over"] == 0 and mine["ltfu"] == 0
+    assert all(t["assignee"] == doctor_key_name for i in mine["items"] for t in i["tasks"])
     assert {i["record_id"] for i in everyone["items"]} == {"RED", "YELLOW", "GREEN", "GREEN-2"}
 
 

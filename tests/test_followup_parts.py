@@ -41,20 +41,22 @@ class Item(msgspec.Struct):
     tier: Tier | None
     due: dt.date
     risk: float | None
+    urgent: bool = False
 
 
-def test_todays_list_is_capped_red_first_then_most_overdue_then_risk():
+def test_todays_list_is_capped_urgent_first_then_red_then_most_overdue_then_risk():
     items = [
-        Item("green-very-late", Tier.GREEN, TODAY - dt.timedelta(days=60), 0.01),
+        Item("green-very-late", Tier.GREEN, TODAY - dt.timedelta(days=1000), 0.01),
         Item("yellow-late", Tier.YELLOW, TODAY - dt.timedelta(days=10), 0.02),
-        Item("red-today", Tier.RED, TODAY, 0.05),
+        Item("red-late", Tier.RED, TODAY - dt.timedelta(days=30), 0.05),
+        Item("red-urgent-today", Tier.RED, TODAY, 0.01, urgent=True),  # CONTRACT §10: urgent first
         Item("yellow-late-riskier", Tier.YELLOW, TODAY - dt.timedelta(days=10), 0.09),
-        Item("not-due", Tier.RED, TODAY + dt.timedelta(days=1), 0.5),
+        Item("not-due", Tier.RED, TODAY + dt.timedelta(days=1), 0.5, urgent=True),
     ]
 
-    today, carried = todays_list(items, TODAY, capacity=3)
+    today, carried = todays_list(items, TODAY, capacity=4)
 
-    assert [i.name for i in today] == ["red-today", "yellow-late-riskier", "yellow-late"]
+    assert [i.name for i in today] == ["red-urgent-today", "red-late", "yellow-late-riskier", "yellow-late"]
     assert [i.name for i in carried] == ["green-very-late"]
 
 

@@ -102,7 +102,7 @@ def test_completion_overdue_by_doctor_and_transitions(db):
             [day(0), day(-31)],
         )
         run_id = start_run(db, "nightly", TODAY, "test")
-        save_indicators(db, run_id, TODAY, VillageTally())
+        save_indicators(db, run_id, TODAY, VillageTally(), Policy())
 
     county = region_indicators(db, "350421", 9)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from history import AS_OF, assessed, resident, visit
 
 from followup.plan import basis_of, plan
@@ -123,6 +124,25 @@ def test_a_referral_without_an_outcome_after_14_days_is_chased_in_red():
 
     assert (chase.tier, chase.owner_level, chase.due) == (Tier.RED, "county", AS_OF - dt.timedelta(days=6))
     assert assessed(history).tier is Tier.RED  # the referral visit still holds the resident red
+
+
+@pytest.mark.parametrize(
+    ("days_old", "chased"),
+    [
+        (13, False),  # DESIGN: chased once its 14 days are up
+        (14, True),
+        (20, True),  # CONTRACT §10: a 20-day-old imported referral opens a chase
+        (60, True),  # referral_chase_days = 60, inclusive
+        (61, False),
+        (400, False),  # CONTRACT §10: a 400-day-old one does not
+    ],
+)
+def test_an_old_referral_first_seen_on_import_opens_no_chase(days_old, chased):
+    history = resident(visit(days_old + 30), visit(days_old, sbp=150, dbp=95, referral="routine"))
+
+    kinds = [t.kind for t in run(history).open]
+
+    assert (TaskKind.REFERRAL_OUTCOME in kinds) is chased
 
 
 def test_a_township_visit_after_the_referral_closes_the_chase():

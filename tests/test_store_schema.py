@@ -42,6 +42,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m006_village_indicators",
         "m007_login_failures",
         "m008_staff",
+        "m009_ltfu",
     ]
     assert migrate(db) == []
     assert is_current(db)

@@ -23,7 +23,7 @@ from ui.views.actions import add_visit, override, task_outcome
 from ui.views.audit import audit_page
 from ui.views.auth import change_password, login, login_form, logout, password_form
 from ui.views.dashboard import dashboard_page
-from ui.views.resident import resident_page
+from ui.views.resident import call_page, resident_page
 from ui.views.staff import add_login_page, change_login, staff_page
 from ui.views.today import today_page
 
@@ -37,6 +37,7 @@ PAGE_ROUTES = [
     change_password,
     today_page,
     resident_page,
+    call_page,
     add_visit,
     task_outcome,
     override,

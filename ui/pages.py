@@ -79,6 +79,7 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
             "choices": CHOICES,
             "pct": lambda share: "—" if share is None else f"{share:.0%}",
             "local_time": lambda at: local_time(at, zone),
+            "policy": request.app.state.policy,
             **context,
         },
     )

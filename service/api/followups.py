@@ -23,7 +23,7 @@ from service.followups import Position, followups
 from service.outcomes import OutcomeIn, record_outcome
 from service.params import TaskId
 from service.store.tasks import FollowupRow
-from service.today import DueTask, todays_list
+from service.today import DueResident, DueTask, Show, todays_list
 from stratify.records import Level
 from stratify.tiers import Tier
 
@@ -33,12 +33,24 @@ class FollowupPage(msgspec.Struct):
     next_cursor: str | None
 
 
-class TodayPage(msgspec.Struct):
-    """A doctor's list for today: red and most overdue first; their own list at most the daily capacity."""
+class TodayRow(msgspec.Struct):
+    """One resident on the working list with their due tasks (CONTRACT §10)."""
 
-    items: list[FollowupRow]
+    record_id: str
+    tier: Tier | None  # the row's most pressing task's
+    urgent: bool  # has an urgent_referral task
+    overdue_days: int  # of the most overdue task
+    tasks: list[FollowupRow]
+
+
+class TodayPage(msgspec.Struct):
+    """A doctor's working list: urgent first, then red, yellow, green, the most overdue first; their own
+    list at most the daily capacity."""
+
+    items: list[TodayRow]
     carried_over: int
-    capacity: int | None  # None for the whole area (mine=false): everything due is listed
+    capacity: int | None  # None for the whole area (mine=false) and the ltfu list: everything is listed
+    ltfu: int  # residents lost to follow-up in the same scope (listed with ltfu=true)
 
 
 def _cursor(position: Position) -> str:
@@ -89,11 +101,11 @@ def list_followups(
     return FollowupPage(rows, _cursor(last) if last else None)
 
 
-def _item(task: DueTask | Task) -> FollowupRow:
-    """A task as the follow-up endpoints answer it (a stored task carries no risk of its own)."""
+def _item(task: Task | DueTask, record_id: str, risk: float | None = None) -> FollowupRow:
+    """A task as the follow-up endpoints answer it."""
     return FollowupRow(
         task.task_id,
-        task.record_id,
+        record_id,
         task.kind,
         task.tier,
         task.due.isoformat(),
@@ -101,8 +113,13 @@ def _item(task: DueTask | Task) -> FollowupRow:
         task.assignee,
         task.status,
         list(task.reasons),
-        getattr(task, "risk", None),
+        risk,
     )
+
+
+def _row(resident: DueResident) -> TodayRow:
+    tasks = [_item(t, resident.record_id, t.risk) for t in resident.tasks]
+    return TodayRow(resident.record_id, resident.tier, resident.urgent, resident.overdue_days, tasks)
 
 
 @get(
@@ -112,11 +129,15 @@ def _item(task: DueTask | Task) -> FollowupRow:
     tags=["followups"],
     responses=errors(400),
 )
-def today_list(request: Request, db: NamedDependency[Database], mine: FromQuery[bool] = True) -> TodayPage:
-    """What the caller can do today: tasks due by today (theirs, or their whole region with mine=false)."""
+def today_list(
+    request: Request, db: NamedDependency[Database], mine: FromQuery[bool] = True, ltfu: FromQuery[bool] = False
+) -> TodayPage:
+    """What the caller can do today, one row per resident: their own (mine=true) or their whole region's
+    (mine=false); ltfu=true lists the region's residents lost to follow-up instead."""
     state = request.app.state
-    today = todays_list(db, request.user, state.policy, state.settings.today(), mine=mine)
-    return TodayPage([_item(row) for row in today.rows], today.carried_over, today.capacity)
+    show = Show.LTFU if ltfu else Show.MINE if mine else Show.AREA
+    today = todays_list(db, request.user, state.policy, state.settings.today(), show=show)
+    return TodayPage([_row(r) for r in today.rows], today.carried_over, today.capacity, today.lost)
 
 
 @post(
@@ -130,4 +151,5 @@ def today_list(request: Request, db: NamedDependency[Database], mine: FromQuery[
 def outcome(request: Request, task_id: TaskId, data: JSONBody[OutcomeIn], db: NamedDependency[Database]) -> FollowupRow:
     """Record what came of a call; remind_later re-dates, visited closes, died/moved_away end management."""
     state = request.app.state
-    return _item(record_outcome(db, state.policy, request.user, task_id, data, state.settings.today()))
+    task = record_outcome(db, state.policy, request.user, task_id, data, state.settings.today())
+    return _item(task, task.record_id)

@@ -11,6 +11,7 @@ from service.store import now_utc, writing
 
 ACTIONS = (
     "read_card",
+    "call",  # a call link followed: a read of the phone number
     "visit",
     "task_outcome",
     "override",

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from followup.hearts import bp_control, glucose_control
 from service.store import now_utc, region_bounds
+from service.store.tasks import lost_by_village
 from stratify.policy import Policy
 from stratify.records import Resident, Visit
 from stratify.tiers import Assessment
@@ -45,7 +46,7 @@ class VillageTally(msgspec.Struct):
                 row[i] += n
 
 
-def save_indicators(db: Database, run_id: int, as_of: dt.date, tally: VillageTally) -> None:
+def save_indicators(db: Database, run_id: int, as_of: dt.date, tally: VillageTally, policy: Policy) -> None:
     """Replace the village tables with this run's figures (call inside a write transaction)."""
     since = (as_of - dt.timedelta(days=COMPLETION_DAYS)).isoformat()
     tasks = {
@@ -56,14 +57,15 @@ def save_indicators(db: Database, run_id: int, as_of: dt.date, tally: VillageTal
             [since, as_of.isoformat()],
         )
     }
+    lost = dict(lost_by_village(db, today=as_of, lost_before=as_of - dt.timedelta(days=policy.ltfu_days)))
     for table in ("village_indicators", "village_overdue", "village_transitions"):
         db.execute(f"DELETE FROM {table}")
     empty = [0] * len(COUNTS)
     db.conn.executemany(
-        f"INSERT INTO village_indicators VALUES (?, {', '.join('?' * len(COUNTS))}, ?, ?)",
+        f"INSERT INTO village_indicators VALUES (?, {', '.join('?' * len(COUNTS))}, ?, ?, ?)",
         [
-            (village, *tally.villages.get(village, empty), *tasks.get(village, (0, 0)))
-            for village in sorted(tally.villages.keys() | tasks.keys())
+            (village, *tally.villages.get(village, empty), *tasks.get(village, (0, 0)), lost.get(village, 0))
+            for village in sorted(tally.villages.keys() | tasks.keys() | lost.keys())
         ],
     )
     db.execute(
@@ -104,6 +106,7 @@ class AreaCounts(msgspec.Struct):
     bp: Control
     glucose: Control
     completion: Control
+    ltfu: int  # residents lost to follow-up (CONTRACT §10)
 
 
 class Transition(msgspec.Struct):
@@ -135,11 +138,14 @@ def region_indicators(db: Database, region: str, child_digits: int) -> RegionInd
     low, high = region_bounds(region)
     in_region = "village_code >= ? AND village_code < ?"
     areas = [
-        AreaCounts(*row[:5], bp=Control(*row[5:7]), glucose=Control(*row[7:9]), completion=Control(*row[9:11]))
+        AreaCounts(
+            *row[:5], bp=Control(*row[5:7]), glucose=Control(*row[7:9]), completion=Control(*row[9:11]), ltfu=row[11]
+        )
         for row in db.execute(
             "SELECT substr(village_code, 1, ?), sum(red), sum(yellow), sum(green), sum(untiered), "
             "sum(htn_registered), sum(htn_controlled), sum(dm_registered), sum(dm_controlled), "
-            f"sum(tasks_due), sum(tasks_done) FROM village_indicators WHERE {in_region} GROUP BY 1 ORDER BY 1",
+            f"sum(tasks_due), sum(tasks_done), sum(ltfu) FROM village_indicators WHERE {in_region} "
+            "GROUP BY 1 ORDER BY 1",
             [child_digits, low, high],
         )
     ]

@@ -347,3 +347,9 @@ def m008_staff(db: Database) -> None:
         CREATE INDEX tasks_unassigned ON tasks (village_code) WHERE status = 'open' AND assignee IS NULL
         """,
     )
+
+
+@migrations()
+def m009_ltfu(db: Database) -> None:
+    """Residents lost to follow-up (CONTRACT §10) by village, counted by each nightly run."""
+    _execute_all(db, "ALTER TABLE village_indicators ADD COLUMN ltfu INTEGER NOT NULL DEFAULT 0")

@@ -143,6 +143,16 @@ def unassigned_count(db: Database, region: str) -> int:
     ).fetchone()[0]
 
 
+def unassigned_by_village(db: Database, region: str) -> list[tuple[str, str, int]]:
+    """(village_code, owner_level, open tasks nobody holds) in a region: where a login is missing."""
+    low, high = region_bounds(region)
+    return db.execute(
+        "SELECT village_code, owner_level, count(*) FROM tasks WHERE status = 'open' AND assignee IS NULL "
+        "AND village_code >= ? AND village_code < ? GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+        [low, high],
+    ).fetchall()
+
+
 def open_load(db: Database, usernames: list[str] | None = None) -> Counter[str]:
     """Open tasks per assignee (of these usernames only, when given)."""
     if usernames is None:
@@ -332,31 +342,78 @@ DUE_COLUMNS = (
 )
 
 
+# A resident is lost to follow-up (CONTRACT §10) when one of their open tasks in scope fell due before the
+# cut-off, unless an urgent referral of theirs in scope is not itself lost. {mine} narrows both to a doctor.
+_LOST = (
+    "EXISTS (SELECT 1 FROM tasks l WHERE l.record_id = {r} AND l.status = 'open' AND l.due < :cutoff{mine_l}) "
+    "AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.record_id = {r} AND u.status = 'open' "
+    "AND u.kind = 'urgent_referral' AND u.due >= :cutoff AND u.due <= :today{mine_u})"
+)
+
+
+def _lost(record: str, mine: bool) -> str:
+    mine_l, mine_u = (" AND l.assignee = :assignee", " AND u.assignee = :assignee") if mine else ("", "")
+    return _LOST.format(r=record, mine_l=mine_l, mine_u=mine_u)
+
+
 def due_tasks(
     db: Database,
     *,
     region: str,
-    due_by: dt.date,
+    today: dt.date,
+    lost_before: dt.date,
+    lost: bool,
     assignee: str | None,
     tier: Tier | None,
     kind: TaskKind | None,
     limit: int,
 ) -> list[tuple]:
-    """Open tasks due by a day in a region with their residents (DUE_COLUMNS), red first then most overdue."""
-    where, params = ["t.status = 'open'", "t.due <= ?"], [due_by.isoformat()]
+    """Open tasks due by today in a region with their residents (DUE_COLUMNS), red first then most overdue:
+    of the residents on the daily list (`lost=False`: tasks due since `lost_before`) or of those lost to
+    follow-up (`lost=True`: all their due tasks)."""
+    params: dict[str, object] = {"today": today.isoformat(), "cutoff": lost_before.isoformat(), "limit": limit}
+    where = ["t.status = 'open'", "t.due <= :today"]
     if region:
-        where.append(f"t.{REGION_COLUMN[len(region)]} = ?")
-        params.append(region)
+        where.append(f"t.{REGION_COLUMN[len(region)]} = :region")
+        params["region"] = region
     for column, value in (("assignee", assignee), ("tier", tier), ("kind", kind)):
         if value is not None:
-            where.append(f"t.{column} = ?")
-            params.append(value)
+            where.append(f"t.{column} = :{column}")
+            params[column] = value
+    condition = _lost("t.record_id", assignee is not None)
+    where += [condition] if lost else ["t.due >= :cutoff", f"NOT ({condition})"]
     return db.execute(
         f"SELECT {', '.join(DUE_COLUMNS)} "
         "FROM tasks t JOIN residents r USING (record_id) LEFT JOIN assessments a USING (record_id) "
-        f"WHERE {' AND '.join(where)} ORDER BY t.tier_rank, t.due, t.task_id LIMIT ?",
-        [*params, limit],
+        f"WHERE {' AND '.join(where)} ORDER BY t.tier_rank, t.due, t.task_id LIMIT :limit",
+        params,
     ).fetchall()
+
+
+def lost_by_village(db: Database, *, today: dt.date, lost_before: dt.date) -> list[tuple[str, int]]:
+    """(village_code, residents lost to follow-up) across the county, for the nightly figures."""
+    return db.execute(
+        "SELECT t.village_code, count(DISTINCT t.record_id) FROM tasks t WHERE t.status = 'open' "
+        f"AND t.due < :cutoff AND {_lost('t.record_id', False)} GROUP BY t.village_code",
+        {"today": today.isoformat(), "cutoff": lost_before.isoformat()},
+    ).fetchall()
+
+
+def lost_count(db: Database, *, region: str, today: dt.date, lost_before: dt.date, assignee: str | None) -> int:
+    """Residents of a region (or one doctor's) lost to follow-up, as `due_tasks(lost=True)` lists them."""
+    params: dict[str, object] = {"today": today.isoformat(), "cutoff": lost_before.isoformat()}
+    where = ["t.status = 'open'", "t.due < :cutoff"]
+    if region:
+        where.append(f"t.{REGION_COLUMN[len(region)]} = :region")
+        params["region"] = region
+    if assignee is not None:
+        where.append("t.assignee = :assignee")
+        params["assignee"] = assignee
+    return db.execute(
+        f"SELECT count(DISTINCT t.record_id) FROM tasks t WHERE {' AND '.join(where)} "
+        f"AND {_lost('t.record_id', assignee is not None)}",
+        params,
+    ).fetchone()[0]
 
 
 def task_reasons(text: str | None) -> list[str]:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
@@ -23,9 +25,11 @@ def dashboard_page(
     request: Request,
     db: NamedDependency[Database],
     region: FromQuery[str | None] = None,
+    show: FromQuery[Literal["unassigned"] | None] = None,
     export: FromQuery[str | None] = None,
 ) -> Template | Response:
-    board = dashboard(db, request.user, region)
+    """Tiers by area, indicators, model and runs; `?show=unassigned` lists the tasks nobody holds by village."""
+    board = dashboard(db, request.user, region, unassigned=show == "unassigned")
     fmt = export_format(export)
     if fmt is not None and not board.village:
         return export_response(

@@ -9,11 +9,12 @@ import msgspec
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
 from markupsafe import Markup
 from sqlite_utils import Database
 
-from service.card import Card, open_card
+from service.card import Card, dial, open_card
 from ui.charts import Series, trend_svg
 from ui.i18n import translate
 from ui.pages import language, page
@@ -44,6 +45,12 @@ def resident_page(request: Request, record_id: FromPath[str], db: NamedDependenc
         "resident/card.html",
         page=card_page(open_card(db, request.user, record_id, state.policy, today), request),
     )
+
+
+@get("/residents/{record_id:str}/call", sync_to_thread=True, include_in_schema=False)
+def call_page(request: Request, record_id: FromPath[str], db: NamedDependency[Database]) -> Redirect:
+    """A call link: audited as a read of the number, then on to the phone's dialler."""
+    return Redirect(f"tel:{dial(db, request.user, record_id)}", status_code=HTTP_303_SEE_OTHER)
 
 
 def card_page(card: Card, request: Request) -> CardPage:

@@ -1,4 +1,5 @@
-"""GET /: a doctor's follow-ups due today in their area, red first; center staff go to the dashboard.
+"""GET /: a doctor's working list (CONTRACT §10), one row per resident, urgent first; `?show=mine` their
+own, `?show=ltfu` the residents lost to follow-up; center staff go to the dashboard.
 
 The rows come from `service.today.todays_list`, as GET /api/v1/followups/today's do.
 """
@@ -18,7 +19,7 @@ from sqlite_utils import Database
 
 from service.auth import Principal, Role
 from service.exports import exports_allowed
-from service.today import MAX_DUE, DueTask, todays_list
+from service.today import MAX_DUE, DueResident, Show, Summary, todays_list
 from service.vocabulary import TaskKind, Tier
 from ui.export import export_format, export_response, reason_cell
 from ui.pages import form_value, page
@@ -27,8 +28,9 @@ PAGE_ROWS = 50  # rows per page: the most urgent first, "more" loads the next (i
 
 
 class TodayPage(msgspec.Struct):
-    rows: list[DueTask]
+    rows: list[DueResident]
     carried_over: int
+    summary: Summary | None  # above the first page only
     show: str
     tier: str | None
     kind: str | None
@@ -51,44 +53,45 @@ def today_page(
     if user.role in (Role.CENTER, Role.ADMIN):
         return Redirect("/dashboard")
     tier_filter, kind_filter = form_value(tier, "tier", Tier), form_value(kind, "kind", TaskKind)
+    listed = form_value(show, "show", Show) or Show.AREA
     fmt = export_format(export)
     state = request.app.state
     today = state.settings.today()
-    mine = show == "mine"
-    found = todays_list(db, user, state.policy, today, mine=mine, tier=tier_filter, kind=kind_filter)
+    found = todays_list(db, user, state.policy, today, show=listed, tier=tier_filter, kind=kind_filter)
     if fmt is not None:
         return export_response(
             request,
             db,
             fmt,
             name=f"due-{user.region}",
-            filters={"show": "mine" if mine else "area", "tier": tier_filter or "", "kind": kind_filter or ""},
+            filters={"show": listed, "tier": tier_filter or "", "kind": kind_filter or ""},
             header=("record_id", "name", "age", "tier", "task", "due", "days_overdue", "reason", "assignee", "phone"),
             patients=True,
-            rows=(
+            rows=(  # one line per task, its resident's columns repeated: a spreadsheet filters by any
                 (
                     r.record_id,
                     r.name,
                     r.age,
-                    r.tier or "",
-                    r.kind,
-                    r.due.isoformat(),
-                    r.overdue_days,
-                    reason_cell(request, r.top_reason, r.reasons[0] if r.reasons else ""),
-                    r.assignee or "",
+                    task.tier or "",
+                    task.kind,
+                    task.due.isoformat(),
+                    task.overdue_days,
+                    reason_cell(request, r.top_reason, task.reasons[0] if task.reasons else ""),
+                    task.assignee or "",
                     r.phone,
                 )
                 for r in [*found.rows, *found.later]  # the whole list, what is carried over included
+                for task in r.tasks
             ),
         )
-    show = "mine" if mine else "area"
-    query = urlencode({k: v for k, v in (("show", show), ("tier", tier_filter), ("kind", kind_filter)) if v})
+    query = urlencode({k: v for k, v in (("show", listed), ("tier", tier_filter), ("kind", kind_filter)) if v})
     end = start + PAGE_ROWS
     more = end < len(found.rows)
     context = TodayPage(
         found.rows[start:end],
         found.carried_over,
-        show,
+        found.summary if start == 0 else None,
+        listed,
         tier_filter,
         kind_filter,
         query,
