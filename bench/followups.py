@@ -3,7 +3,9 @@
 Usage: .venv/bin/python bench/followups.py [--db bench/out/restratify-1000000-1.run.db] [--requests 2000]
 Needs a county database whose nightly job has run (bench/restratify.py leaves one). Starts the
 server on 127.0.0.1, then for each list (one village, one township) sends a bounded number of
-requests from 20 threads with keep-alive connections and prints p50/p95/max latency and throughput.
+requests from 20 threads with keep-alive connections and prints p50/p95/max latency and throughput:
+the paged due list (GET /api/v1/followups?region=) and the working list of CONTRACT §10 (GET
+/api/v1/followups/today?mine=false, one row per resident, the whole area's due residents).
 The baseline, measured the same way in the same run, is GET /healthz: the server's own floor.
 Target: p95 < 100 ms for the due lists.
 """
@@ -24,6 +26,7 @@ from bench.serving import key_for, machine, report, served_county_args, serving 
 from service.store import connect  # noqa: E402
 
 CLIENTS = 20
+TODAY = "/api/v1/followups/today?mine=false"  # the whole area's working list, as a doctor opens it
 
 
 def busiest(db_path: Path, digits: int) -> str:
@@ -87,8 +90,12 @@ def main() -> None:
         print(f"machine: {machine()}; {CLIENTS} concurrent clients, {args.requests} requests per list")
         base = report("baseline GET /healthz", *load(port, "/healthz", None, args.requests))
         results = {}
-        for label, region, key in (("village due list", village, doctor), ("township due list", township, gp)):
-            path = f"/api/v1/followups?region={region}&limit=50"
+        lists = [
+            (f"{level} {name}", region, key, path.format(region=region))
+            for name, path in (("due list", "/api/v1/followups?region={region}&limit=50"), ("today list", TODAY))
+            for level, region, key in (("village", village, doctor), ("township", township, gp))
+        ]
+        for label, region, key, path in lists:
             results[label] = report(f"{label} ({open_in[region]:,} open)", *load(port, path, key, args.requests))
         card = json.dumps({k: round(v / base, 1) for k, v in results.items()})
         print(f"p95 ratio to /healthz: {card}   target: p95 < 100 ms")

@@ -10,6 +10,7 @@ from typing import Protocol
 import msgspec
 from sqlite_utils import Database
 
+from service.problems import problem
 from service.store import writing
 from service.store.batches import finish_batch, start_batch
 from service.store.residents import Outcome, upsert_residents
@@ -103,7 +104,7 @@ class Ingestor:
             self._reject(Rejection(index, record_id_of(raw), e.errors, file))
             return
         if not resident.village_code.startswith(self.region):
-            error = FieldError("village_code", f"outside the region {self.region} this sender may write to")
+            error = FieldError("village_code", problem("outside_region", region=self.region))
             self._reject(Rejection(index, resident.record_id, [error], file))
             return
         if resident.record_id in self._pending or len(self._pending) >= self.chunk:
@@ -216,7 +217,7 @@ def ingest_document(
     except msgspec.ValidationError as e:
         raise BadDocument(located(e)) from None
     except msgspec.DecodeError as e:
-        raise BadDocument(FieldError("(document)", f"malformed JSON: {e}")) from None
+        raise BadDocument(FieldError("(document)", problem("malformed_json", detail=e))) from None
     if len(batch.residents) > MAX_BATCH_RESIDENTS:
         raise TooLarge(f"{len(batch.residents)} residents in one request; the limit is {MAX_BATCH_RESIDENTS}")
     ingestor = Ingestor(db, today=today, region=region, on_stored=on_stored, chunk=REQUEST_CHUNK_RESIDENTS)

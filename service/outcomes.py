@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from followup.tasks import ENDS_MANAGEMENT, CallOutcome, Task, TaskStatus
 from service.auth import Principal
 from service.errors import BadReminder, TaskClosed, require_region
+from service.problems import problem
 from service.reassess import reassess_ids
 from service.store import writing
 from service.store.tasks import get_task, store_outcome
@@ -26,9 +27,9 @@ class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         if self.outcome is CallOutcome.REMIND_LATER and self.remind_on is None:
-            raise ValueError("remind_later needs remind_on")
+            raise ValueError(problem("reminder_needed"))
         if self.outcome is not CallOutcome.REMIND_LATER and self.remind_on is not None:
-            raise ValueError("remind_on goes only with remind_later")
+            raise ValueError(problem("reminder_only_later"))
 
 
 def record_outcome(
@@ -43,7 +44,7 @@ def record_outcome(
         if task.status is not TaskStatus.OPEN:
             raise TaskClosed(f"task {task_id} is already {task.status}")
         if data.remind_on is not None and data.remind_on <= today:
-            raise BadReminder(f"remind_on: {data.remind_on} is not after today ({today})")
+            raise BadReminder(problem("reminder_date", value=data.remind_on, today=today))
         ends = data.outcome in ENDS_MANAGEMENT
         store_outcome(
             db,

@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from service.auth import Principal, Role
 from service.errors import NotAllowed, ResidentNotFound, require_region
+from service.problems import problem
 from service.reassess import reassess_ids
 from service.store import writing
 from service.store.assessments import add_override
@@ -27,16 +28,16 @@ def override_errors(form: dict[str, str], today: dt.date) -> list[FieldError]:
     """The form's values checked: a tier, a reason, an expiry date within the year."""
     errors = []
     if form.get("tier", "") not in {t.value for t in Tier}:
-        errors.append(FieldError("tier", "choose red, yellow or green"))
+        errors.append(FieldError("tier", problem("choose_tier")))
     reason = form.get("reason", "").strip()
     if not reason or len(reason) > MAX_OVERRIDE_REASON_CHARS:
-        errors.append(FieldError("reason", f"1-{MAX_OVERRIDE_REASON_CHARS} characters: why"))
+        errors.append(FieldError("reason", problem("reason_length", limit=MAX_OVERRIDE_REASON_CHARS)))
     try:
         expires = dt.date.fromisoformat(form.get("expires_on", ""))
         if not today < expires <= today + dt.timedelta(days=MAX_OVERRIDE_DAYS):
-            errors.append(FieldError("expires_on", f"a date after today, at most {MAX_OVERRIDE_DAYS} days ahead"))
+            errors.append(FieldError("expires_on", problem("date_ahead", days=MAX_OVERRIDE_DAYS)))
     except ValueError:
-        errors.append(FieldError("expires_on", "a date (YYYY-MM-DD)"))
+        errors.append(FieldError("expires_on", problem("date_iso")))
     return errors
 
 

@@ -7,6 +7,7 @@ import re
 
 import msgspec
 
+from service.problems import problem
 from stratify.records import Resident, Visit
 
 MAX_AGE_YEARS = 120  # CONTRACT §3: age 0-120
@@ -15,7 +16,7 @@ NATIONAL_ID_CHECK = "10X98765432"  # GB 11643-1999: check character by (weighted
 
 _MSGSPEC_ERROR = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _FIELD_NAMED = re.compile(r"^Object (?P<what>contains unknown|missing required) field `(?P<name>[^`]*)`$")
-_FIELD_MESSAGES = {"contains unknown": "unknown field", "missing required": "required field is missing"}
+_FIELD_PROBLEMS = {"contains unknown": "unknown_field", "missing required": "required"}
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -42,7 +43,7 @@ def located(error: msgspec.ValidationError, root: str = "(document)") -> FieldEr
     named = _FIELD_NAMED.match(message)
     if named:
         path = f"{path}.{named['name']}" if path else named["name"]
-        message = _FIELD_MESSAGES[named["what"]]
+        message = problem(_FIELD_PROBLEMS[named["what"]])
     return FieldError(path or root, message)
 
 
@@ -64,9 +65,9 @@ def _date_errors(field: str, value: dt.date | None, today: dt.date, born: dt.dat
     if value is None:
         return []
     if value > today:
-        return [FieldError(field, f"date {value} is in the future (today is {today})")]
+        return [FieldError(field, problem("future_date", value=value, today=today))]
     if value < born:
-        return [FieldError(field, f"date {value} is before birth_date {born}")]
+        return [FieldError(field, problem("before_birth", value=value, born=born))]
     return []
 
 
@@ -76,7 +77,8 @@ def _duplicates(items: list, key: str, path: str) -> list[FieldError]:
     for i, item in enumerate(items):
         value = getattr(item, key)
         if value in seen:
-            errors.append(FieldError(f"{path}[{i}].{key}", f"duplicate {key} {value!r} (also {path}[{seen[value]}])"))
+            other = f"{path}[{seen[value]}]"
+            errors.append(FieldError(f"{path}[{i}].{key}", problem("duplicate", key=key, value=value, other=other)))
         seen.setdefault(value, i)
     return errors
 
@@ -92,9 +94,9 @@ def visit_errors(v: Visit, today: dt.date, born: dt.date, index: int | None = No
     errors = _date_errors(f"{at}date", v.date, today, born)
     if (v.sbp is None) != (v.dbp is None):
         missing = "dbp" if v.dbp is None else "sbp"
-        errors.append(FieldError(f"{at}{missing}", "sbp and dbp must be given together"))
+        errors.append(FieldError(f"{at}{missing}", problem("bp_pair")))
     elif not bp_ok:
-        errors.append(FieldError(f"{at}dbp", f"dbp {v.dbp} must be lower than sbp {v.sbp}"))
+        errors.append(FieldError(f"{at}dbp", problem("dbp_not_below_sbp", dbp=v.dbp, sbp=v.sbp)))
     return errors
 
 
@@ -102,16 +104,18 @@ def check_resident(r: Resident, today: dt.date) -> list[FieldError]:
     """Rules that relate fields to each other or to today's date (CONTRACT §3)."""
     errors: list[FieldError] = []
     if not r.name.strip():
-        errors.append(FieldError("name", "must not be blank"))
+        errors.append(FieldError("name", problem("blank")))
     if r.birth_date > today:
-        errors.append(FieldError("birth_date", f"date {r.birth_date} is in the future (today is {today})"))
+        errors.append(FieldError("birth_date", problem("future_date", value=r.birth_date, today=today)))
     elif r.birth_date < years_before(today, MAX_AGE_YEARS):
-        errors.append(FieldError("birth_date", f"age over {MAX_AGE_YEARS} years"))
+        errors.append(FieldError("birth_date", problem("too_old", years=MAX_AGE_YEARS)))
     if r.national_id is not None and not national_id_valid(r.national_id):
-        errors.append(FieldError("national_id", "check digit does not match (GB 11643)"))
+        errors.append(FieldError("national_id", problem("check_digit")))
     for i, c in enumerate(r.conditions):
         if c.diagnosed_on is not None and c.diagnosed_on > today:
-            errors.append(FieldError(f"conditions[{i}].diagnosed_on", f"date {c.diagnosed_on} is in the future"))
+            errors.append(
+                FieldError(f"conditions[{i}].diagnosed_on", problem("future_date_short", value=c.diagnosed_on))
+            )
     for i, v in enumerate(r.visits):
         errors += visit_errors(v, today, r.birth_date, i)
     for i, e in enumerate(r.events):
@@ -132,7 +136,7 @@ def decode_resident(raw: bytes, today: dt.date) -> Resident:
     except msgspec.ValidationError as e:
         raise Invalid([located(e, "(resident)")]) from None
     except msgspec.DecodeError as e:
-        raise Invalid([FieldError("(resident)", f"malformed JSON: {e}")]) from None
+        raise Invalid([FieldError("(resident)", problem("malformed_json", detail=e))]) from None
     errors = check_resident(resident, today)
     if errors:
         raise Invalid(errors)
@@ -148,7 +152,7 @@ def decode_visit(fields: dict, resident: Resident, today: dt.date) -> Visit:
         raise Invalid([located(e, "(visit)")]) from None
     errors = visit_errors(visit, today, resident.birth_date)
     if any(v.visit_id == visit.visit_id for v in resident.visits):
-        errors.append(FieldError("visit_id", f"the resident already has a visit {visit.visit_id!r}"))
+        errors.append(FieldError("visit_id", problem("visit_exists", visit_id=visit.visit_id)))
     if errors:
         raise Invalid(errors)
     return visit

@@ -213,7 +213,7 @@ def test_a_bad_value_is_shown_beside_its_field_and_nothing_is_stored(server, bro
     page.wait_for_selector("#visit-form .field-error")
 
     error = page.locator("#visit-form label.invalid").inner_text()
-    assert "300" in error  # "Expected `int` <= 300", beside the SBP field
+    assert "不能大于 300" in error  # the API's "Expected `int` <= 300", worded on a Chinese page, beside SBP
     assert db.execute("SELECT count(*) FROM visits WHERE record_id = 'T-RED'").fetchone() == before
 
 
@@ -350,7 +350,7 @@ def test_a_reminder_without_a_date_is_refused_beside_the_form(server, browser):
     page.click("#tasks form.outcome button[type=submit] >> nth=0")
     page.wait_for_selector("#tasks .field-error")
 
-    assert "remind_on" in page.locator("#tasks .field-error").inner_text()
+    assert "请填提醒日期" in page.locator("#tasks .field-error").inner_text()  # worded in the page's language
     assert db.execute("SELECT count(*) FROM task_outcomes").fetchone() == before
 
 
@@ -365,3 +365,100 @@ def test_reasons_read_as_sentences_in_the_chosen_language_with_local_dates(serve
 
     assert re.fullmatch(r"血压危象：\d{1,2}月\d{1,2}日血压 186/112 mmHg（≥180/110）", chinese)
     assert re.fullmatch(r"BP 186/112 on \d{1,2} [A-Z][a-z]{2} >= 180/110", english)
+
+
+def fits(page) -> None:
+    """The page is no wider than a 360 px phone: nothing scrolls sideways."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide"
+
+
+def test_a_doctor_finds_a_patient_and_records_a_phone_visit_on_a_phone(server, browser):
+    base, db = server
+    page = doctor_on_a_phone(browser, base)
+    page.click("header a[href='/patients']")
+    page.fill("input[name=q]", "林黄")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_load_state("networkidle")
+    fits(page)
+    shoot(page, "patients-360")
+    page.click("ul.found a.who >> nth=0")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("/residents/T-YELLOW")
+
+    page.select_option("#visit-form select[name=mode]", "phone")
+    page.fill("#visit-form input[name=sbp]", "132")
+    page.fill("#visit-form input[name=dbp]", "84")
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("#visit-form input[name=sbp][value='']", state="attached")
+
+    stored = db.execute(
+        "SELECT mode, sbp FROM visits WHERE record_id = 'T-YELLOW' AND date = ? AND sbp = 132", [day(0)]
+    ).fetchall()
+    assert stored == [("phone", 132)]
+    fits(page)
+
+
+def test_a_doctor_registers_a_new_patient_on_a_phone(server, browser):
+    base, db = server
+    page = doctor_on_a_phone(browser, base)
+    page.goto(f"{base}/patients")
+    page.click("a[href='/residents/new']")
+    page.wait_for_load_state("networkidle")
+    fits(page)
+
+    page.fill("input[name=name]", "郑新")
+    page.select_option("select[name=sex]", "F")
+    page.fill("input[name=birth_date]", "1961-05-20")
+    page.fill("input[name=phone]", "abc")
+    page.check("input[name=I10]")
+    page.click("form.register-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "电话号码为7-20位数字" in page.locator("label.invalid").inner_text()  # Chinese, beside the phone
+    fits(page)
+    shoot(page, "register-360")
+
+    page.fill("input[name=phone]", "13912345678")
+    page.click("form.register-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert re.search(rf"/residents/S-{VILLAGE}-[0-9]{{4}}$", page.url), page.url
+    assert "郑新" in page.locator("h1").inner_text()
+    row = db.execute("SELECT sex, birth_date, phone FROM residents WHERE name = '郑新'").fetchone()
+    assert row == ("F", "1961-05-20", "13912345678")
+
+
+def test_no_page_is_wider_than_a_phone(server, browser):
+    base, _ = server
+    pages = {
+        "vd-test": [
+            "/",
+            "/?show=ltfu",
+            "/?lang=en",
+            "/patients?q=林",
+            "/residents/new",
+            "/residents/T-RED",
+            "/password",
+        ],
+        "center-test": [
+            "/dashboard",
+            "/dashboard?region=350421100",
+            f"/dashboard?region={VILLAGE}",
+            "/dashboard?show=unassigned",
+            "/audit",
+            "/admin/users",
+            "/patients?q=林",
+            "/residents/T-GREEN",
+            "/dashboard?lang=en",
+            "/audit?lang=en",
+        ],
+    }
+    for username, paths in pages.items():
+        page = phone(browser).new_page()
+        log_in(page, base, username)
+        for path in paths:
+            page.goto(f"{base}{path}")
+            fits(page)
+            header = page.locator("header.top").bounding_box()
+            assert header["width"] <= PHONE["width"]
+        page.context.close()

@@ -78,3 +78,26 @@ def test_a_temperature_out_of_range_is_shown_beside_its_field_and_nothing_is_sto
     assert label and 'role="alert"' in label.group(0)
     assert 'value="dizziness" checked' in response.text  # what was ticked stays ticked
     assert db.execute("SELECT count(*) FROM visits").fetchone() == before
+    assert "不能大于 45.0" in label.group(0)  # the API's "Expected `float` <= 45.0", worded on a Chinese page
+
+
+@pytest.mark.parametrize("mode", ["clinic", "home", "phone"])
+def test_the_visit_mode_chosen_on_the_form_is_stored(doctor, db, mode):
+    form = doctor.get("/residents/W40").text
+    assert re.search(r'<option value="clinic" selected>', form)  # a clinic visit unless the doctor says otherwise
+
+    assert post_visit(doctor, mode=mode).status_code == 200
+
+    stored = db.execute("SELECT mode FROM visits WHERE record_id = 'W40' AND sbp = 128")
+    assert stored.fetchone() == (mode,)
+
+
+def test_an_unknown_visit_mode_is_refused_beside_its_field_in_the_page_language(doctor, db):
+    before = db.execute("SELECT count(*) FROM visits").fetchone()
+    for lang, text in (("zh-CN", "不是可选的值：fax"), ("en", "not one of the choices: fax")):
+        doctor.get("/residents/W40", params={"lang": lang})
+        response = post_visit(doctor, mode="fax")
+        assert response.status_code == 422
+        label = re.search(r'<label class="invalid">[^<]*<select name="mode">.*?</label>', response.text, re.S)
+        assert label and text in label.group(0)
+    assert db.execute("SELECT count(*) FROM visits").fetchone() == before

@@ -23,6 +23,7 @@ from ui.views.actions import add_visit, override, task_outcome
 from ui.views.audit import audit_page
 from ui.views.auth import change_password, login, login_form, logout, password_form
 from ui.views.dashboard import dashboard_page
+from ui.views.patients import patients_page, register, registration_form
 from ui.views.resident import call_page, resident_page
 from ui.views.staff import add_login_page, change_login, staff_page
 from ui.views.today import today_page
@@ -46,6 +47,9 @@ PAGE_ROUTES = [
     staff_page,
     add_login_page,
     change_login,
+    patients_page,
+    registration_form,
+    register,
 ]
 PUBLIC_PAGES = ("^/login$", "^/static/")
 ERROR_MESSAGES = {403: "forbidden", 404: "not_found"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -12,8 +12,10 @@ from litestar.exceptions import ValidationException
 from litestar.response import Template
 
 from service.auth import Principal
+from service.problems import word
 from service.reasons import StoredReason
-from service.vocabulary import SYMPTOMS, URGENT_FIRST, Adherence, CallOutcome, Hypoglycemia, Referral, Tier
+from service.validation import FieldError
+from service.vocabulary import SYMPTOMS, URGENT_FIRST, Adherence, CallOutcome, Hypoglycemia, Referral, Tier, VisitMode
 from ui.i18n import DEFAULT_LANG, LANGS, local_date, translate
 
 T = TypeVar("T")
@@ -24,6 +26,7 @@ CHOICES = {  # the closed vocabularies forms offer, in CONTRACT order
     "adherence": tuple(Adherence),
     "hypoglycemia": tuple(Hypoglycemia),
     "referrals": tuple(Referral),
+    "modes": tuple(VisitMode),
     "outcomes": tuple(CallOutcome),
 }
 
@@ -52,6 +55,16 @@ def form_value(value: str, name: str, parse: Callable[[str], T]) -> T | None:
         return parse(value)
     except ValueError as e:
         raise ValidationException(f"{name}: {e}") from None
+
+
+def form_errors(errors: Iterable[FieldError], lang: str, field: Callable[[str], str] | None = None) -> dict[str, str]:
+    """Located errors keyed by the form field they belong beside (by default the path's first name:
+    `visits[0].sbp` -> `visits`, `sbp` -> `sbp`), worded in the page's language; a field's first error wins."""
+    result: dict[str, str] = {}
+    for e in errors:
+        key = field(e.field) if field else e.field.split(".")[0].split("[")[0]
+        result.setdefault(key, word(e.field, e.message, lang))
+    return result
 
 
 def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:

@@ -15,6 +15,7 @@ ACTIONS = (
     "visit",
     "task_outcome",
     "override",
+    "register",  # a resident registered from the phone
     "import",
     "login",
     "login_failed",

@@ -68,7 +68,7 @@ _CHILD_SQL = tuple(_upsert_sql(table, columns, ("record_id", columns[0])) for ta
 _VISIT_SQL = _CHILD_SQL[1]
 
 
-def upsert_residents(db: Database, residents: list[Resident], *, source: str, batch_id: int) -> list[Outcome]:
+def upsert_residents(db: Database, residents: list[Resident], *, source: str, batch_id: int | None) -> list[Outcome]:
     """Merge residents into the store in one transaction: children merge by id, new content updates.
 
     Each resident is written whole or not at all (the caller passes only valid residents, each
@@ -79,7 +79,7 @@ def upsert_residents(db: Database, residents: list[Resident], *, source: str, ba
         return _merge(db, residents, source=source, batch_id=batch_id)
 
 
-def _merge(db: Database, residents: list[Resident], *, source: str, batch_id: int) -> list[Outcome]:
+def _merge(db: Database, residents: list[Resident], *, source: str, batch_id: int | None) -> list[Outcome]:
     ids = msgspec.json.encode([r.record_id for r in residents]).decode()
     old_residents = _existing(db, "residents", (*RESIDENT_COLUMNS, "managed"), ids, child=False)
     olds = tuple(_existing(db, table, columns, ids) for table, columns in CHILD_TABLES)
@@ -163,3 +163,58 @@ def village_patients(db: Database, village: str, limit: int = 500) -> list[tuple
         "LIMIT ?",
         [village, limit],
     ).fetchall()
+
+
+def _within(column: str) -> str:
+    """`column` lies under the region prefix :low (codes are digits, and ':' sorts right after '9')."""
+    return f"{column} >= :low AND {column} < :low || ':'"
+
+
+VILLAGE_CODE_LENGTH = 12  # CONTRACT §1: county 6, township 9, village 12 digits
+SEARCH_COLUMNS = ("record_id", "name", "sex", "birth_date", "village_code", "phone", "status", "tier")
+LAST_DIGITS = 4  # CONTRACT §10: search by the last 4 digits of the phone or the national id
+
+
+def search_residents(db: Database, region: str, query: str, limit: int) -> list[tuple]:
+    """Residents of a region (SEARCH_COLUMNS) whose name contains `query`, whose record_id is or starts
+    with it, or, for 4 digits (the last may be X), whose phone or national id ends with them; the exact
+    record_id first, then those still under care, by name."""
+    like = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    digits = len(query) == LAST_DIGITS and query[:-1].isdigit() and (query[-1].isdigit() or query[-1] in "xX")
+    return db.execute(
+        f"SELECT r.{', r.'.join(SEARCH_COLUMNS[:-1])}, a.tier "
+        "FROM residents r LEFT JOIN assessments a USING (record_id) "
+        f"WHERE {_within('r.village_code')} AND (r.name LIKE '%' || :like || '%' ESCAPE '\\' "
+        "OR r.record_id LIKE :like || '%' ESCAPE '\\' "
+        "OR (:digits AND (replace(replace(r.phone, ' ', ''), '-', '') LIKE '%' || :like "
+        "OR upper(r.national_id) LIKE '%' || upper(:like)))) "
+        "ORDER BY r.record_id = :query DESC, r.status = 'active' DESC, r.name, r.record_id LIMIT :limit",
+        {"low": region, "like": like, "query": query, "digits": digits, "limit": limit},
+    ).fetchall()
+
+
+def region_villages(db: Database, region: str) -> list[str]:
+    """The village codes of a region: its named villages and those with residents (a village region is itself)."""
+    rows = db.execute(
+        f"SELECT code FROM areas WHERE length(code) = {VILLAGE_CODE_LENGTH} AND {_within('code')} "
+        f"UNION SELECT DISTINCT village_code FROM residents WHERE {_within('village_code')} ORDER BY 1",
+        {"low": region},
+    )
+    codes = [row[0] for row in rows]
+    return codes or ([region] if len(region) == VILLAGE_CODE_LENGTH else [])
+
+
+def next_serial(db: Database, prefix: str) -> int:
+    """One more than the highest number after `prefix` among record_ids (1 for the first)."""
+    row = db.execute(
+        "SELECT max(CAST(substr(record_id, :n) AS INTEGER)) FROM residents "
+        "WHERE record_id > :prefix AND record_id < :prefix || ':'",
+        {"prefix": prefix, "n": len(prefix) + 1},
+    ).fetchone()
+    return (row[0] or 0) + 1
+
+
+def national_id_owner(db: Database, national_id: str) -> str | None:
+    """The record_id already holding this national id, if any."""
+    row = db.execute("SELECT record_id FROM residents WHERE national_id = ? LIMIT 1", [national_id]).fetchone()
+    return row[0] if row else None

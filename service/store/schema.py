@@ -353,3 +353,9 @@ def m008_staff(db: Database) -> None:
 def m009_ltfu(db: Database) -> None:
     """Residents lost to follow-up (CONTRACT §10) by village, counted by each nightly run."""
     _execute_all(db, "ALTER TABLE village_indicators ADD COLUMN ltfu INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m010_national_id(db: Database) -> None:
+    """Residents found by national id: a registration refuses one already on file, naming its card."""
+    _execute_all(db, "CREATE INDEX residents_national_id ON residents (national_id) WHERE national_id IS NOT NULL")

@@ -372,7 +372,9 @@ def due_tasks(
     of the residents on the daily list (`lost=False`: tasks due since `lost_before`) or of those lost to
     follow-up (`lost=True`: all their due tasks)."""
     params: dict[str, object] = {"today": today.isoformat(), "cutoff": lost_before.isoformat(), "limit": limit}
-    where = ["t.status = 'open'", "t.due <= :today"]
+    # `+t.due`: no index range on due, so SQLite walks the area's (or doctor's) index in list order and
+    # stops at the limit, instead of reading every due task of the county (650 ms -> 10 ms, 1M county).
+    where = ["t.status = 'open'", "+t.due <= :today"]
     if region:
         where.append(f"t.{REGION_COLUMN[len(region)]} = :region")
         params["region"] = region
@@ -381,7 +383,7 @@ def due_tasks(
             where.append(f"t.{column} = :{column}")
             params[column] = value
     condition = _lost("t.record_id", assignee is not None)
-    where += [condition] if lost else ["t.due >= :cutoff", f"NOT ({condition})"]
+    where += [condition] if lost else ["+t.due >= :cutoff", f"NOT ({condition})"]
     return db.execute(
         f"SELECT {', '.join(DUE_COLUMNS)} "
         "FROM tasks t JOIN residents r USING (record_id) LEFT JOIN assessments a USING (record_id) "

@@ -19,9 +19,10 @@ from service.errors import BadReminder
 from service.outcomes import OutcomeIn, record_outcome, task_resident
 from service.overrides import set_override
 from service.params import TaskId
-from service.validation import Invalid
+from service.problems import problem, word
+from service.validation import FieldError, Invalid, located
 from service.visits import record_visit
-from ui.pages import page
+from ui.pages import form_errors, language, page
 from ui.views.resident import CardPage, card_page
 
 INTEGER_FIELDS = ("sbp", "dbp", "heart_rate")
@@ -35,16 +36,16 @@ def first(form: Form, name: str) -> str:
     return (form.get(name) or [""])[0].strip()
 
 
-def parse_visit(form: Form) -> tuple[dict, dict[str, str]]:
-    """Form fields -> a record-format visit, and messages for values that are not numbers."""
+def parse_visit(form: Form) -> tuple[dict, list[FieldError]]:
+    """Form fields -> a record-format visit, and errors for values that are not numbers."""
     visit: dict = {name: first(form, name) for name in CHOICE_FIELDS if first(form, name)}
-    errors: dict[str, str] = {}
+    errors: list[FieldError] = []
     for name, kind in [*((n, int) for n in INTEGER_FIELDS), *((n, float) for n in DECIMAL_FIELDS)]:
         if value := first(form, name):
             try:
                 visit[name] = kind(value)
             except ValueError:
-                errors[name] = "must be a whole number" if kind is int else "must be a number"
+                errors.append(FieldError(name, problem("whole_number" if kind is int else "number")))
     visit["medication_changed"] = first(form, "medication_changed") == "on"
     if first(form, "pregnant") == "on":  # unticked is "not asked" (the box shows only for women 15-49)
         visit["pregnant"] = True
@@ -88,10 +89,10 @@ async def add_visit(
                 record_visit(db, state.policy, user, record_id, visit, today)
                 return after_change(request, db, record_id)
             except Invalid as e:
-                errors = {err.field.split(".")[0].split("[")[0]: err.message for err in e.errors}
+                errors = e.errors
         context = current(request, db, record_id)
         values = {k: v if k == "symptoms" else v[0] for k, v in form.items()}
-        context = msgspec.structs.replace(context, form=values, errors=errors)
+        context = msgspec.structs.replace(context, form=values, errors=form_errors(errors, language(request)))
         template = "resident/_visit_form.html" if request.htmx else "resident/card.html"
         response = page(request, template, status_code=422, page=context)
         if request.htmx:
@@ -115,8 +116,10 @@ async def task_outcome(request: HTMXRequest, task_id: TaskId, db: NamedDependenc
             task = record_outcome(db, state.policy, request.user, task_id, data, today)
             return after_change(request, db, task.record_id)
         except (msgspec.ValidationError, BadReminder) as e:
+            error = located(e, "outcome") if isinstance(e, msgspec.ValidationError) else FieldError("remind_on", str(e))
+            message = word(error.field, error.message, language(request))
             record_id = task_resident(db, request.user, task_id)
-            context = msgspec.structs.replace(current(request, db, record_id), outcome_errors={task_id: str(e)})
+            context = msgspec.structs.replace(current(request, db, record_id), outcome_errors={task_id: message})
             template = "resident/_status.html" if request.htmx else "resident/card.html"
             return page(request, template, status_code=422, page=context)
 
@@ -139,7 +142,7 @@ async def override(
             return after_change(request, db, record_id)
         except Invalid as e:
             context = current(request, db, record_id)
-            errors = {err.field: err.message for err in e.errors}
+            errors = form_errors(e.errors, language(request))
             context = msgspec.structs.replace(context, override_form=values, override_errors=errors)
             return page(request, "resident/card.html", status_code=422, page=context)
 
