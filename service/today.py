@@ -93,6 +93,7 @@ class Summary(msgspec.Struct, frozen=True):
     red: int
     urgent: int
     lost: int  # residents lost to follow-up in the same scope (on the ltfu list)
+    complete: bool  # False: the area had more than MAX_DUE due tasks, only the most pressing were read
 
 
 class TodayList(msgspec.Struct, frozen=True):
@@ -101,6 +102,7 @@ class TodayList(msgspec.Struct, frozen=True):
     capacity: int | None  # a doctor's own list is capped; None for the area and ltfu lists
     show: Show
     lost: int
+    complete: bool  # False when more than MAX_DUE tasks were due: the counts are of the most pressing read
 
     @property
     def carried_over(self) -> int:
@@ -113,6 +115,7 @@ class TodayList(msgspec.Struct, frozen=True):
             sum(r.tier is Tier.RED for r in self.rows),
             sum(r.urgent for r in self.rows),
             self.lost,
+            self.complete,
         )
 
 
@@ -181,4 +184,4 @@ def todays_list(
     residents = _residents(rows, user, today)
     capacity = policy.daily_capacity if mine else None
     shown, carried = doable(residents, today, capacity if capacity is not None else len(residents))
-    return TodayList(shown, carried, capacity, show, lost_count(db, **scope))
+    return TodayList(shown, carried, capacity, show, lost_count(db, **scope), len(rows) < MAX_DUE)

@@ -206,3 +206,17 @@ def test_the_dashboard_counts_the_lost_and_lists_the_tasks_nobody_holds(client, 
     assert nobody > 0 and f"{nobody} 项随访任务无人负责" in board
     detail = client.get("/dashboard", params={"show": "unassigned"}).text
     assert re.search(rf"{VILLAGE}.*?乡镇全科医生</td><td>\d+</td>", detail, re.S)  # no township GP login
+
+
+def test_a_list_cut_at_max_due_says_so_on_the_page_and_in_the_api(doctor, db, monkeypatch):
+    post(doctor, db, *(resident(f"CUT-{i}", days_ago=200, sbp=150, dbp=95) for i in range(3)))
+    for i in range(3):
+        set_due(db, f"CUT-{i}", 3)
+    whole = doctor.get("/api/v1/followups/today", params={"mine": "false"}).json()
+    assert whole["complete"] is True and "到期任务超过" not in doctor.get("/").text
+
+    monkeypatch.setattr("service.today.MAX_DUE", 2)  # the area has more due tasks than one list reads
+    cut = doctor.get("/api/v1/followups/today", params={"mine": "false"}).json()
+
+    assert cut["complete"] is False and len(cut["items"]) < len(whole["items"])
+    assert "只列出并统计最紧急的" in doctor.get("/").text

@@ -167,6 +167,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "失访 {n} 人（随访逾期超过 {days} 天，待追踪）",
         "en": "{n} lost to follow-up (a follow-up over {days} days overdue): to be traced",
     },
+    "summary_partial": {
+        "zh-CN": "到期任务超过 {n} 项，只列出并统计最紧急的 {n} 项：请按分级或类型筛选",
+        "en": "Over {n} tasks are due: the {n} most pressing are listed and counted; filter by tier or kind",
+    },
     "summary_lost": {"zh-CN": "失访 {n}", "en": "{n} lost to follow-up"},
     "urgent": {"zh-CN": "紧急", "en": "urgent"},
     "nothing_lost": {"zh-CN": "没有失访的居民", "en": "Nobody lost to follow-up"},

@@ -51,6 +51,7 @@ class TodayPage(msgspec.Struct):
     carried_over: int
     capacity: int | None  # None for the whole area (mine=false) and the ltfu list: everything is listed
     ltfu: int  # residents lost to follow-up in the same scope (listed with ltfu=true)
+    complete: bool  # false when over 2,000 tasks were due: the most pressing are listed; filter to see the rest
 
 
 def _cursor(position: Position) -> str:
@@ -137,7 +138,7 @@ def today_list(
     state = request.app.state
     show = Show.LTFU if ltfu else Show.MINE if mine else Show.AREA
     today = todays_list(db, request.user, state.policy, state.settings.today(), show=show)
-    return TodayPage([_row(r) for r in today.rows], today.carried_over, today.capacity, today.lost)
+    return TodayPage([_row(r) for r in today.rows], today.carried_over, today.capacity, today.lost, today.complete)
 
 
 @post(

@@ -105,4 +105,5 @@ def today_page(
         page=context,
         kinds=[k.value for k in TaskKind],
         may_export=exports_allowed(user, state.policy),
+        max_due=MAX_DUE,
     )
