@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import NamedTuple
 
 import msgspec
 from sqlite_utils import Database
@@ -22,13 +23,14 @@ from followup.tasks import TaskKind, TaskStatus
 from service.auth import Principal
 from service.privacy import mask_phone, sees_phone
 from service.reasons import StoredReason, stored_reason
-from service.store.tasks import due_tasks, lost_count, task_reasons
+from service.store.tasks import DueScope, due_order, due_tasks, lost_count, task_reasons
 from stratify.facts import age_on
 from stratify.policy import Policy
 from stratify.records import Level
-from stratify.tiers import Tier, list_position
+from stratify.tiers import URGENT_FIRST, Tier, list_position
 
-MAX_DUE = 2_000  # due tasks read for one list; a village's working day never comes near
+MAX_LISTED = 2_000  # residents one list can page through or export; a village's working day never comes near
+COUNT_CAP = 50  # residents a list counts; beyond, "50+" (counting a 45,000-task township costs 300 ms)
 
 
 class Show(StrEnum):
@@ -92,31 +94,22 @@ class Summary(msgspec.Struct, frozen=True):
     residents: int
     red: int
     urgent: int
-    lost: int  # residents lost to follow-up in the same scope (on the ltfu list)
-    complete: bool  # False: the area had more than MAX_DUE due tasks, only the most pressing were read
+    lost: int  # residents lost to follow-up in the same scope (on the ltfu list), up to COUNT_CAP + 1
+    complete: bool  # False: more residents are due than a list counts (COUNT_CAP): "100+"
+
+    @property
+    def lost_text(self) -> str:
+        return f"{COUNT_CAP}+" if self.lost > COUNT_CAP else str(self.lost)
 
 
 class TodayList(msgspec.Struct, frozen=True):
-    rows: list[DueResident]
-    later: list[DueResident]  # beyond the capacity, carried over to the next days
+    rows: list[DueResident]  # the page asked for, in list order
+    summary: Summary
+    carried_over: int  # residents beyond a doctor's daily capacity (at least this many when not complete)
     capacity: int | None  # a doctor's own list is capped; None for the area and ltfu lists
     show: Show
-    lost: int
-    complete: bool  # False when more than MAX_DUE tasks were due: the counts are of the most pressing read
-
-    @property
-    def carried_over(self) -> int:
-        return len(self.later)
-
-    @property
-    def summary(self) -> Summary:
-        return Summary(
-            len(self.rows),
-            sum(r.tier is Tier.RED for r in self.rows),
-            sum(r.urgent for r in self.rows),
-            self.lost,
-            self.complete,
-        )
+    more: bool  # rows after this page
+    complete: bool  # every due resident was counted (and can be paged to)
 
 
 def _task(row: tuple, today: dt.date) -> DueTask:
@@ -136,30 +129,72 @@ def _task(row: tuple, today: dt.date) -> DueTask:
     )
 
 
-def _residents(rows: list[tuple], user: Principal, today: dt.date) -> list[DueResident]:
-    """Rows grouped by resident, in the order their first task came."""
+def _residents(rows: list[tuple], user: Principal, today: dt.date) -> dict[str, DueResident]:
+    """Rows grouped by resident."""
     tasks: dict[str, list[DueTask]] = {}
     first: dict[str, tuple] = {}
     for row in rows:
         tasks.setdefault(row[1], []).append(_task(row, today))
         first.setdefault(row[1], row)
-    found = []
+    found = {}
     for record_id, row in first.items():
         name, birth, phone, _, village, top = row[10:]
         full = sees_phone(user, village)
-        found.append(
-            DueResident(
-                record_id=record_id,
-                name=name,
-                age=age_on(dt.date.fromisoformat(birth), today),
-                village_code=village,
-                phone=(phone or "") if full else mask_phone(phone),
-                can_call=full and bool(phone),
-                top_reason=stored_reason(top),
-                tasks=tasks[record_id],
-            )
+        found[record_id] = DueResident(
+            record_id=record_id,
+            name=name,
+            age=age_on(dt.date.fromisoformat(birth), today),
+            village_code=village,
+            phone=(phone or "") if full else mask_phone(phone),
+            can_call=full and bool(phone),
+            top_reason=stored_reason(top),
+            tasks=tasks[record_id],
         )
     return found
+
+
+class _Seen(NamedTuple):
+    """A resident as the first of their tasks in list order shows them, enough to sort by priority."""
+
+    record_id: str
+    urgent: bool
+    tier: Tier | None
+    due: dt.date
+    risk: float | None
+
+
+class _Order(NamedTuple):
+    """A list's residents in priority order as far as they were read, and whether that is all of them."""
+
+    seen: list[_Seen]
+    complete: bool
+
+
+def _seen(record_id: str, urgent: bool, rank: int, due: str, risk: float | None) -> _Seen:
+    tier = URGENT_FIRST[rank] if rank < len(URGENT_FIRST) else None
+    return _Seen(record_id, urgent, tier, dt.date.fromisoformat(due), risk)
+
+
+def _first(db: Database, scope: DueScope, seen: dict[str, _Seen], limit: int, *, urgent: bool) -> bool:
+    """Add the list's (or its urgent referrals') residents to `seen` in list order, each as its first
+    task shows it, until `seen` holds `limit`; whether every one was read."""
+    for record_id, *first in due_order(db, scope, urgent=urgent):
+        if record_id not in seen:
+            if len(seen) == limit:
+                return False
+            seen[record_id] = _seen(record_id, urgent, *first)
+    return True
+
+
+def _order(db: Database, scope: DueScope, wanted: int, capacity: int | None) -> _Order:
+    """The list's first `wanted` residents (at least COUNT_CAP, for the counts) in the order of
+    `followup.capacity`: urgent referrals first (from their own index, wherever they sit), then tier,
+    the most overdue, the highest risk (the order the index is read in, so a page is exact)."""
+    limit = max(wanted, COUNT_CAP)
+    seen: dict[str, _Seen] = {}
+    complete = _first(db, scope, seen, limit, urgent=True) and _first(db, scope, seen, limit, urgent=False)
+    shown, carried = doable(list(seen.values()), scope.today, capacity if capacity is not None else len(seen))
+    return _Order([*shown, *carried], complete)
 
 
 def todays_list(
@@ -171,17 +206,44 @@ def todays_list(
     show: Show,
     tier: Tier | None = None,
     kind: TaskKind | None = None,
+    start: int = 0,
+    count: int | None = None,
 ) -> TodayList:
-    """The user's list for today, in list order."""
+    """The user's list for today in list order: `count` residents from `start` (None: all of them, at
+    most MAX_LISTED). The work is in proportion to the page, not to the area: a township's list on a
+    county of a million reads a few hundred tasks, not 45,000."""
     mine = show is Show.MINE
-    scope = {
-        "region": user.region,
-        "today": today,
-        "lost_before": today - dt.timedelta(days=policy.ltfu_days),
-        "assignee": user.name if mine else None,
-    }
-    rows = due_tasks(db, **scope, lost=show is Show.LTFU, tier=tier, kind=kind, limit=MAX_DUE)
-    residents = _residents(rows, user, today)
+    scope = DueScope(
+        region=user.region,
+        today=today,
+        lost_before=today - dt.timedelta(days=policy.ltfu_days),
+        lost=show is Show.LTFU,
+        assignee=user.name if mine else None,
+        tier=tier,
+        kind=kind,
+    )
     capacity = policy.daily_capacity if mine else None
-    shown, carried = doable(residents, today, capacity if capacity is not None else len(residents))
-    return TodayList(shown, carried, capacity, show, lost_count(db, **scope), len(rows) < MAX_DUE)
+    end = min(start + count, MAX_LISTED) if count is not None else MAX_LISTED
+    order = _order(db, scope, end + 1, capacity)
+    listed = order.seen[:capacity] if capacity is not None else order.seen[:MAX_LISTED]
+    page = [r.record_id for r in listed[start:end]]
+    found = _residents(due_tasks(db, scope, page), user, today)
+    counted = listed if order.complete else listed[: max(COUNT_CAP, end)]  # one more was read, to know
+    summary = Summary(
+        len(counted),
+        sum(r.tier is Tier.RED for r in counted),
+        sum(r.urgent for r in counted),
+        lost_count(
+            db, region=scope.region, today=today, lost_before=scope.lost_before, assignee=scope.assignee, cap=COUNT_CAP
+        ),
+        order.complete or len(listed) == capacity,
+    )
+    return TodayList(
+        rows=[found[r] for r in page if r in found],
+        summary=summary,
+        carried_over=len(order.seen) - len(listed) if capacity is not None else 0,
+        capacity=capacity,
+        show=show,
+        more=len(listed) > end,
+        complete=order.complete and len(order.seen) <= MAX_LISTED,
+    )

@@ -43,7 +43,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m007_login_failures",
         "m008_staff",
         "m009_ltfu",
-        "m010_national_id",
+        "m010_lookups",
     ]
     assert migrate(db) == []
     assert is_current(db)

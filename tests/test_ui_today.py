@@ -8,6 +8,8 @@ import re
 import pytest
 from conftest import PASSWORD, add_login, api_key, document, log_in, make_resident, make_visit
 
+from service.today import COUNT_CAP
+
 
 @pytest.fixture
 def doctor(client, db):
@@ -99,7 +101,9 @@ def test_the_list_comes_a_page_at_a_time_and_more_loads_the_rest(busy_village):
         pages.append(fragment)
         more = re.search(r'id="more"><a[^>]*hx-get="([^"]+)"', fragment)
 
-    assert f"还有 {BUSY - 50} 条" in first.text and 'hx-get="/?show=area&amp;start=50"' in first.text
+    # a list counts COUNT_CAP residents ahead: beyond, "100+"; paging still reaches every one of them
+    assert ">更多</a>" in first.text and 'hx-get="/?show=area&amp;start=50"' in first.text
+    assert f"今日 {COUNT_CAP}+ 人" in first.text
     assert [page.count('<li class="task ') for page in pages] == [50, 50, 50, BUSY - 150]
     shown = re.findall(r'href="/residents/(BUSY-\d+)"', "".join(pages))
     assert len(shown) == len(set(shown)) == BUSY  # every due task once, none lost between pages
@@ -115,8 +119,8 @@ def test_a_start_beyond_the_cap_is_a_400(busy_village):
 
 def test_the_api_and_the_page_list_the_same_tasks_in_the_same_order(busy_village):
     """Both come from one service function: the area's list holds everything due, in one order."""
-    api = busy_village.get("/api/v1/followups/today", params={"mine": "false"}).json()
+    api = busy_village.get("/api/v1/followups/today", params={"mine": "false", "limit": 500}).json()
     page = re.findall(r'href="/residents/(BUSY-\d+)"', busy_village.get("/").text)
 
-    assert api["capacity"] is None and len(api["items"]) == BUSY
+    assert api["capacity"] is None and len(api["items"]) == BUSY and api["next_cursor"] is None
     assert [item["record_id"] for item in api["items"]][:50] == page

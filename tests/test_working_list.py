@@ -208,15 +208,24 @@ def test_the_dashboard_counts_the_lost_and_lists_the_tasks_nobody_holds(client, 
     assert re.search(rf"{VILLAGE}.*?乡镇全科医生</td><td>\d+</td>", detail, re.S)  # no township GP login
 
 
-def test_a_list_cut_at_max_due_says_so_on_the_page_and_in_the_api(doctor, db, monkeypatch):
-    post(doctor, db, *(resident(f"CUT-{i}", days_ago=200, sbp=150, dbp=95) for i in range(3)))
-    for i in range(3):
-        set_due(db, f"CUT-{i}", 3)
+def test_a_long_list_is_paged_and_counted_up_to_the_cap(doctor, db, monkeypatch):
+    post(doctor, db, *(resident(f"P-{i}", days_ago=200, sbp=150, dbp=95) for i in range(5)))
+    for i in range(5):
+        set_due(db, f"P-{i}", 3 + i)  # P-4 the most overdue
     whole = doctor.get("/api/v1/followups/today", params={"mine": "false"}).json()
-    assert whole["complete"] is True and "到期任务超过" not in doctor.get("/").text
+    assert whole["complete"] is True and whole["next_cursor"] is None
+    assert [item["record_id"] for item in whole["items"]] == [f"P-{i}" for i in (4, 3, 2, 1, 0)]
+    assert "今日 5 人" in doctor.get("/").text
 
-    monkeypatch.setattr("service.today.MAX_DUE", 2)  # the area has more due tasks than one list reads
-    cut = doctor.get("/api/v1/followups/today", params={"mine": "false"}).json()
+    first = doctor.get("/api/v1/followups/today", params={"mine": "false", "limit": 2}).json()
+    second = doctor.get(
+        "/api/v1/followups/today", params={"mine": "false", "limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert [i["record_id"] for i in first["items"] + second["items"]] == ["P-4", "P-3", "P-2", "P-1"]
+    assert doctor.get("/api/v1/followups/today", params={"cursor": "nonsense"}).status_code == 400
 
-    assert cut["complete"] is False and len(cut["items"]) < len(whole["items"])
-    assert "只列出并统计最紧急的" in doctor.get("/").text
+    monkeypatch.setattr("service.today.COUNT_CAP", 3)  # more residents due than a list counts
+    monkeypatch.setattr("ui.views.today.PAGE_ROWS", 2)
+    capped = doctor.get("/api/v1/followups/today", params={"mine": "false", "limit": 2}).json()
+    assert capped["complete"] is False and [i["record_id"] for i in capped["items"]] == ["P-4", "P-3"]
+    assert "今日 3+ 人" in doctor.get("/").text

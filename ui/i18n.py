@@ -70,6 +70,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "patients": {"zh-CN": "管理对象", "en": "Patients"},
     "bp_short": {"zh-CN": "血压控制", "en": "BP control"},
     "more_rows": {"zh-CN": "更多（还有 {n} 条）", "en": "More ({n} left)"},
+    "more": {"zh-CN": "更多", "en": "More"},
     "all": {"zh-CN": "全部", "en": "All"},
     "since": {"zh-CN": "起始日期", "en": "From"},
     "until": {"zh-CN": "截止日期", "en": "To"},
@@ -166,10 +167,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "summary_ltfu": {
         "zh-CN": "失访 {n} 人（随访逾期超过 {days} 天，待追踪）",
         "en": "{n} lost to follow-up (a follow-up over {days} days overdue): to be traced",
-    },
-    "summary_partial": {
-        "zh-CN": "到期任务超过 {n} 项，只列出并统计最紧急的 {n} 项：请按分级或类型筛选",
-        "en": "Over {n} tasks are due: the {n} most pressing are listed and counted; filter by tier or kind",
     },
     "summary_lost": {"zh-CN": "失访 {n}", "en": "{n} lost to follow-up"},
     "urgent": {"zh-CN": "紧急", "en": "urgent"},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import msgspec
 from litestar import Request, get, post
@@ -26,6 +26,10 @@ from service.store.tasks import FollowupRow
 from service.today import DueResident, DueTask, Show, todays_list
 from stratify.records import Level
 from stratify.tiers import Tier
+
+MAX_TODAY_LIMIT = 500  # residents a page of the working list may ask for
+DEFAULT_TODAY_LIMIT = 50  # as the page shows
+C = TypeVar("C", bound=msgspec.Struct)
 
 
 class FollowupPage(msgspec.Struct):
@@ -48,19 +52,24 @@ class TodayPage(msgspec.Struct):
     list at most the daily capacity."""
 
     items: list[TodayRow]
-    carried_over: int
+    carried_over: int  # beyond a doctor's capacity (at least this many when not complete)
     capacity: int | None  # None for the whole area (mine=false) and the ltfu list: everything is listed
-    ltfu: int  # residents lost to follow-up in the same scope (listed with ltfu=true)
-    complete: bool  # false when over 2,000 tasks were due: the most pressing are listed; filter to see the rest
+    ltfu: int  # residents lost to follow-up in the same scope (listed with ltfu=true), counted up to 101 (= over 100)
+    next_cursor: str | None  # the next page of the list, if there is one
+    complete: bool  # false: more residents are due than a list counts (100) or pages through (2,000)
 
 
-def _cursor(position: Position) -> str:
+class TodayCursor(msgspec.Struct):
+    start: int
+
+
+def _encoded(position: msgspec.Struct) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode(position)).decode()
 
 
-def _position(cursor: str) -> Position:
+def _decoded(cursor: str, kind: type[C]) -> C:
     try:
-        return msgspec.json.decode(base64.urlsafe_b64decode(cursor.encode()), type=Position)
+        return msgspec.json.decode(base64.urlsafe_b64decode(cursor.encode()), type=kind)
     except (binascii.Error, ValueError, msgspec.DecodeError) as e:
         raise ClientException("cursor: not a cursor this API gave out") from e
 
@@ -96,10 +105,10 @@ def list_followups(
         due_by=due_by,
         kind=kind,
         tier=tier,
-        after=_position(cursor) if cursor else None,
+        after=_decoded(cursor, Position) if cursor else None,
         limit=limit,
     )
-    return FollowupPage(rows, _cursor(last) if last else None)
+    return FollowupPage(rows, _encoded(last) if last else None)
 
 
 def _item(task: Task | DueTask, record_id: str, risk: float | None = None) -> FollowupRow:
@@ -131,14 +140,28 @@ def _row(resident: DueResident) -> TodayRow:
     responses=errors(400),
 )
 def today_list(
-    request: Request, db: NamedDependency[Database], mine: FromQuery[bool] = True, ltfu: FromQuery[bool] = False
+    request: Request,
+    db: NamedDependency[Database],
+    mine: FromQuery[bool] = True,
+    ltfu: FromQuery[bool] = False,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_TODAY_LIMIT)] = DEFAULT_TODAY_LIMIT,
+    cursor: FromQuery[str | None] = None,
 ) -> TodayPage:
-    """What the caller can do today, one row per resident: their own (mine=true) or their whole region's
-    (mine=false); ltfu=true lists the region's residents lost to follow-up instead."""
+    """What the caller can do today, one row per resident: their own (mine=true, at most the daily
+    capacity) or their whole region's (mine=false), `limit` rows a page; ltfu=true lists the region's
+    residents lost to follow-up instead."""
     state = request.app.state
     show = Show.LTFU if ltfu else Show.MINE if mine else Show.AREA
-    today = todays_list(db, request.user, state.policy, state.settings.today(), show=show)
-    return TodayPage([_row(r) for r in today.rows], today.carried_over, today.capacity, today.lost, today.complete)
+    start = _decoded(cursor, TodayCursor).start if cursor else 0
+    today = todays_list(db, request.user, state.policy, state.settings.today(), show=show, start=start, count=limit)
+    return TodayPage(
+        [_row(r) for r in today.rows],
+        today.carried_over,
+        today.capacity,
+        today.summary.lost,
+        _encoded(TodayCursor(start + limit)) if today.more else None,
+        today.complete,
+    )
 
 
 @post(

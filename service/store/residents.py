@@ -7,7 +7,7 @@ from enum import StrEnum
 import msgspec
 from sqlite_utils import Database
 
-from service.store import now_utc, tier_order, writing
+from service.store import now_utc, region_bounds, tier_order, writing
 from stratify.records import Condition, Event, Resident, Visit, is_managed
 
 _encode = msgspec.json.Encoder().encode
@@ -166,8 +166,13 @@ def village_patients(db: Database, village: str, limit: int = 500) -> list[tuple
 
 
 def _within(column: str) -> str:
-    """`column` lies under the region prefix :low (codes are digits, and ':' sorts right after '9')."""
-    return f"{column} >= :low AND {column} < :low || ':'"
+    """`column` lies under the region :low-:high (`_bounds`)."""
+    return f"{column} >= :low AND {column} < :high"
+
+
+def _bounds(region: str) -> dict[str, str]:
+    low, high = region_bounds(region)
+    return {"low": low, "high": high}
 
 
 VILLAGE_CODE_LENGTH = 12  # CONTRACT §1: county 6, township 9, village 12 digits
@@ -189,7 +194,7 @@ def search_residents(db: Database, region: str, query: str, limit: int) -> list[
         "OR (:digits AND (replace(replace(r.phone, ' ', ''), '-', '') LIKE '%' || :like "
         "OR upper(r.national_id) LIKE '%' || upper(:like)))) "
         "ORDER BY r.record_id = :query DESC, r.status = 'active' DESC, r.name, r.record_id LIMIT :limit",
-        {"low": region, "like": like, "query": query, "digits": digits, "limit": limit},
+        {**_bounds(region), "like": like, "query": query, "digits": digits, "limit": limit},
     ).fetchall()
 
 
@@ -198,7 +203,7 @@ def region_villages(db: Database, region: str) -> list[str]:
     rows = db.execute(
         f"SELECT code FROM areas WHERE length(code) = {VILLAGE_CODE_LENGTH} AND {_within('code')} "
         f"UNION SELECT DISTINCT village_code FROM residents WHERE {_within('village_code')} ORDER BY 1",
-        {"low": region},
+        _bounds(region),
     )
     codes = [row[0] for row in rows]
     return codes or ([region] if len(region) == VILLAGE_CODE_LENGTH else [])

@@ -356,6 +356,23 @@ def m009_ltfu(db: Database) -> None:
 
 
 @migrations()
-def m010_national_id(db: Database) -> None:
-    """Residents found by national id: a registration refuses one already on file, naming its card."""
-    _execute_all(db, "CREATE INDEX residents_national_id ON residents (national_id) WHERE national_id IS NOT NULL")
+def m010_lookups(db: Database) -> None:
+    """Residents by national id (a registration refuses one already on file); tasks in working-list
+    order (tier, most overdue, highest risk) by area and by doctor, and an area's urgent referrals, so
+    a working list reads a page, not the whole area."""
+    _execute_all(
+        db,
+        """
+        CREATE INDEX residents_national_id ON residents (national_id) WHERE national_id IS NOT NULL;
+        """
+        + ";".join(
+            f"CREATE INDEX tasks_{column}_priority ON tasks ({column}, status, tier_rank, due, risk DESC, task_id)"
+            for column in ("village_code", "township", "county", "assignee")
+        )
+        + ";"
+        + ";".join(
+            f"CREATE INDEX tasks_{column}_urgent ON tasks ({column}, tier_rank, due, risk DESC, task_id) "
+            "WHERE status = 'open' AND kind = 'urgent_referral'"
+            for column in ("village_code", "township", "county")
+        ),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterator
 
 import msgspec
 from sqlite_utils import Database
@@ -356,39 +357,68 @@ def _lost(record: str, mine: bool) -> str:
     return _LOST.format(r=record, mine_l=mine_l, mine_u=mine_u)
 
 
-def due_tasks(
-    db: Database,
-    *,
-    region: str,
-    today: dt.date,
-    lost_before: dt.date,
-    lost: bool,
-    assignee: str | None,
-    tier: Tier | None,
-    kind: TaskKind | None,
-    limit: int,
-) -> list[tuple]:
-    """Open tasks due by today in a region with their residents (DUE_COLUMNS), red first then most overdue:
-    of the residents on the daily list (`lost=False`: tasks due since `lost_before`) or of those lost to
-    follow-up (`lost=True`: all their due tasks)."""
-    params: dict[str, object] = {"today": today.isoformat(), "cutoff": lost_before.isoformat(), "limit": limit}
-    # `+t.due`: no index range on due, so SQLite walks the area's (or doctor's) index in list order and
-    # stops at the limit, instead of reading every due task of the county (650 ms -> 10 ms, 1M county).
-    where = ["t.status = 'open'", "+t.due <= :today"]
-    if region:
-        where.append(f"t.{REGION_COLUMN[len(region)]} = :region")
-        params["region"] = region
-    for column, value in (("assignee", assignee), ("tier", tier), ("kind", kind)):
-        if value is not None:
-            where.append(f"t.{column} = :{column}")
-            params[column] = value
-    condition = _lost("t.record_id", assignee is not None)
-    where += [condition] if lost else ["+t.due >= :cutoff", f"NOT ({condition})"]
+class DueScope(msgspec.Struct, frozen=True, kw_only=True):
+    """Which due tasks a working list holds: a region's (or one doctor's), due by today, of the residents
+    on the daily list (`lost=False`: due since `lost_before`, the resident not lost to follow-up) or of
+    those lost to follow-up (`lost=True`: all their due tasks); optionally one tier or one kind."""
+
+    region: str
+    today: dt.date
+    lost_before: dt.date
+    lost: bool
+    assignee: str | None
+    tier: Tier | None = None
+    kind: TaskKind | None = None
+
+    def where(self, *, by_resident: bool = False) -> tuple[list[str], dict[str, object]]:
+        """SQL conditions on tasks `t`; `by_resident`: the caller names the residents, so the area's
+        column is kept off its index (`+`) and SQLite looks the residents up instead of walking the area."""
+        params: dict[str, object] = {"today": self.today.isoformat(), "cutoff": self.lost_before.isoformat()}
+        # `+t.due`: no index range on due, so SQLite walks the area's (or doctor's) index in list order and
+        # stops when the caller does, instead of reading every due task of the county (650 ms -> 10 ms).
+        where = ["t.status = 'open'", "+t.due <= :today"]
+        if self.region:
+            where.append(f"{'+' if by_resident else ''}t.{REGION_COLUMN[len(self.region)]} = :region")
+            params["region"] = self.region
+        for column, value in (("assignee", self.assignee), ("tier", self.tier), ("kind", self.kind)):
+            if value is not None:
+                where.append(f"{'+' if by_resident else ''}t.{column} = :{column}")
+                params[column] = value
+        condition = _lost("t.record_id", self.assignee is not None)
+        where += [condition] if self.lost else ["+t.due >= :cutoff", f"NOT ({condition})"]
+        return where, params
+
+
+def due_order(db: Database, scope: DueScope, *, urgent: bool = False) -> Iterator[tuple[str, int, str, float | None]]:
+    """(record_id, tier_rank, due, risk) of the scope's tasks in working-list order (red first, then
+    the most overdue, then the highest risk: `followup.capacity.priority`), read lazily from an index
+    in that order: SQLite stops where the caller stops. `urgent`: urgent referrals only (from a
+    partial index in the same order, without walking the area)."""
+    where, params = scope.where()
+    index = ""
+    if urgent:
+        where.append("t.kind = 'urgent_referral'")
+        if scope.region:  # SQLite would walk the area's whole list looking for them
+            index = f" INDEXED BY tasks_{REGION_COLUMN[len(scope.region)]}_urgent"
+    yield from db.execute(
+        f"SELECT t.record_id, t.tier_rank, t.due, t.risk FROM tasks t{index} WHERE {' AND '.join(where)} "
+        "ORDER BY t.tier_rank, t.due, t.risk DESC, t.task_id",
+        params,
+    )
+
+
+def due_tasks(db: Database, scope: DueScope, record_ids: list[str] | None = None, limit: int = -1) -> list[tuple]:
+    """The scope's tasks with their residents (DUE_COLUMNS) in list order: of these residents, or the
+    first `limit` of all (-1: no limit)."""
+    where, params = scope.where(by_resident=record_ids is not None)
+    if record_ids is not None:
+        where.append("t.record_id IN (SELECT value FROM json_each(:ids))")
+        params["ids"] = _encode(record_ids).decode()
     return db.execute(
         f"SELECT {', '.join(DUE_COLUMNS)} "
         "FROM tasks t JOIN residents r USING (record_id) LEFT JOIN assessments a USING (record_id) "
         f"WHERE {' AND '.join(where)} ORDER BY t.tier_rank, t.due, t.task_id LIMIT :limit",
-        params,
+        {**params, "limit": limit},
     ).fetchall()
 
 
@@ -401,9 +431,12 @@ def lost_by_village(db: Database, *, today: dt.date, lost_before: dt.date) -> li
     ).fetchall()
 
 
-def lost_count(db: Database, *, region: str, today: dt.date, lost_before: dt.date, assignee: str | None) -> int:
-    """Residents of a region (or one doctor's) lost to follow-up, as `due_tasks(lost=True)` lists them."""
-    params: dict[str, object] = {"today": today.isoformat(), "cutoff": lost_before.isoformat()}
+def lost_count(
+    db: Database, *, region: str, today: dt.date, lost_before: dt.date, assignee: str | None, cap: int
+) -> int:
+    """Residents of a region (or one doctor's) lost to follow-up, as `due_tasks` of a `lost` scope lists
+    them, counted up to `cap` + 1 (SQLite stops there)."""
+    params: dict[str, object] = {"today": today.isoformat(), "cutoff": lost_before.isoformat(), "cap": cap + 1}
     where = ["t.status = 'open'", "t.due < :cutoff"]
     if region:
         where.append(f"t.{REGION_COLUMN[len(region)]} = :region")
@@ -412,8 +445,8 @@ def lost_count(db: Database, *, region: str, today: dt.date, lost_before: dt.dat
         where.append("t.assignee = :assignee")
         params["assignee"] = assignee
     return db.execute(
-        f"SELECT count(DISTINCT t.record_id) FROM tasks t WHERE {' AND '.join(where)} "
-        f"AND {_lost('t.record_id', assignee is not None)}",
+        f"SELECT count(*) FROM (SELECT DISTINCT t.record_id FROM tasks t WHERE {' AND '.join(where)} "
+        f"AND {_lost('t.record_id', assignee is not None)} LIMIT :cap)",
         params,
     ).fetchone()[0]
 

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from service.auth import Principal, Role
 from service.exports import exports_allowed
-from service.today import MAX_DUE, DueResident, Show, Summary, todays_list
+from service.today import MAX_LISTED, DueResident, Show, Summary, todays_list
 from service.vocabulary import TaskKind, Tier
 from ui.export import export_format, export_response, reason_cell
 from ui.pages import form_value, page
@@ -36,7 +36,7 @@ class TodayPage(msgspec.Struct):
     kind: str | None
     query: str  # the filters as a query string, for the CSV and "more" links
     next_start: int | None = None  # where the next page starts, if there are more rows
-    remaining: int = 0
+    remaining: str = ""  # rows after this page, when the list was counted that far
 
 
 @get("/", sync_to_thread=True, include_in_schema=False)
@@ -46,7 +46,7 @@ def today_page(
     show: FromQuery[str] = "area",
     tier: FromQuery[str] = "",
     kind: FromQuery[str] = "",
-    start: Annotated[int, QueryParameter(ge=0, le=MAX_DUE)] = 0,
+    start: Annotated[int, QueryParameter(ge=0, le=MAX_LISTED)] = 0,
     export: FromQuery[str | None] = None,
 ) -> Template | Redirect | Response:
     user: Principal = request.user
@@ -57,7 +57,10 @@ def today_page(
     fmt = export_format(export)
     state = request.app.state
     today = state.settings.today()
-    found = todays_list(db, user, state.policy, today, show=listed, tier=tier_filter, kind=kind_filter)
+    count = None if fmt is not None else PAGE_ROWS  # an export holds the whole list
+    found = todays_list(
+        db, user, state.policy, today, show=listed, tier=tier_filter, kind=kind_filter, start=start, count=count
+    )
     if fmt is not None:
         return export_response(
             request,
@@ -80,23 +83,22 @@ def today_page(
                     task.assignee or "",
                     r.phone,
                 )
-                for r in [*found.rows, *found.later]  # the whole list, what is carried over included
+                for r in found.rows
                 for task in r.tasks
             ),
         )
     query = urlencode({k: v for k, v in (("show", listed), ("tier", tier_filter), ("kind", kind_filter)) if v})
     end = start + PAGE_ROWS
-    more = end < len(found.rows)
     context = TodayPage(
-        found.rows[start:end],
+        found.rows,
         found.carried_over,
         found.summary if start == 0 else None,
         listed,
         tier_filter,
         kind_filter,
         query,
-        end if more else None,
-        len(found.rows) - end,
+        end if found.more else None,
+        str(found.summary.residents - end) if found.summary.complete else "",
     )
     template = "today/_rows.html" if request.htmx else "today.html"
     return page(
@@ -105,5 +107,4 @@ def today_page(
         page=context,
         kinds=[k.value for k in TaskKind],
         may_export=exports_allowed(user, state.policy),
-        max_due=MAX_DUE,
     )
