@@ -95,7 +95,7 @@ class Summary(msgspec.Struct, frozen=True):
     red: int
     urgent: int
     lost: int  # residents lost to follow-up in the same scope (on the ltfu list), up to COUNT_CAP + 1
-    complete: bool  # False: more residents are due than a list counts (COUNT_CAP): "100+"
+    complete: bool  # False: more residents are due than a list counts (COUNT_CAP): "50+"
 
     @property
     def lost_text(self) -> str:

@@ -54,9 +54,9 @@ class TodayPage(msgspec.Struct):
     items: list[TodayRow]
     carried_over: int  # beyond a doctor's capacity (at least this many when not complete)
     capacity: int | None  # None for the whole area (mine=false) and the ltfu list: everything is listed
-    ltfu: int  # residents lost to follow-up in the same scope (listed with ltfu=true), counted up to 101 (= over 100)
+    ltfu: int  # residents lost to follow-up in the same scope (listed with ltfu=true), counted up to 51 (= over 50)
     next_cursor: str | None  # the next page of the list, if there is one
-    complete: bool  # false: more residents are due than a list counts (100) or pages through (2,000)
+    complete: bool  # false: more residents are due than a list counts (50) or pages through (2,000)
 
 
 class TodayCursor(msgspec.Struct):
