@@ -26,6 +26,8 @@ from service.policy_file import PolicyError, load_policy
 from service.reassess import Reassessor
 from service.risk import train_model
 from service.settings import Settings
+from service.sheet_columns import BadMapping, load_mapping
+from service.sheets import BadSheet, import_sheet, is_sheet
 from service.staff import MIN_PASSWORD_CHARS, BadRoster, import_roster, read_roster, set_enabled
 from service.store import backup as backup_db
 from service.store import connect, migrate
@@ -96,6 +98,11 @@ def init_db(ctx: CliContext) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", help="Source recorded for NDJSON files (default: the file name).")
 @click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML file mapping a spreadsheet's column headers to record fields (default: the BPHS headers).",
+)
+@click.option(
     "--assess/--no-assess",
     default=True,
     show_default=True,
@@ -103,28 +110,31 @@ def init_db(ctx: CliContext) -> None:
     "(bulk loads right before it).",
 )
 @click.pass_obj
-def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None, assess: bool) -> None:
-    """Ingest record files: a JSON document, or NDJSON (*.ndjson, *.jsonl: one resident per line).
+def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None, mapping: Path | None, assess: bool) -> None:
+    """Ingest record files: a JSON document, NDJSON (*.ndjson, *.jsonl: one resident per line), or a
+    county's BPHS follow-up spreadsheet (*.xlsx, *.csv in UTF-8 or GB18030: one row per visit).
 
-    Files of any size are streamed. Prints one ingest summary for all files as JSON.
+    Files of any size are streamed. Prints one ingest summary for all files as JSON; a spreadsheet's
+    errors name the row and the column.
 
-    Example: sanbiao import export-2026-11.ndjson
+    Example: sanbiao import export-2026-11.ndjson 随访表.xlsx
     """
     db = ctx.db()
     today = ctx.settings.today()
     total = IngestSummary()
+    try:
+        columns = load_mapping(mapping) if mapping else None
+    except BadMapping as e:
+        raise click.ClickException(str(e)) from e
     for path in files:
+        on_stored = Reassessor(db, ctx.policy, today) if assess else None
         try:
-            summary = import_file(
-                db,
-                path,
-                source=source,
-                actor=cli_actor(),
-                today=today,
-                on_stored=Reassessor(db, ctx.policy, today) if assess else None,
-            )
+            if is_sheet(path):
+                summary = import_sheet(db, path, mapping=columns, actor=cli_actor(), today=today, on_stored=on_stored)
+            else:
+                summary = import_file(db, path, source=source, actor=cli_actor(), today=today, on_stored=on_stored)
             total.add(summary)
-        except BadFile as e:
+        except (BadFile, BadSheet) as e:
             raise click.ClickException(f"{path}: {e} (nothing of this file was stored)") from e
     echo_json(total)
 

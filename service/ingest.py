@@ -101,17 +101,22 @@ class Ingestor:
         try:
             resident = decode_resident(raw, self.today)
         except Invalid as e:
-            self._reject(Rejection(index, record_id_of(raw), e.errors, file))
+            self.reject(Rejection(index, record_id_of(raw), e.errors, file))
             return
+        self.feed_valid(index, resident, file)
+
+    def feed_valid(self, index: int, resident: Resident, file: str | None = None) -> None:
+        """A resident already decoded and checked (`decode_resident`): stored unless outside the region."""
         if not resident.village_code.startswith(self.region):
             error = FieldError("village_code", problem("outside_region", region=self.region))
-            self._reject(Rejection(index, resident.record_id, [error], file))
+            self.reject(Rejection(index, resident.record_id, [error], file))
             return
         if resident.record_id in self._pending or len(self._pending) >= self.chunk:
             self.flush()
         self._pending[resident.record_id] = resident
 
-    def _reject(self, rejection: Rejection) -> None:
+    def reject(self, rejection: Rejection) -> None:
+        """Count a rejected resident (listed while the list is below its cap)."""
         self.summary.rejected_total += 1
         if len(self.summary.rejected) < MAX_LISTED_REJECTIONS:
             self.summary.rejected.append(rejection)

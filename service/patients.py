@@ -27,10 +27,10 @@ from service.store.residents import (
     search_residents,
     upsert_residents,
 )
-from service.validation import FieldError, Invalid, decode_resident
+from service.validation import FieldError, Invalid, decode_resident, from_national_id
 from stratify.facts import age_on
 from stratify.policy import Policy
-from stratify.records import DIABETES_CODES, HYPERTENSION_CODES, Sex
+from stratify.records import DIABETES_CODES, HYPERTENSION_CODES
 from stratify.tiers import Tier
 
 SEARCH_LIMIT = 50  # rows a search shows: enough to pick from, few enough for a phone
@@ -40,8 +40,6 @@ REGISTER_ROLES = (Role.VILLAGE_DOCTOR, Role.TOWNSHIP_GP, Role.COUNTY_SPECIALIST)
 # The conditions the registration form offers, with the form field of their diagnosis date.
 CONDITIONS = {HYPERTENSION_CODES[0]: "htn_since", DIABETES_CODES[1]: "dm_since"}  # I10, E11
 RECORD_PREFIX = "S"  # record_ids made here: S-{village}-{n:04d}, apart from a county's own numbering
-NATIONAL_ID_SEX_DIGIT = 16  # GB 11643-1999: the 17th character is odd for men, even for women
-NATIONAL_ID_BIRTH = slice(6, 14)  # GB 11643-1999: YYYYMMDD
 
 
 class Found(msgspec.Struct, frozen=True):
@@ -93,16 +91,6 @@ def require_registrar(user: Principal) -> None:
         raise NotAllowed(f"role {user.role} may not register residents")
 
 
-def _from_national_id(national_id: str) -> tuple[str, dt.date | None]:
-    """The sex and birth date a GB 11643 number encodes (None for a birth part that is no date)."""
-    sex = Sex.MALE if int(national_id[NATIONAL_ID_SEX_DIGIT]) % 2 else Sex.FEMALE
-    try:
-        born = dt.datetime.strptime(national_id[NATIONAL_ID_BIRTH], "%Y%m%d").date()
-    except ValueError:
-        born = None
-    return sex, born
-
-
 def _identity(form: dict[str, str]) -> tuple[dict, list[FieldError]]:
     """Sex and birth date from the form, taken from the national id where it is left empty; a national
     id that disagrees with what was entered is an error of the field entered."""
@@ -113,7 +101,7 @@ def _identity(form: dict[str, str]) -> tuple[dict, list[FieldError]]:
             return fields, [FieldError("birth_date", problem("birth_or_id"))]
         return fields, []
     fields["national_id"] = national_id
-    sex, born = _from_national_id(national_id)
+    sex, born = from_national_id(national_id)
     if born is None:
         return fields, [FieldError("national_id", problem("check_digit"))]
     errors = []

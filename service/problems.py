@@ -96,6 +96,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh-CN": "请选今天以后、{days} 天以内的日期",
     },
     "date_iso": {"en": "a date (YYYY-MM-DD)", "zh-CN": "请填日期（年-月-日）"},
+    "sheet_date": {
+        "en": "not a date: '{value}' (YYYY-MM-DD, YYYY/M/D, YYYY.M.D or the Chinese year-month-day form)",
+        "zh-CN": "不是日期：“{value}”（可写 2026-03-01、2026/3/1、2026.3.1 或 2026年3月1日）",
+    },
+    "unknown_header": {
+        "en": "unknown column header(s): {headers}; map or ignore them in a mapping file (--mapping)",
+        "zh-CN": "不认识的列名：{headers}；请在对照表（--mapping）中对应或忽略",
+    },
+    "no_record_id": {"en": "no column holds the record_id (档案编号)", "zh-CN": "没有档案编号列"},
+    "sheet_word": {"en": "'{value}' is not one of: {words}", "zh-CN": "“{value}”不是可选的值（{words}）"},
     "reminder_date": {
         "en": "remind_on: {value} is not after today ({today})",
         "zh-CN": "提醒日期要晚于今天（{today}）",

@@ -8,20 +8,24 @@ import re
 import msgspec
 
 from service.problems import problem
-from stratify.records import Resident, Visit
+from stratify.records import Resident, Sex, Visit
 
 MAX_AGE_YEARS = 120  # CONTRACT §3: age 0-120
 NATIONAL_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643-1999
 NATIONAL_ID_CHECK = "10X98765432"  # GB 11643-1999: check character by (weighted sum mod 11)
+NATIONAL_ID_SEX_DIGIT = 16  # GB 11643-1999: the 17th character is odd for men, even for women
+NATIONAL_ID_BIRTH = slice(6, 14)  # GB 11643-1999: YYYYMMDD
 
 _MSGSPEC_ERROR = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _FIELD_NAMED = re.compile(r"^Object (?P<what>contains unknown|missing required) field `(?P<name>[^`]*)`$")
 _FIELD_PROBLEMS = {"contains unknown": "unknown_field", "missing required": "required"}
 
 
-class FieldError(msgspec.Struct, frozen=True):
+class FieldError(msgspec.Struct, frozen=True, omit_defaults=True):
     field: str
     message: str
+    row: int | None = None  # a spreadsheet's row (1-based, as it shows them) and column header (CONTRACT §8)
+    column: str | None = None
 
 
 class Invalid(Exception):
@@ -51,6 +55,17 @@ def national_id_valid(national_id: str) -> bool:
     """GB 11643 check digit of an 18-character resident identity number."""
     total = sum(int(d) * w for d, w in zip(national_id[:17], NATIONAL_ID_WEIGHTS, strict=True))
     return NATIONAL_ID_CHECK[total % 11] == national_id[17]
+
+
+def from_national_id(national_id: str) -> tuple[Sex, dt.date | None]:
+    """The sex and birth date an 18-character GB 11643 number encodes (None for a birth part that is
+    no date): the 17th character is odd for men, even for women; characters 7-14 are YYYYMMDD."""
+    sex = Sex.MALE if int(national_id[NATIONAL_ID_SEX_DIGIT]) % 2 else Sex.FEMALE
+    try:
+        born = dt.datetime.strptime(national_id[NATIONAL_ID_BIRTH], "%Y%m%d").date()
+    except ValueError:
+        born = None
+    return sex, born
 
 
 def years_before(day: dt.date, years: int) -> dt.date:

@@ -22,6 +22,7 @@ from service.risk import active_risk_model
 from service.settings import Settings
 from service.store import connect, migrate
 from service.store.access import add_api_key, add_user
+from service.validation import NATIONAL_ID_CHECK, NATIONAL_ID_WEIGHTS
 from stratify.model import RiskModel
 from stratify.records import Resident, is_managed
 from ui.app import create_app
@@ -82,6 +83,12 @@ def make_resident(record_id: str = "3504210001", **overrides: object) -> dict:
 
 def make_visit(**overrides: object) -> dict:
     return {**copy.deepcopy(VISIT), **overrides}
+
+
+def national_id(born: str, sequence: str = "123") -> str:
+    """A valid GB 11643 number of this county for a birth date (YYYYMMDD); an odd last sequence digit is a man."""
+    body = f"350421{born}{sequence}"
+    return body + NATIONAL_ID_CHECK[sum(int(d) * w for d, w in zip(body, NATIONAL_ID_WEIGHTS, strict=True)) % 11]
 
 
 def document(*residents: dict, source: str = "test clinic") -> dict:

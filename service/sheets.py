@@ -1,0 +1,287 @@
+"""`sanbiao import` of a county's spreadsheets (CONTRACT §8): BPHS follow-up exports as .xlsx or .csv.
+
+A sheet has one row per follow-up visit, the resident's columns repeated on each of its rows. Rows
+of one resident need not be adjacent, and a file may be far larger than memory, so rows are read
+once, as they come, into a staging table on disk (an SQLite file in a temporary directory) keyed by
+record_id; then each resident's rows are read back together, in order, turned into one record
+document and validated by the one path every import takes (CONTRACT §3). Errors name the file, the
+row (1-based, as the spreadsheet shows it), the column header and the field path. An unreadable
+file, or a header the mapping does not know, refuses the whole file before anything is stored.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from zipfile import BadZipFile
+
+import msgspec
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlite_utils import Database
+
+from service.ingest import Ingestor, IngestSummary, OnStored, Rejection
+from service.problems import problem
+from service.sheet_columns import IGNORED, RESIDENT_FIELDS, VISIT_FIELDS, Mapping, built_in, normalized
+from service.sheet_values import as_text, parse_cell
+from service.validation import FieldError, Invalid, decode_resident, from_national_id
+
+SHEET_SUFFIXES = (".xlsx", ".csv")
+ENCODING_PROBE_BYTES = 1 << 20  # bytes read at a time while checking that a CSV is UTF-8
+STAGING_ROWS = 5_000  # rows written to the staging table per transaction
+DEFAULT_LEVEL = "village"  # CONTRACT §8: 随访机构级别 defaults to the village
+PERSON_FIELDS = frozenset(RESIDENT_FIELDS) - {"conditions", "diagnosed_on"}  # one value per resident
+
+
+class BadSheet(Exception):
+    """A spreadsheet that cannot be imported at all (unreadable, or a header the mapping does not
+    know); nothing of it was stored."""
+
+
+def is_sheet(path: Path) -> bool:
+    return path.suffix.lower() in SHEET_SUFFIXES
+
+
+def csv_encoding(path: Path) -> str:
+    """UTF-8 with a BOM, UTF-8, or else GB18030 (what Chinese Excel saves as "CSV")."""
+    with path.open("rb") as f:
+        if f.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := f.read(ENCODING_PROBE_BYTES):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8"
+
+
+def sheet_rows(path: Path) -> Iterator[tuple[str, int, tuple]]:
+    """(sheet name, row number, cells) of every row of every sheet, streamed."""
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding=csv_encoding(path), newline="") as f:
+            for number, cells in enumerate(csv.reader(f), 1):
+                yield path.name, number, tuple(cells)
+        return
+    try:  # read-only: rows stream from the zip, the sheet is never whole in memory
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as e:
+        raise BadSheet(f"{path.name}: not a readable .xlsx workbook ({e})") from None
+    try:
+        for sheet in workbook.worksheets:
+            for number, cells in enumerate(sheet.iter_rows(values_only=True), 1):
+                yield sheet.title, number, cells
+    finally:
+        workbook.close()
+
+
+def _blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+class Staged(msgspec.Struct, array_like=True):
+    """One row as read: its fields by name (parsed), the header of each, and the cells that did not parse."""
+
+    sheet: str
+    row: int
+    fields: dict[str, object]
+    columns: dict[str, str]
+    errors: list[tuple[str, str]]  # (field, message)
+
+
+def _columns(sheet: str, header: tuple, mapping: Mapping) -> list[tuple[int, str, str]]:
+    """(index, header, field) of the header row's mapped columns; BadSheet for an unknown header."""
+    found, unknown = [], []
+    for index, cell in enumerate(header):
+        if _blank(cell):
+            continue
+        field = mapping.field(cell)
+        if field is None:
+            unknown.append(as_text(cell))
+        elif field != IGNORED:
+            found.append((index, normalized(cell), field))
+    if unknown:
+        raise BadSheet(f"{sheet}: {problem('unknown_header', headers='、'.join(unknown))}")
+    if not any(field == "record_id" for _, _, field in found):
+        raise BadSheet(f"{sheet}: {problem('no_record_id')}")
+    return found
+
+
+def _staged(sheet: str, number: int, cells: tuple, columns: list[tuple[int, str, str]]) -> Staged | None:
+    """A data row parsed cell by cell (None for an empty row)."""
+    fields: dict[str, object] = {}
+    headers: dict[str, str] = {}
+    errors: list[tuple[str, str]] = []
+    for index, header, field in columns:
+        cell = cells[index] if index < len(cells) else None
+        if _blank(cell):
+            continue
+        headers[field] = header
+        try:
+            fields[field] = parse_cell(field, cell)
+        except ValueError as e:
+            errors.append((field, str(e)))
+    return Staged(sheet, number, fields, headers, errors) if fields or errors else None
+
+
+def stage(path: Path, mapping: Mapping, staging: sqlite3.Connection) -> None:
+    """Read every row of the file into the staging table, keyed by record_id."""
+    staging.execute("CREATE TABLE rows (record_id TEXT NOT NULL, seq INTEGER PRIMARY KEY, row BLOB NOT NULL)")
+    columns: dict[str, list[tuple[int, str, str]]] = {}
+    batch: list[tuple[str, bytes]] = []
+    for sheet, number, cells in sheet_rows(path):
+        if sheet not in columns:
+            if all(_blank(cell) for cell in cells):
+                continue  # blank rows above the header
+            columns[sheet] = _columns(sheet, cells, mapping)
+            continue
+        row = _staged(sheet, number, cells, columns[sheet])
+        if row is not None:
+            batch.append((as_text(row.fields.get("record_id", "")), msgspec.msgpack.encode(row)))
+        if len(batch) >= STAGING_ROWS:
+            staging.executemany("INSERT INTO rows (record_id, row) VALUES (?, ?)", batch)
+            batch.clear()
+    staging.executemany("INSERT INTO rows (record_id, row) VALUES (?, ?)", batch)
+    staging.execute("CREATE INDEX rows_record ON rows (record_id, seq)")
+
+
+def residents_rows(staging: sqlite3.Connection) -> Iterator[list[Staged]]:
+    """Each resident's rows together, in the order they were read."""
+    decode = msgspec.msgpack.Decoder(Staged).decode
+    current: str | None = None
+    rows: list[Staged] = []
+    for record_id, raw in staging.execute("SELECT record_id, row FROM rows ORDER BY record_id, seq"):
+        if (record_id != current or not record_id) and rows:  # rows without a record_id stand alone
+            yield rows
+            rows = []
+        current = record_id
+        rows.append(decode(raw))
+    if rows:
+        yield rows
+
+
+class Built(msgspec.Struct):
+    """A resident's record document built from its rows, and where each part came from."""
+
+    document: dict
+    errors: list[FieldError]
+    visit_rows: list[int]  # the row of visits[i]
+    first_row: int
+    columns: dict[str, str]  # field -> header
+
+
+def build(rows: list[Staged]) -> Built:
+    """One resident from its rows: resident fields from the latest row that has them (rows by visit
+    date), conditions from every row, a visit per row with a date; visit_id, when the sheet has
+    none, from the date and the mode, so the same sheet imported twice changes nothing."""
+    ordered = sorted(rows, key=lambda r: str(r.fields.get("date", "")))
+    resident: dict = {}
+    conditions: dict[str, object] = {}
+    visits: list[dict] = []
+    visit_rows: list[int] = []
+    columns: dict[str, str] = {}
+    errors: list[FieldError] = []
+    for row in ordered:
+        columns.update(row.columns)
+        errors += [FieldError(_path(f, len(visits), row), m, row.row, row.columns.get(f)) for f, m in row.errors]
+        resident.update({k: v for k, v in row.fields.items() if k in PERSON_FIELDS})
+        for code in row.fields.get("conditions", []):
+            conditions.setdefault(code, row.fields.get("diagnosed_on"))
+        visit = {k: v for k, v in row.fields.items() if k in VISIT_FIELDS}
+        if "date" in visit:
+            visit.setdefault("level", DEFAULT_LEVEL)
+            visit.setdefault("visit_id", f"{str(visit['date']).replace('-', '')}-{visit.get('mode', '')}")
+            visits.append(visit)
+            visit_rows.append(row.row)
+    resident["conditions"] = [{"code": c, **({"diagnosed_on": d} if d else {})} for c, d in conditions.items()]
+    resident["visits"] = visits
+    errors += _identity(resident, ordered[-1].row, columns)
+    return Built(resident, errors, visit_rows, ordered[0].row, columns)
+
+
+def _path(field: str, visit_index: int, row: Staged) -> str:
+    """The record field path of a cell: `visits[i].sbp` for a visit's field on a row with a date."""
+    if field in VISIT_FIELDS and "date" in row.fields:
+        return f"visits[{visit_index}].{field}"
+    return "conditions" if field == "diagnosed_on" else field
+
+
+def _identity(resident: dict, row: int, columns: dict[str, str]) -> list[FieldError]:
+    """Sex and birth date from the national id where the sheet left them empty; a mismatch is an error."""
+    national_id = str(resident.get("national_id", ""))
+    if len(national_id) != 18 or not national_id[:17].isdigit():
+        return []
+    sex, born = from_national_id(national_id)
+    errors = []
+    if resident.setdefault("sex", sex.value) != sex.value:
+        errors.append(
+            FieldError("sex", problem("id_sex", sex=resident["sex"], id_sex=sex.value), row, columns.get("sex"))
+        )
+    if born is not None and resident.setdefault("birth_date", born.isoformat()) != born.isoformat():
+        message = problem("id_birth", value=resident["birth_date"], id_birth=born)
+        errors.append(FieldError("birth_date", message, row, columns.get("birth_date")))
+    return errors
+
+
+def located(error: FieldError, built: Built) -> FieldError:
+    """A validation error with the row and the column header it came from."""
+    if error.row is not None:
+        return error
+    head = error.field.split(".")[0]
+    if head.startswith("visits["):
+        index = int(head[len("visits[") : head.index("]")])
+        field = error.field.split(".")[1] if "." in error.field else "date"
+        row = built.visit_rows[index] if index < len(built.visit_rows) else built.first_row
+        return FieldError(error.field, error.message, row, built.columns.get(field))
+    field = "conditions" if head.startswith("conditions") else head
+    return FieldError(error.field, error.message, built.first_row, built.columns.get(field))
+
+
+def import_sheet(
+    db: Database,
+    path: Path,
+    *,
+    mapping: Mapping | None = None,
+    actor: str,
+    today: dt.date,
+    on_stored: OnStored | None = None,
+) -> IngestSummary:
+    """Ingest one spreadsheet as its own import batch; BadSheet (nothing stored) for a file that
+    cannot be read or has a header the mapping does not know."""
+    with tempfile.TemporaryDirectory(prefix="sanbiao-sheet-") as folder:
+        staging = sqlite3.connect(Path(folder) / "rows.db")
+        try:
+            stage(path, mapping or built_in(), staging)
+            ingestor = Ingestor(db, today=today, on_stored=on_stored)
+            ingestor.begin(origin="cli", source=path.name[:100], filename=str(path), actor=actor)
+            try:
+                for index, rows in enumerate(residents_rows(staging)):
+                    feed(ingestor, index, build(rows), path.name, today)
+            except Exception as e:
+                ingestor.end(error=f"{type(e).__name__}: {e}")
+                raise
+            return ingestor.end()
+        finally:
+            staging.close()
+
+
+def feed(ingestor: Ingestor, index: int, built: Built, file: str, today: dt.date) -> None:
+    """Store the resident, or reject it whole with every error located (cells first, then §3 rules)."""
+    errors = built.errors
+    if not errors:
+        try:
+            resident = decode_resident(msgspec.json.encode(built.document), today)
+        except Invalid as e:
+            errors = e.errors
+        else:
+            ingestor.feed_valid(index, resident, file)
+            return
+    record_id = str(built.document.get("record_id", "")) or None
+    ingestor.reject(Rejection(index, record_id, [located(e, built) for e in errors], file))

@@ -1,0 +1,291 @@
+"""A county's BPHS follow-up spreadsheets in (CONTRACT §8) through `sanbiao import`: every built-in
+header and value form, CSV encodings, Excel date cells, located errors, whole-file refusals,
+national-id-derived sex and birth date, re-import, a custom mapping."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from click.testing import CliRunner
+from conftest import VILLAGE, national_id
+
+from service.cli import cli
+from service.settings import Settings
+from service.store import connect, migrate
+
+
+def row(record_id: str = "H-1", **cells: object) -> dict[str, object]:
+    base = {
+        "档案编号": record_id,
+        "姓名": "林秀英",
+        "性别": "女",
+        "出生日期": "1956-03-02",
+        "村编码": VILLAGE,
+        "疾病": "高血压",
+        "随访日期": "2026-10-08",
+        "随访方式": "门诊",
+        "收缩压(mmHg)": 138,
+        "舒张压（mmHg）": 86,
+    }
+    return {**base, **cells}
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[dict[str, object]]]) -> Path:
+    workbook = xlsxwriter.Workbook(str(path))
+    dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        header = list(dict.fromkeys(key for r in rows for key in r))
+        sheet.write_row(0, 0, header)
+        for i, r in enumerate(rows, 1):
+            for j, key in enumerate(header):
+                value = r.get(key)
+                if isinstance(value, dt.date):
+                    sheet.write_datetime(i, j, dt.datetime.combine(value, dt.time()), dates)
+                elif value is not None:
+                    sheet.write(i, j, value)
+    workbook.close()
+    return path
+
+
+def write_csv(path: Path, rows: list[dict[str, object]], encoding: str = "utf-8") -> Path:
+    header = list(dict.fromkeys(key for r in rows for key in r))
+    lines = [",".join(header)] + [",".join(str(r.get(k, "")) for k in header) for r in rows]
+    path.write_bytes("\r\n".join(lines).encode(encoding))
+    return path
+
+
+@pytest.fixture
+def county(tmp_path):
+    settings = Settings(db_path=tmp_path / "county.db", scheduler=False)
+    db = connect(settings.db_path)
+    migrate(db)
+    yield settings, db
+    db.close()
+
+
+def run_import(settings: Settings, *args: object):
+    result = CliRunner().invoke(cli, ["--db", str(settings.db_path), "import", "--no-assess", *map(str, args)])
+    return result
+
+
+def imported(settings: Settings, *args: object) -> dict:
+    result = run_import(settings, *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def visit(db, record_id: str = "H-1") -> dict:
+    db.conn.row_factory = None
+    columns = [c.name for c in db["visits"].columns]
+    values = db.execute("SELECT * FROM visits WHERE record_id = ? ORDER BY date", [record_id]).fetchall()
+    return [dict(zip(columns, v, strict=True)) for v in values][-1]
+
+
+SYMPTOMS_CELL = "头晕、胸痛;视物模糊"
+
+
+def test_every_built_in_header_reaches_its_field(county, tmp_path):
+    settings, db = county
+    born = "19500315"
+    full = row(
+        **{
+            "身份证号": national_id(born, "242"),
+            "出生日期": "1950-03-15",
+            "联系电话": "13800001234",
+            "责任医生": "wang",
+            "确诊日期": "2015/6/1",
+            "随访编号": "V-77",
+            "随访机构级别": "乡镇",
+            "心率(次/分)": 72,
+            "体温(℃)": 36.6,
+            "体重(kg)": 61.5,
+            "身高(cm)": 158,
+            "腰围(cm)": 80,
+            "空腹血糖(mmol/L)": 6.4,
+            "糖化血红蛋白(%)": 6.9,
+            "总胆固醇(mmol/L)": 5.1,
+            "吸烟": "否",
+            "服药依从性": "间断",
+            "药物不良反应": "无",
+            "低血糖反应": "偶尔",
+            "症状": SYMPTOMS_CELL,
+            "转诊": "常规",
+            "此次随访分类": "控制满意",
+            "下次随访日期": "2026-11-08",
+            "备注": "测试",
+            " 疾病 ": "高血压、糖尿病",
+        }
+    )
+    del full["疾病"]
+    summary = imported(settings, write_xlsx(tmp_path / "full.xlsx", {"高血压": [full]}))
+
+    assert summary["accepted"] == 1, summary
+    person = db.execute(
+        "SELECT sex, birth_date, national_id, phone, family_doctor FROM residents WHERE record_id = 'H-1'"
+    ).fetchone()
+    assert person == ("F", "1950-03-15", national_id(born, "242"), "13800001234", "wang")
+    conditions = db.execute("SELECT code, diagnosed_on FROM conditions WHERE record_id = 'H-1' ORDER BY code")
+    assert list(conditions) == [("E11", "2015-06-01"), ("I10", "2015-06-01")]
+    v = visit(db)
+    assert (v["visit_id"], v["date"], v["mode"], v["level"]) == ("V-77", "2026-10-08", "clinic", "township")
+    assert (v["sbp"], v["dbp"], v["heart_rate"], v["temperature_c"]) == (138, 86, 72, 36.6)
+    assert (v["weight_kg"], v["height_cm"], v["waist_cm"]) == (61.5, 158, 80)
+    assert (v["fasting_glucose"], v["hba1c"], v["total_cholesterol"]) == (6.4, 6.9, 5.1)
+    assert (v["smoker"], v["adherence"], v["adverse_reaction"], v["hypoglycemia"]) == (0, "intermittent", 0, "mild")
+    assert json.loads(v["symptoms"]) == ["dizziness", "chest_pain", "blurred_vision"]
+    assert v["referral"] == "routine"
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["2026-10-08", "2026/10/8", "2026.10.8", "2026年10月8日", dt.date(2026, 10, 8), 46303],  # 46303: Excel's serial
+)
+def test_each_date_form_is_read(county, tmp_path, cell):
+    settings, db = county
+    imported(settings, write_xlsx(tmp_path / "d.xlsx", {"s": [row(随访日期=cell)]}))
+    assert visit(db)["date"] == "2026-10-08"
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "column", "stored"),
+    [
+        ("性别", "男", "sex", "M"),
+        ("随访方式", "家庭", "mode", "home"),
+        ("随访方式", "电话", "mode", "phone"),
+        ("随访机构级别", "村", "level", "village"),
+        ("随访机构级别", "县", "level", "county"),
+        ("吸烟", "是", "smoker", 1),
+        ("服药依从性", "规律", "adherence", "regular"),
+        ("服药依从性", "不服药", "adherence", "none"),
+        ("药物不良反应", "有", "adverse_reaction", 1),
+        ("低血糖反应", "无", "hypoglycemia", "none"),
+        ("低血糖反应", "频繁", "hypoglycemia", "severe"),
+        ("转诊", "紧急", "referral", "urgent"),
+        ("转诊", "无", "referral", None),
+        ("症状", "无", "symptoms", "[]"),  # asked, none: not the same as not asked
+    ],
+)
+def test_every_value_word_is_read(county, tmp_path, header, cell, column, stored):
+    settings, db = county
+    imported(settings, write_csv(tmp_path / "w.csv", [row(**{header: cell})]))
+    if column == "sex":
+        assert db.execute("SELECT sex FROM residents").fetchone() == (stored,)
+    else:
+        assert visit(db)[column] == stored
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_in_utf8_with_or_without_bom_or_gb18030(county, tmp_path, encoding):
+    settings, db = county
+    summary = imported(settings, write_csv(tmp_path / "e.csv", [row(), row("H-2", 姓名="陈建国")], encoding))
+    assert summary["accepted"] == 2
+    assert db.execute("SELECT name FROM residents WHERE record_id = 'H-2'").fetchone() == ("陈建国",)
+    assert codecs.BOM_UTF8 not in db.execute("SELECT record_id FROM residents ORDER BY 1").fetchone()[0].encode()
+
+
+def test_an_unknown_header_refuses_the_whole_file(county, tmp_path):
+    settings, db = county
+    result = run_import(settings, write_csv(tmp_path / "u.csv", [row(), row("H-2", 血型="A")]))
+    assert result.exit_code != 0
+    assert "血型" in result.output and "nothing of this file was stored" in result.output
+    assert db.execute("SELECT count(*) FROM residents").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM import_batches").fetchone() == (0,)
+
+
+def test_an_unreadable_workbook_is_refused(county, tmp_path):
+    settings, db = county
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a zip")
+    result = run_import(settings, bad)
+    assert result.exit_code != 0 and "not a readable .xlsx" in result.output
+    assert db.execute("SELECT count(*) FROM residents").fetchone() == (0,)
+
+
+def test_a_bad_cell_rejects_only_its_resident_naming_row_and_column(county, tmp_path):
+    settings, db = county
+    rows = [
+        row("H-1"),
+        row("H-2", 随访日期="2026-09-01"),
+        row("H-3"),
+        row("H-2", 随访日期="2026-10-01", **{"收缩压(mmHg)": "高"}),  # row 5: not adjacent to H-2's first
+    ]
+    summary = imported(settings, write_xlsx(tmp_path / "b.xlsx", {"随访": rows}))
+
+    assert summary["accepted"] == 2 and summary["rejected_total"] == 1
+    [rejected] = summary["rejected"]
+    assert rejected["record_id"] == "H-2" and rejected["file"] == "b.xlsx"
+    assert rejected["errors"] == [
+        {"field": "visits[1].sbp", "message": "must be a whole number", "row": 5, "column": "收缩压"}
+    ]
+    assert db.execute("SELECT count(*) FROM residents WHERE record_id = 'H-2'").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM visits WHERE record_id = 'H-2'").fetchone() == (0,)
+
+
+def test_a_rule_of_section_3_is_located_too(county, tmp_path):
+    settings, _ = county
+    rows = [row("H-1", 随访日期="2026-09-01"), row("H-1", **{"收缩压(mmHg)": 80, "舒张压（mmHg）": 90})]
+    [rejected] = imported(settings, write_csv(tmp_path / "r.csv", rows))["rejected"]
+    [error] = rejected["errors"]
+    assert (error["field"], error["row"], error["column"]) == ("visits[1].dbp", 3, "舒张压")
+    assert "must be lower than sbp" in error["message"]
+
+
+def test_sex_and_birth_date_come_from_the_national_id_and_must_agree(county, tmp_path):
+    settings, db = county
+    man = national_id("19480704", "357")
+    rows = [
+        row("ID-1", 性别="", 出生日期="", 身份证号=man),
+        row("ID-2", 性别="女", 出生日期="", 身份证号=man),  # a man's number
+    ]
+    summary = imported(settings, write_csv(tmp_path / "i.csv", rows))
+    assert db.execute("SELECT sex, birth_date FROM residents WHERE record_id = 'ID-1'").fetchone() == (
+        "M",
+        "1948-07-04",
+    )
+    [rejected] = summary["rejected"]
+    assert rejected["record_id"] == "ID-2"
+    assert [(e["field"], e["row"], e["column"]) for e in rejected["errors"]] == [("sex", 3, "性别")]
+
+
+def test_importing_the_same_sheet_again_changes_nothing(county, tmp_path):
+    settings, _ = county
+    sheet = write_xlsx(tmp_path / "again.xlsx", {"s": [row(), row(随访日期="2026-11-08"), row("H-2")]})
+    first = imported(settings, sheet)
+    second = imported(settings, sheet)
+    assert (first["created"], second["created"], second["updated"], second["unchanged"]) == (2, 0, 0, 2)
+
+
+def test_rows_of_one_resident_on_two_sheets_make_one_resident(county, tmp_path):
+    settings, db = county
+    sheets = {"高血压": [row("B-1", 疾病="高血压")], "糖尿病": [row("B-1", 疾病="糖尿病", 随访日期="2026-11-01")]}
+    assert imported(settings, write_xlsx(tmp_path / "two.xlsx", sheets))["accepted"] == 1
+    assert db.execute("SELECT count(*) FROM visits WHERE record_id = 'B-1'").fetchone() == (2,)
+    assert [c for (c,) in db.execute("SELECT code FROM conditions ORDER BY code")] == ["E11", "I10"]
+
+
+def test_a_custom_mapping_reads_english_headers(county, tmp_path):
+    settings, db = county
+    mapping = tmp_path / "county.toml"
+    mapping.write_text(
+        '[columns]\n"Record no" = "record_id"\n"Name" = "name"\n"Sex" = "sex"\n"Born" = "birth_date"\n'
+        '"Village" = "village_code"\n"Disease" = "conditions"\n"Visit date" = "date"\n"How" = "mode"\n'
+        '"SBP (mmHg)" = "sbp"\n"DBP" = "dbp"\n[ignore]\nheaders = ["Remarks"]\n',
+        encoding="utf-8",
+    )
+    english = [
+        {"Record no": "E-1", "Name": "Lin", "Sex": "F", "Born": "1956-03-02", "Village": VILLAGE, "Disease": "I10"}
+        | {"Visit date": "2026-10-08", "How": "电话", "SBP": 132, "DBP": 84, "Remarks": "x"}
+    ]
+    summary = imported(settings, "--mapping", mapping, write_csv(tmp_path / "en.csv", english))
+    assert summary["accepted"] == 1, summary
+    assert (visit(db, "E-1")["mode"], visit(db, "E-1")["sbp"]) == ("phone", 132)
+
+    mapping.write_text('[columns]\n"X" = "blood_group"\n', encoding="utf-8")
+    result = run_import(settings, "--mapping", mapping, write_csv(tmp_path / "en.csv", english))
+    assert result.exit_code != 0 and "blood_group" in result.output
