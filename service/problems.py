@@ -104,7 +104,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "unknown column header(s): {headers}; map or ignore them in a mapping file (--mapping)",
         "zh-CN": "不认识的列名：{headers}；请在对照表（--mapping）中对应或忽略",
     },
-    "no_record_id": {"en": "no column holds the record_id (档案编号)", "zh-CN": "没有档案编号列"},
+    "no_record_id": {"en": "no column holds the record_id", "zh-CN": "没有档案编号列"},
     "sheet_word": {"en": "'{value}' is not one of: {words}", "zh-CN": "“{value}”不是可选的值（{words}）"},
     "reminder_date": {
         "en": "remind_on: {value} is not after today ({today})",
