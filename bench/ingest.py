@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from fixtures.bphs import write_sheet  # noqa: E402
 from fixtures.county import write  # noqa: E402
 from service.store import connect, migrate  # noqa: E402
 from stratify.records import Visit  # noqa: E402
@@ -92,18 +92,31 @@ def raw_insert(db_path: Path, rows: tuple[list, list, list, list]) -> float:
     return seconds
 
 
+# A small parent of its own per import, so the peak RSS is that import's alone (RUSAGE_CHILDREN keeps a
+# maximum over all of a process's children, and a forked child counts its parent's pages).
+PEAK = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)"
+)
+
+
 def sanbiao_import(db_path: Path, path: Path, *options: str) -> tuple[float, float, dict]:
     """Seconds, peak RSS (MB) and summary of `sanbiao import` in a child process."""
+    command = [str(ROOT / ".venv" / "bin" / "sanbiao"), "--db", str(db_path), "import", *options, str(path)]
     start = time.perf_counter()
-    done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "sanbiao"), "--db", str(db_path), "import", *options, str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = subprocess.run([sys.executable, "-c", PEAK, *command], capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
     return seconds, peak_mb, json.loads(done.stdout)
+
+
+def county_sheet(residents: int, seed: int, suffix: str) -> Path:
+    """The same county as a BPHS follow-up sheet (fixtures/bphs.py), written once."""
+    path = ROOT / "bench" / "out" / f"county-{residents}-{seed}{suffix}"
+    if not path.exists():
+        with county_file(residents, seed).open() as lines:
+            write_sheet((json.loads(line) for line in lines), path)
+    return path
 
 
 def main() -> None:
@@ -114,7 +127,7 @@ def main() -> None:
 
     path = county_file(args.residents, args.seed)
     out = ROOT / "bench" / "out"
-    for name in ("raw.db", "sanbiao.db", "document.db", "assessed.db"):
+    for name in ("raw.db", "sanbiao.db", "document.db", "assessed.db", "xlsx.db", "csv.db"):
         for suffix in ("", "-wal", "-shm"):
             (out / (name + suffix)).unlink(missing_ok=True)
 
@@ -124,6 +137,12 @@ def main() -> None:
         out / "document.db", county_file(args.residents, args.seed, ".json"), "--no-assess"
     )
     assessed_s, assessed_peak_mb, _ = sanbiao_import(out / "assessed.db", path)
+    sheets = {
+        suffix: sanbiao_import(out / f"{suffix[1:]}.db", county_sheet(args.residents, args.seed, suffix), "--no-assess")
+        for suffix in (".xlsx", ".csv")
+    }
+    for suffix, (_, _, sheet_summary) in sheets.items():
+        assert sheet_summary["created"] == summary["created"], (suffix, sheet_summary["rejected"][:3])
     assert doc_summary["created"] == summary["created"], doc_summary
     rows = raw_rows(path)
     raw_s = raw_insert(out / "raw.db", rows)
@@ -139,6 +158,8 @@ def main() -> None:
         ("import --no-assess", ours_s, "(process start, parse, validate, merge, write)"),
         ("import, JSON document", doc_s, "(--no-assess; streamed twice: syntax and shape, then residents)"),
         ("import (default)", assessed_s, "(and re-assess and plan every new managed resident at once)"),
+        ("import, .xlsx sheet", sheets[".xlsx"][0], "(--no-assess; openpyxl read-only, staged by record_id)"),
+        ("import, .csv sheet", sheets[".csv"][0], "(--no-assess; the same rows as CSV)"),
     ):
         print(
             f"{label:<22}: {seconds:6.2f} s  {n_res / seconds:8,.0f} residents/s  "
@@ -149,8 +170,10 @@ def main() -> None:
         f"with re-assessment {raw_s / assessed_s:.2f}"
     )
     print(
-        f"peak RSS of sanbiao import: {peak_mb:.0f} MB, with re-assessment {assessed_peak_mb:.0f} MB  (target < 500 MB)"
+        f"peak RSS of sanbiao import: {peak_mb:.0f} MB, with re-assessment {assessed_peak_mb:.0f} MB "
+        f"(target < 500 MB); .xlsx {sheets['.xlsx'][1]:.0f} MB, .csv {sheets['.csv'][1]:.0f} MB (target < 300 MB)"
     )
+    print(f".xlsx import rate to NDJSON: {ours_s / sheets['.xlsx'][0]:.2f}  (target >= 0.5)")
 
 
 if __name__ == "__main__":

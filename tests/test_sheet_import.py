@@ -14,6 +14,8 @@ import xlsxwriter
 from click.testing import CliRunner
 from conftest import VILLAGE, national_id
 
+from fixtures.bphs import AS_OF, write_sheet
+from fixtures.county import generate
 from service.cli import cli
 from service.settings import Settings
 from service.store import connect, migrate
@@ -289,3 +291,27 @@ def test_a_custom_mapping_reads_english_headers(county, tmp_path):
     mapping.write_text('[columns]\n"X" = "blood_group"\n', encoding="utf-8")
     result = run_import(settings, "--mapping", mapping, write_csv(tmp_path / "en.csv", english))
     assert result.exit_code != 0 and "blood_group" in result.output
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_the_synthetic_countys_workbook_imports_as_its_records_do(county, tmp_path, suffix):
+    """fixtures/bphs.py writes the synthetic county as clerks keep it (every date form, phone visits,
+    blank cells): imported, its visits and measurements are those of the same county's records."""
+    settings, db = county
+    residents = list(generate(150, 7, AS_OF))
+    summary = imported(settings, write_sheet(residents, tmp_path / f"county{suffix}"))
+
+    assert summary["rejected"] == [] and summary["accepted"] == len(residents)
+    columns = "record_id, visit_id, date, mode, level, sbp, dbp, fasting_glucose, hba1c, adherence, symptoms, referral"
+    keys = ("visit_id", "date", "mode", "level", "sbp", "dbp", "fasting_glucose", "hba1c", "adherence")
+    expected = {
+        (r["record_id"], *(v.get(k) for k in keys), _json(v.get("symptoms")), v.get("referral"))
+        for r in residents
+        for v in r["visits"]
+    }
+    assert set(db.execute(f"SELECT {columns} FROM visits")) == expected
+    assert {m for (m,) in db.execute("SELECT DISTINCT mode FROM visits")} >= {"clinic", "phone"}
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
