@@ -5,7 +5,9 @@ Needs a county database whose nightly job has run (bench/restratify.py leaves on
 server on 127.0.0.1, then for each list (one village, one township) sends a bounded number of
 requests from 20 threads with keep-alive connections and prints p50/p95/max latency and throughput:
 the paged due list (GET /api/v1/followups?region=) and the working list of CONTRACT §10 (GET
-/api/v1/followups/today?mine=false, one row per resident, the whole area's due residents).
+/api/v1/followups/today?mine=false, one row per resident, the whole area's due residents), and each
+doctor's own list (mine=true) through a signed-in session, after a roster gives the village its doctor
+and the township a GP (their tasks assigned at once, CONTRACT §9).
 The baseline, measured the same way in the same run, is GET /healthz: the server's own floor.
 Target: p95 < 100 ms for the due lists.
 """
@@ -22,11 +24,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import key_for, machine, report, served_county_args, serving  # noqa: E402
+from bench.serving import key_for, logged_in, machine, report, served_county_args, serving  # noqa: E402
+from fixtures.county import doctor_for  # noqa: E402
+from service.assignment import reassign  # noqa: E402
+from service.auth import hash_password  # noqa: E402
+from service.demo import DEMO_PASSWORD  # noqa: E402
 from service.store import connect  # noqa: E402
+from service.store.access import add_user, user_exists  # noqa: E402
 
 CLIENTS = 20
-TODAY = "/api/v1/followups/today?mine=false"  # the whole area's working list, as a doctor opens it
+TODAY = "/api/v1/followups/today?mine=false"  # the whole area's working list
+TODAY_MINE = "/api/v1/followups/today"  # a doctor's own list (mine=true): what their phone opens first
 
 
 def busiest(db_path: Path, digits: int) -> str:
@@ -40,12 +48,40 @@ def busiest(db_path: Path, digits: int) -> str:
     return row[0]
 
 
-def load(port: int, path: str, key: str | None, requests: int) -> tuple[list[float], float, int]:
+def roster(db_path: Path, village: str, township: str) -> dict[str, str]:
+    """Logins for the village's doctor (the family doctor the county's records name) and a township GP,
+    their open tasks assigned at once as a county's first roster import does (CONTRACT §9)."""
+    logins = {"village": doctor_for(village), "township": f"gp-{township}"}
+    db = connect(db_path)
+    password = hash_password(DEMO_PASSWORD)
+    for username, role, region in zip(
+        logins.values(), ("village_doctor", "township_gp"), (village, township), strict=True
+    ):
+        if not user_exists(db, username):
+            add_user(
+                db,
+                username=username,
+                password_hash=password,
+                role=role,
+                region=region,
+                actor="bench",
+            )
+    reassign(db, [township])
+    db.close()
+    return logins
+
+
+def session_headers(port: int, username: str) -> dict[str, str]:
+    """The Cookie header of a signed-in session of `username`, as a doctor's phone holds one."""
+    client = logged_in(f"http://127.0.0.1:{port}", username, DEMO_PASSWORD)
+    return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)}
+
+
+def load(port: int, path: str, headers: dict[str, str], requests: int) -> tuple[list[float], float, int]:
     """Latencies (ms), wall seconds and errors for `requests` GETs spread over CLIENTS threads."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     def client(count: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -76,8 +112,13 @@ def main() -> None:
     args = served_county_args(__doc__.split("\n\n")[0], requests=2000)
 
     village, township = busiest(args.db, 12), busiest(args.db, 9)
-    doctor, gp = key_for(args.db, "village_doctor", village), key_for(args.db, "township_gp", township)
+    logins = roster(args.db, village, township)
+    doctor, gp = (
+        {"Authorization": f"Bearer {key_for(args.db, role, region)}"}
+        for role, region in (("village_doctor", village), ("township_gp", township))
+    )
     with serving(args.db) as port:
+        sessions = {level: session_headers(port, username) for level, username in logins.items()}
         load(port, f"/api/v1/followups?region={village}", doctor, 200)  # warm caches and the thread pool
         db = connect(args.db)
         open_in = {
@@ -88,15 +129,18 @@ def main() -> None:
         }
         db.close()
         print(f"machine: {machine()}; {CLIENTS} concurrent clients, {args.requests} requests per list")
-        base = report("baseline GET /healthz", *load(port, "/healthz", None, args.requests))
+        base = report("baseline GET /healthz", *load(port, "/healthz", {}, args.requests))
         results = {}
         lists = [
-            (f"{level} {name}", region, key, path.format(region=region))
-            for name, path in (("due list", "/api/v1/followups?region={region}&limit=50"), ("today list", TODAY))
-            for level, region, key in (("village", village, doctor), ("township", township, gp))
+            (f"{level} {name}", region, headers, path.format(region=region))
+            for name, path in (("due list", "/api/v1/followups?region={region}&limit=50"), ("area today", TODAY))
+            for level, region, headers in (("village", village, doctor), ("township", township, gp))
+        ] + [
+            (f"{level} own today", region, sessions[level], TODAY_MINE)
+            for level, region in (("village", village), ("township", township))
         ]
-        for label, region, key, path in lists:
-            results[label] = report(f"{label} ({open_in[region]:,} open)", *load(port, path, key, args.requests))
+        for label, region, headers, path in lists:
+            results[label] = report(f"{label} ({open_in[region]:,} open)", *load(port, path, headers, args.requests))
         card = json.dumps({k: round(v / base, 1) for k, v in results.items()})
         print(f"p95 ratio to /healthz: {card}   target: p95 < 100 ms")
 
