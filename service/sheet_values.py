@@ -1,8 +1,8 @@
 """A spreadsheet cell as a record value (CONTRACT §8): dates in the forms counties type them, the
 Chinese words of the BPHS form for each vocabulary, numbers as text or as numbers.
 
-Each parser returns the §3 value or raises ValueError with a message of `service.problems`; an empty
-cell is an absent value and never reaches a parser.
+Each parser (`PARSERS`, by field) returns the §3 value or raises ValueError with a message of
+`service.problems`; an empty cell is an absent value and never reaches a parser.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from service.problems import problem
 from stratify.records import DIABETES_CODES, HYPERTENSION_CODES, ICD10_PATTERN
@@ -19,6 +20,7 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 in the 1900 date system (it
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]00:00(?::00)?)?$")
 LIST_SEPARATORS = re.compile(r"[、,，;；]")
 NONE_WORD = "无"
+DATES_REMEMBERED = 65_536  # typed dates parsed once each
 
 SEX = {"男": "M", "女": "F", "M": "M", "F": "F"}
 MODE = {"门诊": "clinic", "家庭": "home", "电话": "phone"}
@@ -34,6 +36,8 @@ SYMPTOM_WORDS = {text[ZH]: code for code, text in SYMPTOMS.items()}
 
 def as_text(cell: object) -> str:
     """A cell as text: whole numbers without ".0" (a phone or an id typed into a number cell)."""
+    if type(cell) is str:
+        return cell.strip()
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell).strip()
@@ -47,13 +51,19 @@ def as_date(cell: object) -> str:
         return cell.isoformat()
     if isinstance(cell, int | float) and not isinstance(cell, bool):
         return (EXCEL_EPOCH + dt.timedelta(days=int(cell))).isoformat()
-    match = _DATE.match(as_text(cell))
+    return _typed_date(as_text(cell))
+
+
+@lru_cache(maxsize=DATES_REMEMBERED)
+def _typed_date(text: str) -> str:
+    """A typed date (the same few thousand dates recur on every sheet: birth dates on each visit row)."""
+    match = _DATE.match(text)
     if match:
         try:
             return dt.date(*(int(part) for part in match.groups())).isoformat()
         except ValueError:
             pass
-    raise ValueError(problem("sheet_date", value=as_text(cell)))
+    raise ValueError(problem("sheet_date", value=text))
 
 
 def _word(words: dict[str, object]) -> Callable[[object], object]:
@@ -108,6 +118,7 @@ def as_conditions(cell: object) -> list[str]:
     return codes
 
 
+# Field -> the parser of its non-empty cells; a field not named here is text (`as_text`).
 PARSERS: dict[str, Callable[[object], object]] = {
     "sex": _word(SEX),
     "birth_date": as_date,
@@ -133,8 +144,3 @@ PARSERS: dict[str, Callable[[object], object]] = {
     "symptoms": as_symptoms,
     "referral": _word({**REFERRAL, NONE_WORD: None}),
 }
-
-
-def parse_cell(field: str, cell: object) -> object:
-    """The record value of a non-empty cell for `field` (text fields as text); ValueError otherwise."""
-    return PARSERS.get(field, as_text)(cell)

@@ -28,7 +28,7 @@ from sqlite_utils import Database
 from service.ingest import Ingestor, IngestSummary, OnStored, Rejection
 from service.problems import problem
 from service.sheet_columns import IGNORED, RESIDENT_FIELDS, VISIT_FIELDS, Mapping, built_in, normalized
-from service.sheet_values import as_text, parse_cell
+from service.sheet_values import PARSERS, as_text
 from service.validation import FieldError, Invalid, decode_resident, from_national_id
 
 SHEET_SUFFIXES = (".xlsx", ".csv")
@@ -119,13 +119,16 @@ def _staged(sheet: str, number: int, cells: tuple, columns: list[tuple[int, str,
     fields: dict[str, object] = {}
     headers: dict[str, str] = {}
     errors: list[tuple[str, str]] = []
+    width = len(cells)
     for index, header, field in columns:
-        cell = cells[index] if index < len(cells) else None
-        if _blank(cell):
+        cell = cells[index] if index < width else None
+        if type(cell) is str:
+            cell = cell.strip()
+        if cell is None or cell == "":
             continue
         headers[field] = header
         try:
-            fields[field] = parse_cell(field, cell)
+            fields[field] = PARSERS.get(field, as_text)(cell)
         except ValueError as e:
             errors.append((field, str(e)))
     return Staged(sheet, number, fields, headers, errors) if fields or errors else None
