@@ -93,9 +93,11 @@ class Ingestor:
         self._batch: dict[str, str | None] = {}
         self._batch_id: int | None = None
 
-    def begin(self, *, origin: str, source: str, filename: str | None, actor: str) -> None:
-        """Name the import batch that residents fed until `end` belong to (written with the first chunk)."""
+    def begin(self, *, origin: str, source: str, filename: str | None, actor: str, batch_id: int | None = None) -> None:
+        """Name the import batch that residents fed until `end` belong to (written with the first chunk),
+        or adopt `batch_id`, a batch row already written (an upload's, made when the file arrived)."""
         self._batch = {"origin": origin, "source": source, "filename": filename, "actor": actor}
+        self._batch_id = batch_id
 
     def feed(self, index: int, raw: bytes, file: str | None = None) -> None:
         try:

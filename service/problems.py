@@ -105,6 +105,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh-CN": "不认识的列名：{headers}；请在对照表（--mapping）中对应或忽略",
     },
     "no_record_id": {"en": "no column holds the record_id", "zh-CN": "没有档案编号列"},
+    "upload_kind": {"en": "upload a spreadsheet: {kinds}", "zh-CN": "请上传电子表格（{kinds}）"},
     "sheet_word": {"en": "'{value}' is not one of: {words}", "zh-CN": "“{value}”不是可选的值（{words}）"},
     "reminder_date": {
         "en": "remind_on: {value} is not after today ({today})",

@@ -90,6 +90,8 @@ BUILT_IN: dict[str, str] = {  # CONTRACT §8
     "此次随访分类": IGNORED,
     "下次随访日期": IGNORED,
     "备注": IGNORED,
+    "错误": IGNORED,  # the error column of a rejected-rows workbook (service.uploads), uploaded again fixed
+    "Errors": IGNORED,
 }
 _UNIT = re.compile(r"\s*[(（][^)）]*[)）]\s*$")  # a trailing unit in ASCII or full-width brackets
 
@@ -124,12 +126,21 @@ def built_in() -> Mapping:
 def load_mapping(path: Path) -> Mapping:
     """A county's mapping file, checked: every field is one a sheet may fill."""
     try:
-        raw = msgspec.convert(tomllib.loads(path.read_text(encoding="utf-8")), MappingFile)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, msgspec.ValidationError) as e:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
         raise BadMapping(f"{path.name}: {e}") from None
+    return parse_mapping(text, path.name)
+
+
+def parse_mapping(text: str, name: str) -> Mapping:
+    """A mapping from its TOML text (`name` says where it came from in an error)."""
+    try:
+        raw = msgspec.convert(tomllib.loads(text), MappingFile)
+    except (tomllib.TOMLDecodeError, msgspec.ValidationError) as e:
+        raise BadMapping(f"{name}: {e}") from None
     unknown = sorted(field for field in raw.columns.values() if field not in FIELDS)
     if unknown:
-        raise BadMapping(f"{path.name}: not a field a sheet may fill: {', '.join(unknown)}")
+        raise BadMapping(f"{name}: not a field a sheet may fill: {', '.join(unknown)}")
     columns = {normalized(header): field for header, field in raw.columns.items()}
     columns.update({normalized(header): IGNORED for header in raw.ignore.get("headers", [])})
     return Mapping(columns)

@@ -16,7 +16,7 @@ import csv
 import datetime as dt
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from zipfile import BadZipFile
 
@@ -36,6 +36,9 @@ ENCODING_PROBE_BYTES = 1 << 20  # bytes read at a time while checking that a CSV
 STAGING_ROWS = 5_000  # rows written to the staging table per transaction
 DEFAULT_LEVEL = "village"  # CONTRACT §8: 随访机构级别 defaults to the village
 PERSON_FIELDS = frozenset(RESIDENT_FIELDS) - {"conditions", "diagnosed_on"}  # one value per resident
+
+
+Progress = Callable[[int], None]
 
 
 class BadSheet(Exception):
@@ -68,7 +71,7 @@ def sheet_rows(path: Path) -> Iterator[tuple[str, int, tuple]]:
     if path.suffix.lower() == ".csv":
         with path.open(encoding=csv_encoding(path), newline="") as f:
             for number, cells in enumerate(csv.reader(f), 1):
-                yield path.name, number, tuple(cells)
+                yield "", number, tuple(cells)  # a CSV file has one sheet, without a name
         return
     try:  # read-only: rows stream from the zip, the sheet is never whole in memory
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -107,10 +110,11 @@ def _columns(sheet: str, header: tuple, mapping: Mapping) -> list[tuple[int, str
             unknown.append(as_text(cell))
         elif field != IGNORED:
             found.append((index, normalized(cell), field))
+    where = f"{sheet}: " if sheet else ""  # a workbook's sheet; a CSV file has one
     if unknown:
-        raise BadSheet(f"{sheet}: {problem('unknown_header', headers='、'.join(unknown))}")
+        raise BadSheet(where + problem("unknown_header", headers="、".join(unknown)))
     if not any(field == "record_id" for _, _, field in found):
-        raise BadSheet(f"{sheet}: {problem('no_record_id')}")
+        raise BadSheet(where + problem("no_record_id"))
     return found
 
 
@@ -134,8 +138,9 @@ def _staged(sheet: str, number: int, cells: tuple, columns: list[tuple[int, str,
     return Staged(sheet, number, fields, headers, errors) if fields or errors else None
 
 
-def stage(path: Path, mapping: Mapping, staging: sqlite3.Connection) -> None:
-    """Read every row of the file into the staging table, keyed by record_id."""
+def stage(path: Path, mapping: Mapping, staging: sqlite3.Connection, progress: Progress | None = None) -> None:
+    """Read every row of the file into the staging table, keyed by record_id; `progress` hears the
+    number of rows read every STAGING_ROWS rows."""
     staging.execute("CREATE TABLE rows (record_id TEXT NOT NULL, seq INTEGER PRIMARY KEY, row BLOB NOT NULL)")
     columns: dict[str, list[tuple[int, str, str]]] = {}
     batch: list[tuple[str, bytes]] = []
@@ -151,6 +156,8 @@ def stage(path: Path, mapping: Mapping, staging: sqlite3.Connection) -> None:
         if len(batch) >= STAGING_ROWS:
             staging.executemany("INSERT INTO rows (record_id, row) VALUES (?, ?)", batch)
             batch.clear()
+            if progress:
+                progress(number)
     staging.executemany("INSERT INTO rows (record_id, row) VALUES (?, ?)", batch)
     staging.execute("CREATE INDEX rows_record ON rows (record_id, seq)")
 
@@ -175,8 +182,8 @@ class Built(msgspec.Struct):
 
     document: dict
     errors: list[FieldError]
-    visit_rows: list[int]  # the row of visits[i]
-    first_row: int
+    visit_rows: list[tuple[str | None, int]]  # the sheet (None in a CSV file) and row of visits[i]
+    first_row: tuple[str | None, int]  # the sheet and row of the resident's first visit
     columns: dict[str, str]  # field -> header
 
 
@@ -193,7 +200,10 @@ def build(rows: list[Staged]) -> Built:
     errors: list[FieldError] = []
     for row in ordered:
         columns.update(row.columns)
-        errors += [FieldError(_path(f, len(visits), row), m, row.row, row.columns.get(f)) for f, m in row.errors]
+        errors += [
+            FieldError(_path(f, len(visits), row), m, row.row, row.columns.get(f), row.sheet or None)
+            for f, m in row.errors
+        ]
         resident.update({k: v for k, v in row.fields.items() if k in PERSON_FIELDS})
         for code in row.fields.get("conditions", []):
             conditions.setdefault(code, row.fields.get("diagnosed_on"))
@@ -202,11 +212,11 @@ def build(rows: list[Staged]) -> Built:
             visit.setdefault("level", DEFAULT_LEVEL)
             visit.setdefault("visit_id", f"{str(visit['date']).replace('-', '')}-{visit.get('mode', '')}")
             visits.append(visit)
-            visit_rows.append(row.row)
+            visit_rows.append((row.sheet or None, row.row))
     resident["conditions"] = [{"code": c, **({"diagnosed_on": d} if d else {})} for c, d in conditions.items()]
     resident["visits"] = visits
-    errors += _identity(resident, ordered[-1].row, columns)
-    return Built(resident, errors, visit_rows, ordered[0].row, columns)
+    errors += _identity(resident, (ordered[-1].sheet or None, ordered[-1].row), columns)
+    return Built(resident, errors, visit_rows, (ordered[0].sheet or None, ordered[0].row), columns)
 
 
 def _path(field: str, visit_index: int, row: Staged) -> str:
@@ -216,7 +226,7 @@ def _path(field: str, visit_index: int, row: Staged) -> str:
     return "conditions" if field == "diagnosed_on" else field
 
 
-def _identity(resident: dict, row: int, columns: dict[str, str]) -> list[FieldError]:
+def _identity(resident: dict, at: tuple[str | None, int], columns: dict[str, str]) -> list[FieldError]:
     """Sex and birth date from the national id where the sheet left them empty; a mismatch is an error."""
     national_id = str(resident.get("national_id", ""))
     if len(national_id) != 18 or not national_id[:17].isdigit():
@@ -224,12 +234,11 @@ def _identity(resident: dict, row: int, columns: dict[str, str]) -> list[FieldEr
     sex, born = from_national_id(national_id)
     errors = []
     if resident.setdefault("sex", sex.value) != sex.value:
-        errors.append(
-            FieldError("sex", problem("id_sex", sex=resident["sex"], id_sex=sex.value), row, columns.get("sex"))
-        )
+        message = problem("id_sex", sex=resident["sex"], id_sex=sex.value)
+        errors.append(FieldError("sex", message, at[1], columns.get("sex"), at[0]))
     if born is not None and resident.setdefault("birth_date", born.isoformat()) != born.isoformat():
         message = problem("id_birth", value=resident["birth_date"], id_birth=born)
-        errors.append(FieldError("birth_date", message, row, columns.get("birth_date")))
+        errors.append(FieldError("birth_date", message, at[1], columns.get("birth_date"), at[0]))
     return errors
 
 
@@ -241,10 +250,11 @@ def located(error: FieldError, built: Built) -> FieldError:
     if head.startswith("visits["):
         index = int(head[len("visits[") : head.index("]")])
         field = error.field.split(".")[1] if "." in error.field else "date"
-        row = built.visit_rows[index] if index < len(built.visit_rows) else built.first_row
-        return FieldError(error.field, error.message, row, built.columns.get(field))
+        sheet, row = built.visit_rows[index] if index < len(built.visit_rows) else built.first_row
+        return FieldError(error.field, error.message, row, built.columns.get(field), sheet)
     field = "conditions" if head.startswith("conditions") else head
-    return FieldError(error.field, error.message, built.first_row, built.columns.get(field))
+    sheet, row = built.first_row
+    return FieldError(error.field, error.message, row, built.columns.get(field), sheet)
 
 
 def import_sheet(
@@ -255,18 +265,25 @@ def import_sheet(
     actor: str,
     today: dt.date,
     on_stored: OnStored | None = None,
+    region: str = "",
+    batch_id: int | None = None,
+    progress: Progress | None = None,
+    name: str | None = None,
 ) -> IngestSummary:
-    """Ingest one spreadsheet as its own import batch; BadSheet (nothing stored) for a file that
-    cannot be read or has a header the mapping does not know."""
+    """Ingest one spreadsheet as its own import batch (or as `batch_id`, an upload's batch row);
+    BadSheet (nothing stored) for a file that cannot be read or has a header the mapping does not
+    know. `name` is the file's name as its owner knows it (an upload is stored under another)."""
+    name = name or path.name
     with tempfile.TemporaryDirectory(prefix="sanbiao-sheet-") as folder:
         staging = sqlite3.connect(Path(folder) / "rows.db")
         try:
-            stage(path, mapping or built_in(), staging)
-            ingestor = Ingestor(db, today=today, on_stored=on_stored)
-            ingestor.begin(origin="cli", source=path.name[:100], filename=str(path), actor=actor)
+            stage(path, mapping or built_in(), staging, progress)
+            ingestor = Ingestor(db, today=today, region=region, on_stored=on_stored)
+            origin = "cli" if batch_id is None else "ui"
+            ingestor.begin(origin=origin, source=name[:100], filename=name, actor=actor, batch_id=batch_id)
             try:
                 for index, rows in enumerate(residents_rows(staging)):
-                    feed(ingestor, index, build(rows), path.name, today)
+                    feed(ingestor, index, build(rows), name, today)
             except Exception as e:
                 ingestor.end(error=f"{type(e).__name__}: {e}")
                 raise

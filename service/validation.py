@@ -26,6 +26,7 @@ class FieldError(msgspec.Struct, frozen=True, omit_defaults=True):
     message: str
     row: int | None = None  # a spreadsheet's row (1-based, as it shows them) and column header (CONTRACT §8)
     column: str | None = None
+    sheet: str | None = None  # the workbook's sheet the row is on
 
 
 class Invalid(Exception):

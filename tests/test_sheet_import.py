@@ -223,7 +223,7 @@ def test_a_bad_cell_rejects_only_its_resident_naming_row_and_column(county, tmp_
     [rejected] = summary["rejected"]
     assert rejected["record_id"] == "H-2" and rejected["file"] == "b.xlsx"
     assert rejected["errors"] == [
-        {"field": "visits[1].sbp", "message": "must be a whole number", "row": 5, "column": "收缩压"}
+        {"field": "visits[1].sbp", "message": "must be a whole number", "row": 5, "column": "收缩压", "sheet": "随访"}
     ]
     assert db.execute("SELECT count(*) FROM residents WHERE record_id = 'H-2'").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM visits WHERE record_id = 'H-2'").fetchone() == (0,)

@@ -44,6 +44,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m008_staff",
         "m009_ltfu",
         "m010_lookups",
+        "m011_uploads",
     ]
     assert migrate(db) == []
     assert is_current(db)

@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 from conftest import document, make_resident, make_visit
+from openpyxl import load_workbook
 from playwright.sync_api import sync_playwright
 from servers import start_server
 
@@ -451,6 +452,7 @@ def test_no_page_is_wider_than_a_phone(server, browser):
             "/residents/T-GREEN",
             "/dashboard?lang=en",
             "/audit?lang=en",
+            "/import",
         ],
     }
     for username, paths in pages.items():
@@ -462,3 +464,33 @@ def test_no_page_is_wider_than_a_phone(server, browser):
             header = page.locator("header.top").bounding_box()
             assert header["width"] <= PHONE["width"]
         page.context.close()
+
+
+def test_the_center_uploads_a_sheet_and_downloads_the_rows_to_fix(server, browser, tmp_path):
+    base, db = server
+    sheet = tmp_path / "随访表.csv"
+    header = "档案编号,姓名,性别,出生日期,村编码,疾病,随访日期,随访方式,收缩压(mmHg),舒张压(mmHg)"
+    rows = [f"UP-{n},上传{n},女,1960-01-0{n},{VILLAGE},高血压,2026/10/{n},门诊,13{n},8{n}" for n in range(1, 4)]
+    rows.append(f"UP-9,上传9,男,1960-01-09,{VILLAGE},高血压,2026/10/9,门诊,abc,80")
+    sheet.write_bytes("\n".join([header, *rows]).encode("gb18030"))
+    for viewport, suffix in ((PHONE, "360"), (DESKTOP, "1280")):
+        page = browser.new_context(viewport=viewport, accept_downloads=True).new_page()
+        log_in(page, base, "center-test")
+        page.goto(f"{base}/import")
+        if viewport is PHONE:
+            fits(page)
+        page.set_input_files("input[name=data]", str(sheet))
+        page.click("#upload button[type=submit]")
+        page.wait_for_selector("#import-status .summary")
+        status = page.locator("#import-status").inner_text()
+        assert "接收 3 人" in status and "拒绝 1 人" in status and "第 5 行 · 收缩压：请填整数" in status
+        if viewport is PHONE:
+            fits(page)
+        shoot(page, f"import-{suffix}")
+        with page.expect_download() as download:
+            page.click("#import-status a[href$='rejected.xlsx']")
+        saved = tmp_path / f"rejected-{suffix}.xlsx"
+        download.value.save_as(saved)
+        assert load_workbook(saved).active["B2"].value == "UP-9"
+        page.context.close()
+    assert db.execute("SELECT count(*) FROM residents WHERE record_id LIKE 'UP-%'").fetchone() == (3,)

@@ -23,6 +23,7 @@ from ui.views.actions import add_visit, override, task_outcome
 from ui.views.audit import audit_page
 from ui.views.auth import change_password, login, login_form, logout, password_form
 from ui.views.dashboard import dashboard_page
+from ui.views.imports import batch_page, import_form, rejected_rows, upload
 from ui.views.patients import patients_page, register, registration_form
 from ui.views.resident import call_page, resident_page
 from ui.views.staff import add_login_page, change_login, staff_page
@@ -50,6 +51,10 @@ PAGE_ROUTES = [
     patients_page,
     registration_form,
     register,
+    import_form,
+    upload,
+    batch_page,
+    rejected_rows,
 ]
 PUBLIC_PAGES = ("^/login$", "^/static/")
 ERROR_MESSAGES = {403: "forbidden", 404: "not_found"}

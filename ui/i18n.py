@@ -35,6 +35,37 @@ MESSAGES: dict[str, dict[str, str]] = {
     "action_areas": {"zh-CN": "导入地名", "en": "area names loaded"},
     "action_export": {"zh-CN": "导出名单", "en": "exported a list"},
     "action_register": {"zh-CN": "登记新患者", "en": "registered a patient"},
+    "import": {"zh-CN": "导入随访表", "en": "Import spreadsheets"},
+    "import_help": {
+        "zh-CN": "上传基本公卫高血压、糖尿病随访表（.xlsx 或 .csv，每行一次随访）。列名按国家表格，或选用对照表。",
+        "en": "Upload BPHS hypertension and diabetes follow-up sheets (.xlsx or .csv, a row per visit), "
+        "with the national form's headers or a mapping.",
+    },
+    "import_file": {"zh-CN": "文件", "en": "File"},
+    "import_mapping": {"zh-CN": "列名对照表", "en": "Column mapping"},
+    "import_builtin": {"zh-CN": "国家随访表列名（默认）", "en": "The BPHS headers (default)"},
+    "import_new_mapping": {"zh-CN": "新建对照表", "en": "A new mapping"},
+    "import_mapping_text": {"zh-CN": "对照表（TOML，见 docs/import.md）", "en": "Mapping (TOML, see docs/import.md)"},
+    "import_mapping_name": {"zh-CN": "保存为（可不填）", "en": "Save as (optional)"},
+    "import_start": {"zh-CN": "开始导入", "en": "Import"},
+    "import_past": {"zh-CN": "以往导入", "en": "Past imports"},
+    "import_counts": {
+        "zh-CN": "接收 {accepted} 人，拒绝 {rejected} 人",
+        "en": "{accepted} accepted, {rejected} rejected",
+    },
+    "import_rows_read": {"zh-CN": "已读取 {n} 行", "en": "{n} rows read"},
+    "import_summary": {
+        "zh-CN": "完成：接收 {accepted} 人（新建 {created}，更新 {updated}，无变化 {unchanged}），拒绝 {rejected} 人",
+        "en": "Done: {accepted} in ({created} new, {updated} updated, {unchanged} unchanged), {rejected} rejected",
+    },
+    "import_rejected_download": {
+        "zh-CN": "下载被拒绝的行（含错误说明），改正后重新上传",
+        "en": "Download the rejected rows (with their errors) to fix and upload again",
+    },
+    "import_row": {"zh-CN": "第 {n} 行", "en": "row {n}"},
+    "origin_api": {"zh-CN": "接口", "en": "API"},
+    "origin_cli": {"zh-CN": "命令行", "en": "command line"},
+    "origin_ui": {"zh-CN": "网页上传", "en": "upload"},
     "find_patient": {"zh-CN": "查找患者", "en": "Find a patient"},
     "search": {"zh-CN": "查找", "en": "Search"},
     "search_hint": {

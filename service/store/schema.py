@@ -376,3 +376,33 @@ def m010_lookups(db: Database) -> None:
             for column in ("village_code", "township", "county")
         ),
     )
+
+
+@migrations()
+def m011_uploads(db: Database) -> None:
+    """Spreadsheets uploaded on the page (CONTRACT §8): import batches of origin 'ui' with the rows read
+    so far (the page polls them), and the column mappings a county saves.
+
+    SQLite cannot ALTER a CHECK constraint, and rebuilding import_batches would break the residents'
+    references to it inside this transaction; widening the CHECK changes no stored row, so it is the
+    edit of the stored schema text that sqlite.org/lang_altertable.html (section 7) describes."""
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    db.execute(
+        "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'import_batches'",
+        ["origin IN ('api', 'cli')", "origin IN ('api', 'cli', 'ui')"],
+    )
+    db.execute(f"PRAGMA schema_version = {version + 1}")
+    db.execute("PRAGMA writable_schema = OFF")
+    _execute_all(
+        db,
+        """
+        ALTER TABLE import_batches ADD COLUMN rows_read INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE sheet_mappings (
+            name TEXT PRIMARY KEY,
+            body TEXT NOT NULL,
+            saved_by TEXT NOT NULL,
+            saved_at TEXT NOT NULL
+        )
+        """,
+    )
