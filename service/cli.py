@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from service.assignment import reassign
 from service.auth import LOGIN_ROLES, BadRegion, Role, check_region, hash_password, new_api_key
+from service.import_report import LANGS, report
 from service.importer import BadFile, import_file
 from service.ingest import IngestSummary
 from service.jobs import NIGHTLY_STALE_HOURS, BadAsOf, check_as_of, job_runs, nightly_problem, run_nightly
@@ -109,8 +110,18 @@ def init_db(ctx: CliContext) -> None:
     help="Re-assess and re-plan each stored resident at once; --no-assess leaves it to the nightly job "
     "(bulk loads right before it).",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    envvar="SANBIAO_LANG",
+    default=LANGS[0],
+    show_default=True,
+    help="Language of the summary and the errors printed for people (stderr); stdout keeps the JSON.",
+)
 @click.pass_obj
-def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None, mapping: Path | None, assess: bool) -> None:
+def import_(
+    ctx: CliContext, files: tuple[Path, ...], source: str | None, mapping: Path | None, assess: bool, lang: str
+) -> None:
     """Ingest record files: a JSON document, NDJSON (*.ndjson, *.jsonl: one resident per line), or a
     county's BPHS follow-up spreadsheet (*.xlsx, *.csv in UTF-8 or GB18030: one row per visit).
 
@@ -137,6 +148,8 @@ def import_(ctx: CliContext, files: tuple[Path, ...], source: str | None, mappin
         except (BadFile, BadSheet) as e:
             raise click.ClickException(f"{path}: {e} (nothing of this file was stored)") from e
     echo_json(total)
+    for line in report(total, lang):
+        click.echo(line, err=True)
 
 
 def as_of_option(command: Callable) -> Callable:

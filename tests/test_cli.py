@@ -54,7 +54,7 @@ def test_import_ndjson_and_json_document_give_one_summary(run, tmp_path):
     result = run("import", str(SAMPLE), str(doc))
 
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)  # stdout: the JSON; stderr: the same for people
     sample_lines = sum(1 for line in SAMPLE.read_text().splitlines() if line.strip())
     assert summary["accepted"] == sample_lines + 1
     assert summary["created"] == sample_lines + 1
@@ -72,7 +72,7 @@ def test_import_ndjson_and_json_document_give_one_summary(run, tmp_path):
 def test_reimport_reports_everything_unchanged(run):
     run("import", str(SAMPLE))
 
-    summary = json.loads(run("import", str(SAMPLE)).output)
+    summary = json.loads(run("import", str(SAMPLE)).stdout)
 
     assert summary["unchanged"] == summary["accepted"] > 0
     assert summary["created"] == summary["updated"] == 0
@@ -83,7 +83,7 @@ def test_ndjson_bad_line_rejects_only_that_resident(run, tmp_path):
     good = json.dumps(make_resident("OK-1"))
     lines.write_text(f"{good}\n{{not json\n\n{json.dumps(make_resident('OK-2'))}\n")
 
-    summary = json.loads(run("import", str(lines)).output)
+    summary = json.loads(run("import", str(lines)).stdout)
 
     assert summary["accepted"] == 2
     assert summary["rejected"][0]["index"] == 1

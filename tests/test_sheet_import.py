@@ -79,7 +79,7 @@ def run_import(settings: Settings, *args: object):
 def imported(settings: Settings, *args: object) -> dict:
     result = run_import(settings, *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def visit(db, record_id: str = "H-1") -> dict:
@@ -315,3 +315,20 @@ def test_the_synthetic_countys_workbook_imports_as_its_records_do(county, tmp_pa
 
 def _json(value: object) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+@pytest.mark.parametrize(
+    ("lang", "done", "error"),
+    [
+        ("zh-CN", "导入完成：接收 1 人", "第 3 行 收缩压: 请填整数"),
+        ("en", "Imported: 1 accepted", "row 3 收缩压: must be a whole number"),
+    ],
+)
+def test_people_read_the_summary_and_the_errors_in_their_language(county, tmp_path, lang, done, error):
+    settings, _ = county
+    sheet = write_csv(tmp_path / "l.csv", [row("H-1"), row("H-2", **{"收缩压(mmHg)": "高"})])
+    result = run_import(settings, "--lang", lang, sheet)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rejected_total"] == 1  # scripts keep the API's JSON on stdout
+    assert done in result.stderr and error in result.stderr
+    assert ("l.csv 居民 H-2" if lang == "zh-CN" else "l.csv resident H-2") in result.stderr
