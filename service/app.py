@@ -205,6 +205,20 @@ async def _security_headers(message: Message, scope: Scope) -> None:
 API_ROUTES = [healthz, post_records, stratify, train, get_resident, list_followups, today_list, outcome]
 
 
+class NoQueryStrings(logging.Filter):
+    """uvicorn's access log without query strings: a search (`/patients?q=`) may hold a name, a phone
+    number or a national id, and those never go into logs (SECURITY.md)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            path, _, query = record.args[2].partition("?")
+            record.args = (*record.args[:2], path + ("?…" if query else ""), *record.args[3:])
+        return True
+
+
+ACCESS_FILTER = NoQueryStrings()
+
+
 def service_config(
     settings: Settings, *, pages: PageErrors | None = None, public_paths: tuple[str, ...] = ()
 ) -> AppConfig:
@@ -215,6 +229,7 @@ def service_config(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        logging.getLogger("uvicorn.access").addFilter(ACCESS_FILTER)  # each worker process, once
         db = connect(settings.db_path)
         try:
             applied = migrate(db)

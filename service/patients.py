@@ -24,10 +24,11 @@ from service.store.residents import (
     national_id_owner,
     next_serial,
     region_villages,
+    same_person,
     search_residents,
     upsert_residents,
 )
-from service.validation import FieldError, Invalid, decode_resident, from_national_id
+from service.validation import FieldError, Invalid, decode_resident, from_national_id, national_id_shaped
 from stratify.facts import age_on
 from stratify.policy import Policy
 from stratify.records import DIABETES_CODES, HYPERTENSION_CODES
@@ -96,7 +97,7 @@ def _identity(form: dict[str, str]) -> tuple[dict, list[FieldError]]:
     id that disagrees with what was entered is an error of the field entered."""
     fields = {k: form[k] for k in ("sex", "birth_date", "national_id") if form.get(k)}
     national_id = fields.get("national_id", "").upper()
-    if len(national_id) != 18 or not national_id[:17].isdigit():  # the decoder names the bad form
+    if not national_id_shaped(national_id):  # the decoder names the bad form
         if "birth_date" not in fields and not national_id:
             return fields, [FieldError("birth_date", problem("birth_or_id"))]
         return fields, []
@@ -147,7 +148,12 @@ def register(db: Database, policy: Policy, user: Principal, form: dict[str, str]
         except Invalid as e:
             raise Invalid([_form_field(error, codes) for error in e.errors]) from None
         if resident.national_id and (owner := national_id_owner(db, resident.national_id)):
-            raise Invalid([FieldError("national_id", problem("id_taken", record_id=owner))])
+            held_by, held_in = owner  # the card is named only to those who may open it
+            mine = held_in.startswith(user.region)
+            taken = problem("id_taken", record_id=held_by) if mine else problem("id_elsewhere")
+            raise Invalid([FieldError("national_id", taken)])
+        if twin := same_person(db, resident.name, resident.birth_date.isoformat(), village):
+            raise Invalid([FieldError("name", problem("person_taken", record_id=twin))])  # a second tap, most often
         upsert_residents(db, [resident], source="registration", batch_id=None)
         reassess_ids(db, policy, [record_id], today)
         record_action(db, actor=user.name, action="register", record_id=record_id, detail=f"village {village}")

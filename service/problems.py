@@ -74,6 +74,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "national id already registered as {record_id}",
         "zh-CN": "该身份证号已登记，档案号 {record_id}",
     },
+    "id_elsewhere": {
+        "en": "national id already registered in another area",
+        "zh-CN": "该身份证号已在其他辖区登记，请联系健康管理中心",
+    },
+    "person_taken": {
+        "en": "already registered in this village with this name and birth date as {record_id}",
+        "zh-CN": "本村已登记同名、同出生日期的居民，档案号 {record_id}",
+    },
     "duplicate": {"en": "duplicate {key} '{value}' (also {other})", "zh-CN": "重复：{value}（与 {other} 相同）"},
     "bp_pair": {"en": "sbp and dbp must be given together", "zh-CN": "收缩压和舒张压要一起填"},
     "dbp_not_below_sbp": {"en": "dbp {dbp} must be lower than sbp {sbp}", "zh-CN": "舒张压 {dbp} 应低于收缩压 {sbp}"},

@@ -29,7 +29,7 @@ from service.ingest import Ingestor, IngestSummary, OnStored, Rejection
 from service.problems import problem
 from service.sheet_columns import IGNORED, RESIDENT_FIELDS, VISIT_FIELDS, Mapping, built_in, normalized
 from service.sheet_values import PARSERS, as_text
-from service.validation import FieldError, Invalid, decode_resident, from_national_id
+from service.validation import FieldError, Invalid, decode_resident, from_national_id, national_id_shaped
 
 SHEET_SUFFIXES = (".xlsx", ".csv")
 ENCODING_PROBE_BYTES = 1 << 20  # bytes read at a time while checking that a CSV is UTF-8
@@ -229,7 +229,7 @@ def _path(field: str, visit_index: int, row: Staged) -> str:
 def _identity(resident: dict, at: tuple[str | None, int], columns: dict[str, str]) -> list[FieldError]:
     """Sex and birth date from the national id where the sheet left them empty; a mismatch is an error."""
     national_id = str(resident.get("national_id", ""))
-    if len(national_id) != 18 or not national_id[:17].isdigit():
+    if not national_id_shaped(national_id):
         return []
     sex, born = from_national_id(national_id)
     errors = []

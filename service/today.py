@@ -27,7 +27,7 @@ from service.store.tasks import DueScope, due_order, due_tasks, lost_count, task
 from stratify.facts import age_on
 from stratify.policy import Policy
 from stratify.records import Level
-from stratify.tiers import URGENT_FIRST, Tier, list_position
+from stratify.tiers import URGENT_FIRST, Tier
 
 MAX_LISTED = 2_000  # residents one list can page through or export; a village's working day never comes near
 COUNT_CAP = 50  # residents a list counts; beyond, "50+" (counting a 45,000-task township costs 300 ms)
@@ -70,22 +70,23 @@ class DueResident(msgspec.Struct, frozen=True, kw_only=True):
     def urgent(self) -> bool:
         return any(t.kind is TaskKind.URGENT_REFERRAL for t in self.tasks)
 
+    # A row is placed by its most pressing task (its first: tier, then the most overdue, then risk), and
+    # says that task's tier, due date and risk: the order a doctor sees is the order the row explains.
     @property
     def tier(self) -> Tier | None:
-        """The row's tier: its most pressing task's."""
-        return min((t.tier for t in self.tasks), key=list_position)
+        return self.tasks[0].tier
 
     @property
     def due(self) -> dt.date:
-        return min(t.due for t in self.tasks)
+        return self.tasks[0].due
 
     @property
     def overdue_days(self) -> int:
-        return max(t.overdue_days for t in self.tasks)
+        return self.tasks[0].overdue_days
 
     @property
     def risk(self) -> float | None:
-        return max((t.risk for t in self.tasks if t.risk is not None), default=None)
+        return self.tasks[0].risk
 
 
 class Summary(msgspec.Struct, frozen=True):
@@ -210,8 +211,9 @@ def todays_list(
     count: int | None = None,
 ) -> TodayList:
     """The user's list for today in list order: `count` residents from `start` (None: all of them, at
-    most MAX_LISTED). The work is in proportion to the page, not to the area: a township's list on a
-    county of a million reads a few hundred tasks, not 45,000."""
+    most MAX_LISTED, what carries over beyond a doctor's capacity included: an export). The work is in
+    proportion to the page, not to the area: a township's list on a county of a million reads a few
+    hundred tasks, not 45,000."""
     mine = show is Show.MINE
     scope = DueScope(
         region=user.region,
@@ -225,7 +227,8 @@ def todays_list(
     capacity = policy.daily_capacity if mine else None
     end = min(start + count, MAX_LISTED) if count is not None else MAX_LISTED
     order = _order(db, scope, end + 1, capacity)
-    listed = order.seen[:capacity] if capacity is not None else order.seen[:MAX_LISTED]
+    capped = capacity is not None and count is not None  # an export holds what is carried over too
+    listed = order.seen[:capacity] if capped else order.seen[:MAX_LISTED]
     page = [r.record_id for r in listed[start:end]]
     found = _residents(due_tasks(db, scope, page), user, today)
     counted = listed if order.complete else listed[: max(COUNT_CAP, end)]  # one more was read, to know
@@ -236,12 +239,12 @@ def todays_list(
         lost_count(
             db, region=scope.region, today=today, lost_before=scope.lost_before, assignee=scope.assignee, cap=COUNT_CAP
         ),
-        order.complete or len(listed) == capacity,
+        order.complete or (capped and len(listed) == capacity),
     )
     return TodayList(
         rows=[found[r] for r in page if r in found],
         summary=summary,
-        carried_over=len(order.seen) - len(listed) if capacity is not None else 0,
+        carried_over=len(order.seen) - len(listed) if capped else 0,
         capacity=capacity,
         show=show,
         more=len(listed) > end,

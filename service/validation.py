@@ -58,6 +58,14 @@ def national_id_valid(national_id: str) -> bool:
     return NATIONAL_ID_CHECK[total % 11] == national_id[17]
 
 
+NATIONAL_ID_FORM = re.compile(r"[0-9]{17}[0-9X]")  # GB 11643-1999 (ASCII digits: "²".isdigit() is True)
+
+
+def national_id_shaped(value: str) -> bool:
+    """Whether a value has the national id's form (its check digit aside)."""
+    return NATIONAL_ID_FORM.fullmatch(value) is not None
+
+
 def from_national_id(national_id: str) -> tuple[Sex, dt.date | None]:
     """The sex and birth date an 18-character GB 11643 number encodes (None for a birth part that is
     no date): the 17th character is odd for men, even for women; characters 7-14 are YYYYMMDD."""

@@ -4,12 +4,14 @@ sex and birth date from the national id, a duplicate national id refused, errors
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
 from conftest import PASSWORD, VILLAGE, add_login, api_key, csrf, document, log_in, make_resident, national_id
 from litestar.testing import TestClient
 
+from service.app import ACCESS_FILTER
 from service.settings import Settings
 
 TODAY = Settings().today()
@@ -183,3 +185,42 @@ def test_registration_errors_are_located_and_in_the_page_language_and_store_noth
         assert text in near.replace("&#34;", '"')
     assert db.execute("SELECT count(*) FROM residents").fetchone()[0] == before
     assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'register'").fetchone()[0] == 0
+
+
+def test_a_national_id_held_elsewhere_is_refused_without_naming_the_card(county, db):
+    far = national_id("19700101", "111")
+    db.execute("UPDATE residents SET national_id = ? WHERE record_id = 'FAR-1'", [far])
+    db.conn.commit()
+    answer = register(county, name="王五", national_id=far)
+    assert answer.status_code == 422 and "该身份证号已在其他辖区登记" in answer.text
+    assert "FAR-1" not in answer.text
+
+
+def test_a_second_tap_registers_nobody_twice(county, db):
+    first = register(county, name="赵六", sex="M", birth_date="1955-05-05")
+    assert first.status_code == 303
+    again = register(county, name="赵六", sex="M", birth_date="1955-05-05")
+    assert again.status_code == 422 and "本村已登记同名、同出生日期的居民" in again.text
+    assert db.execute("SELECT count(*) FROM residents WHERE name = '赵六'").fetchone() == (1,)
+
+
+def test_a_national_id_of_other_digits_is_a_located_error_not_a_500(county):
+    answer = register(county, name="王五", national_id="3504211990010112²X")
+    assert answer.status_code == 422 and "身份证号应为18位" in answer.text
+
+
+def test_a_search_never_reaches_the_access_log(county):
+    """uvicorn logs each request as '%s - "%s %s HTTP/%s" %d'; the server's filter drops query strings."""
+    access = logging.getLogger("uvicorn.access")
+    assert ACCESS_FILTER in access.filters  # put there when the app started
+    record = access.makeRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/patients?q=13800004321", "1.1", 200),
+        None,
+    )
+    assert ACCESS_FILTER.filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /patients?… HTTP/1.1" 200'

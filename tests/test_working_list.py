@@ -4,6 +4,7 @@ call links for the doctors of the area, and the dashboard's LTFU and unassigned 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 
@@ -229,3 +230,53 @@ def test_a_long_list_is_paged_and_counted_up_to_the_cap(doctor, db, monkeypatch)
     capped = doctor.get("/api/v1/followups/today", params={"mine": "false", "limit": 2}).json()
     assert capped["complete"] is False and [i["record_id"] for i in capped["items"]] == ["P-4", "P-3"]
     assert "今日 3+ 人" in doctor.get("/").text
+
+
+def set_task(db, record_id: str, kind: str, *, tier: str, overdue_days: int) -> None:
+    rank = {"red": 0, "yellow": 1, "green": 2}[tier]
+    db.execute(
+        "UPDATE tasks SET tier = ?, tier_rank = ?, due = ? WHERE record_id = ? AND kind = ? AND status = 'open'",
+        [tier, rank, day(-overdue_days), record_id, kind],
+    )
+    db.conn.commit()
+
+
+def test_a_row_is_placed_and_described_by_its_most_pressing_task(doctor, db):
+    post(doctor, db, resident("A", days_ago=200, sbp=150, dbp=95), resident("B", days_ago=200, sbp=150, dbp=95))
+    set_task(db, "A", "recheck", tier="red", overdue_days=0)  # red, due today
+    set_task(db, "A", "recall", tier="yellow", overdue_days=30)  # and a yellow task a month late
+    set_task(db, "B", "recheck", tier="red", overdue_days=5)
+    set_task(db, "B", "recall", tier="red", overdue_days=5)
+
+    items = doctor.get("/api/v1/followups/today", params={"mine": "false"}).json()["items"]
+
+    assert [i["record_id"] for i in items] == ["B", "A"]  # both red: B's red task is the more overdue
+    a = items[1]
+    assert (a["tier"], a["overdue_days"]) == ("red", 0)  # what places the row is what the row says
+    assert [(t["kind"], t["tier"]) for t in a["tasks"]] == [("recheck", "red"), ("recall", "yellow")]
+
+
+def test_a_doctors_own_list_carries_over_beyond_capacity_and_exports_whole(client, db, monkeypatch):
+    add_login(db, "wang")  # before the records: their tasks are his at once
+    post(client, db, *(resident(f"M-{i:02d}", days_ago=200, sbp=150, dbp=95, family_doctor="wang") for i in range(20)))
+    for i in range(20):
+        set_due(db, f"M-{i:02d}", 3 + i)
+    log_in(client, "wang", PASSWORD)
+    capacity = Policy().daily_capacity
+
+    mine = client.get("/api/v1/followups/today").json()
+    assert (len(mine["items"]), mine["carried_over"], mine["complete"]) == (capacity, 20 - capacity, True)
+    assert f"另有 {20 - capacity} 项顺延到明天" in client.get("/?show=mine").text
+    exported = client.get("/?show=mine&export=csv").text
+    assert all(f"M-{i:02d}," in exported for i in range(20))  # the whole list, what carries over included
+
+    monkeypatch.setattr("service.today.COUNT_CAP", capacity + 1)  # fewer counted than are due
+    monkeypatch.setattr("ui.views.today.PAGE_ROWS", 2)
+    last_page = client.get("/", params={"show": "mine", "start": capacity - 1}).text  # under the last page
+    assert re.search(r"另有 \d+\+ 项顺延到明天", last_page)  # at least that many: not all were counted
+    assert client.get("/api/v1/followups/today", params={"limit": 2}).json()["complete"] is False
+
+
+def test_a_cursor_this_api_did_not_give_is_a_400(doctor):
+    negative = base64.urlsafe_b64encode(b'{"start":-5}').decode()
+    assert doctor.get("/api/v1/followups/today", params={"cursor": negative}).status_code == 400

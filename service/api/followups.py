@@ -41,9 +41,9 @@ class TodayRow(msgspec.Struct):
     """One resident on the working list with their due tasks (CONTRACT §10)."""
 
     record_id: str
-    tier: Tier | None  # the row's most pressing task's
+    tier: Tier | None  # of the row's most pressing task (its first), which places the row
     urgent: bool  # has an urgent_referral task
-    overdue_days: int  # of the most overdue task
+    overdue_days: int  # of the row's most pressing task
     tasks: list[FollowupRow]
 
 
@@ -60,7 +60,7 @@ class TodayPage(msgspec.Struct):
 
 
 class TodayCursor(msgspec.Struct):
-    start: int
+    start: Annotated[int, msgspec.Meta(ge=0)]
 
 
 def _encoded(position: msgspec.Struct) -> str:

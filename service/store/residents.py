@@ -219,7 +219,18 @@ def next_serial(db: Database, prefix: str) -> int:
     return (row[0] or 0) + 1
 
 
-def national_id_owner(db: Database, national_id: str) -> str | None:
-    """The record_id already holding this national id, if any."""
-    row = db.execute("SELECT record_id FROM residents WHERE national_id = ? LIMIT 1", [national_id]).fetchone()
+def national_id_owner(db: Database, national_id: str) -> tuple[str, str] | None:
+    """(record_id, village_code) of the resident already holding this national id, if any."""
+    row = db.execute(
+        "SELECT record_id, village_code FROM residents WHERE national_id = ? LIMIT 1", [national_id]
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def same_person(db: Database, name: str, birth_date: str, village: str) -> str | None:
+    """The record_id of a resident of this village with this name and birth date, if any."""
+    row = db.execute(
+        "SELECT record_id FROM residents WHERE village_code = ? AND name = ? AND birth_date = ? LIMIT 1",
+        [village, name, birth_date],
+    ).fetchone()
     return row[0] if row else None

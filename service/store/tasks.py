@@ -417,7 +417,7 @@ def due_tasks(db: Database, scope: DueScope, record_ids: list[str] | None = None
     return db.execute(
         f"SELECT {', '.join(DUE_COLUMNS)} "
         "FROM tasks t JOIN residents r USING (record_id) LEFT JOIN assessments a USING (record_id) "
-        f"WHERE {' AND '.join(where)} ORDER BY t.tier_rank, t.due, t.task_id LIMIT :limit",
+        f"WHERE {' AND '.join(where)} ORDER BY t.tier_rank, t.due, t.risk DESC, t.task_id LIMIT :limit",
         {**params, "limit": limit},
     ).fetchall()
 

@@ -37,6 +37,7 @@ class TodayPage(msgspec.Struct):
     query: str  # the filters as a query string, for the CSV and "more" links
     next_start: int | None = None  # where the next page starts, if there are more rows
     remaining: str = ""  # rows after this page, when the list was counted that far
+    complete: bool = True  # every due resident was counted (else the carried-over count is "at least")
 
 
 @get("/", sync_to_thread=True, include_in_schema=False)
@@ -99,6 +100,7 @@ def today_page(
         query,
         end if found.more else None,
         str(found.summary.residents - end) if found.summary.complete else "",
+        found.complete,
     )
     template = "today/_rows.html" if request.htmx else "today.html"
     return page(
