@@ -8,12 +8,14 @@ from pathlib import Path
 import msgspec
 from sqlite_utils import Database
 
-from fixtures.county import COUNTY, area_names, doctor_for, village_codes, write
+from fixtures.bphs import write_events, write_sheet
+from fixtures.county import COUNTY, area_names, doctor_for, generate, village_codes
 from service.auth import Role, hash_password, new_api_key
 from service.importer import import_file
 from service.ingest import IngestSummary
 from service.jobs import RunSummary, run_nightly
 from service.risk import train_model
+from service.sheets import import_sheet
 from service.store.access import add_api_key, add_user, user_exists
 from service.store.areas import save_areas
 from stratify.model import NotEnoughData
@@ -53,11 +55,14 @@ def demo_logins() -> list[DemoLogin]:
 def prepare_demo(
     db: Database, data_dir: Path, policy: Policy, *, residents: int, seed: int, today: dt.date
 ) -> DemoInfo:
-    """Generate the county as of today, ingest, train, stratify, create demo logins and an ingest key."""
+    """Generate the county as of today, as a county keeps it (a BPHS follow-up workbook, and the hospital's
+    discharge records of serious events beside it), import both, train, stratify, create demo logins
+    and an ingest key."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    county_file = data_dir / f"demo-county-{residents}-{seed}.ndjson"
-    write(county_file, residents, seed, today)
-    summary = import_file(db, county_file, source="sanbiao demo", actor="demo", today=today)
+    county_file = write_sheet(generate(residents, seed, today), data_dir / f"demo-county-{residents}-{seed}.xlsx")
+    events = write_events(generate(residents, seed, today), data_dir / f"demo-events-{residents}-{seed}.ndjson")
+    summary = import_sheet(db, county_file, actor="demo", today=today)  # the county's follow-up sheet, as any county's
+    import_file(db, events, source="county hospital discharges", actor="demo", today=today)
     try:
         card = train_model(db, policy, as_of=today, horizon_days=policy.model_horizon_days, now=dt.datetime.now(dt.UTC))
         model = f"{card.version}: AUC {card.auc:.2f}, " + (
