@@ -332,3 +332,13 @@ def test_people_read_the_summary_and_the_errors_in_their_language(county, tmp_pa
     assert json.loads(result.stdout)["rejected_total"] == 1  # scripts keep the API's JSON on stdout
     assert done in result.stderr and error in result.stderr
     assert ("l.csv 居民 H-2" if lang == "zh-CN" else "l.csv resident H-2") in result.stderr
+
+
+def test_a_workbook_split_over_sheets_at_excels_row_limit_imports_whole(county, tmp_path, monkeypatch):
+    settings, db = county
+    monkeypatch.setattr("fixtures.bphs.SHEET_ROWS", 40)  # Excel's limit is 1,048,576: a small one here
+    residents = list(generate(60, 3, AS_OF))
+    summary = imported(settings, write_sheet(residents, tmp_path / "split.xlsx"))
+    assert summary["accepted"] == len(residents)
+    visits = sum(len(r["visits"]) for r in residents)
+    assert db.execute("SELECT count(*) FROM visits").fetchone() == (visits,)
