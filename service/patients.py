@@ -28,7 +28,14 @@ from service.store.residents import (
     search_residents,
     upsert_residents,
 )
-from service.validation import FieldError, Invalid, decode_resident, from_national_id, national_id_shaped
+from service.validation import (
+    FieldError,
+    Invalid,
+    decode_resident,
+    filled_from_national_id,
+    from_national_id,
+    national_id_shaped,
+)
 from stratify.facts import age_on
 from stratify.policy import Policy
 from stratify.records import DIABETES_CODES, HYPERTENSION_CODES
@@ -102,15 +109,9 @@ def _identity(form: dict[str, str]) -> tuple[dict, list[FieldError]]:
             return fields, [FieldError("birth_date", problem("birth_or_id"))]
         return fields, []
     fields["national_id"] = national_id
-    sex, born = from_national_id(national_id)
-    if born is None:
+    if from_national_id(national_id)[1] is None:  # no birth date in it: a form cannot do without one
         return fields, [FieldError("national_id", problem("check_digit"))]
-    errors = []
-    if fields.setdefault("sex", sex) != sex:
-        errors.append(FieldError("sex", problem("id_sex", sex=fields["sex"], id_sex=sex)))
-    if fields.setdefault("birth_date", born.isoformat()) != born.isoformat():
-        errors.append(FieldError("birth_date", problem("id_birth", value=fields["birth_date"], id_birth=born)))
-    return fields, errors
+    return fields, filled_from_national_id(fields)
 
 
 def register(db: Database, policy: Policy, user: Principal, form: dict[str, str], today: dt.date) -> str:

@@ -29,7 +29,7 @@ from service.ingest import Ingestor, IngestSummary, OnStored, Rejection
 from service.problems import problem
 from service.sheet_columns import IGNORED, RESIDENT_FIELDS, VISIT_FIELDS, Mapping, built_in, normalized
 from service.sheet_values import PARSERS, as_text
-from service.validation import FieldError, Invalid, decode_resident, from_national_id, national_id_shaped
+from service.validation import FieldError, Invalid, decode_resident, filled_from_national_id
 
 SHEET_SUFFIXES = (".xlsx", ".csv")
 ENCODING_PROBE_BYTES = 1 << 20  # bytes read at a time while checking that a CSV is UTF-8
@@ -89,6 +89,11 @@ def _blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
+def blank_row(cells: tuple) -> bool:
+    """A row with nothing in it (the rows above a sheet's header, a separator)."""
+    return all(_blank(cell) for cell in cells)
+
+
 class Staged(msgspec.Struct, array_like=True):
     """One row as read: its fields by name (parsed), the header of each, and the cells that did not parse."""
 
@@ -146,7 +151,7 @@ def stage(path: Path, mapping: Mapping, staging: sqlite3.Connection, progress: P
     batch: list[tuple[str, bytes]] = []
     for sheet, number, cells in sheet_rows(path):
         if sheet not in columns:
-            if all(_blank(cell) for cell in cells):
+            if blank_row(cells):
                 continue  # blank rows above the header
             columns[sheet] = _columns(sheet, cells, mapping)
             continue
@@ -215,7 +220,11 @@ def build(rows: list[Staged]) -> Built:
             visit_rows.append((row.sheet or None, row.row))
     resident["conditions"] = [{"code": c, **({"diagnosed_on": d} if d else {})} for c, d in conditions.items()]
     resident["visits"] = visits
-    errors += _identity(resident, (ordered[-1].sheet or None, ordered[-1].row), columns)
+    last = ordered[-1]  # the identity a sheet gives is its latest row's
+    errors += [
+        FieldError(e.field, e.message, last.row, columns.get(e.field), last.sheet or None)
+        for e in filled_from_national_id(resident)
+    ]
     return Built(resident, errors, visit_rows, (ordered[0].sheet or None, ordered[0].row), columns)
 
 
@@ -224,22 +233,6 @@ def _path(field: str, visit_index: int, row: Staged) -> str:
     if field in VISIT_FIELDS and "date" in row.fields:
         return f"visits[{visit_index}].{field}"
     return "conditions" if field == "diagnosed_on" else field
-
-
-def _identity(resident: dict, at: tuple[str | None, int], columns: dict[str, str]) -> list[FieldError]:
-    """Sex and birth date from the national id where the sheet left them empty; a mismatch is an error."""
-    national_id = str(resident.get("national_id", ""))
-    if not national_id_shaped(national_id):
-        return []
-    sex, born = from_national_id(national_id)
-    errors = []
-    if resident.setdefault("sex", sex.value) != sex.value:
-        message = problem("id_sex", sex=resident["sex"], id_sex=sex.value)
-        errors.append(FieldError("sex", message, at[1], columns.get("sex"), at[0]))
-    if born is not None and resident.setdefault("birth_date", born.isoformat()) != born.isoformat():
-        message = problem("id_birth", value=resident["birth_date"], id_birth=born)
-        errors.append(FieldError("birth_date", message, at[1], columns.get("birth_date"), at[0]))
-    return errors
 
 
 def located(error: FieldError, built: Built) -> FieldError:

@@ -236,9 +236,7 @@ def todays_list(
         len(counted),
         sum(r.tier is Tier.RED for r in counted),
         sum(r.urgent for r in counted),
-        lost_count(
-            db, region=scope.region, today=today, lost_before=scope.lost_before, assignee=scope.assignee, cap=COUNT_CAP
-        ),
+        lost_count(db, scope, COUNT_CAP),
         order.complete or (capped and len(listed) == capacity),
     )
     return TodayList(

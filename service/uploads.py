@@ -24,8 +24,8 @@ from service.errors import NotAllowed
 from service.problems import problem, word
 from service.reassess import Reassessor
 from service.settings import Settings
-from service.sheet_columns import Mapping, normalized, parse_mapping
-from service.sheets import SHEET_SUFFIXES, BadSheet, import_sheet, sheet_rows
+from service.sheet_columns import Mapping, built_in, parse_mapping
+from service.sheets import SHEET_SUFFIXES, BadSheet, blank_row, import_sheet, sheet_rows
 from service.store import connect
 from service.store.audit import record_action
 from service.store.batches import (
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 IMPORT_ROLES = (Role.CENTER, Role.ADMIN)
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # a county's year of follow-ups is far below this
+BUILT_IN_MAPPING = built_in()
 ERROR_COLUMN = {"zh-CN": "错误", "en": "Errors"}  # ignored by the built-in mapping, so the fixed file goes back in
 
 
@@ -180,10 +181,10 @@ def rejected_workbook(db: Database, settings: Settings, user: Principal, batch: 
     written = 0
     for sheet, number, cells in sheet_rows(path):
         if sheet not in sheets:
-            if all(c is None or str(c).strip() == "" for c in cells):
+            if blank_row(cells):
                 continue
             worksheet = workbook.add_worksheet((sheet or Path(batch[3]).stem)[:31])
-            record_column = next((i for i, c in enumerate(cells) if normalized(c) == "档案编号"), 0)
+            record_column = next((i for i, c in enumerate(cells) if BUILT_IN_MAPPING.field(c) == "record_id"), 0)
             worksheet.write_row(0, 0, [ERROR_COLUMN[lang], *cells])
             sheets[sheet] = (worksheet, record_column, [1])
             continue

@@ -77,6 +77,22 @@ def from_national_id(national_id: str) -> tuple[Sex, dt.date | None]:
     return sex, born
 
 
+def filled_from_national_id(fields: dict) -> list[FieldError]:
+    """Fill `sex` and `birth_date` from `fields["national_id"]` where they are missing (a registration
+    form, a spreadsheet row); one that is given and disagrees is an error of that field. A national id
+    not in its form is left to the decoder; one whose birth part is no date fills no birth date."""
+    national_id = str(fields.get("national_id", ""))
+    if not national_id_shaped(national_id):
+        return []
+    sex, born = from_national_id(national_id)
+    errors = []
+    if fields.setdefault("sex", sex.value) != sex.value:
+        errors.append(FieldError("sex", problem("id_sex", sex=fields["sex"], id_sex=sex.value)))
+    if born is not None and fields.setdefault("birth_date", born.isoformat()) != born.isoformat():
+        errors.append(FieldError("birth_date", problem("id_birth", value=fields["birth_date"], id_birth=born)))
+    return errors
+
+
 def years_before(day: dt.date, years: int) -> dt.date:
     """The same calendar day `years` earlier (28 Feb for 29 Feb in a common year)."""
     try:

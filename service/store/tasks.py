@@ -370,20 +370,28 @@ class DueScope(msgspec.Struct, frozen=True, kw_only=True):
     tier: Tier | None = None
     kind: TaskKind | None = None
 
+    def equalities(self, plus: str, *, filters: bool) -> tuple[list[str], dict[str, object]]:
+        """The area (or the doctor), and with `filters` the tier and kind, as equalities on tasks `t`
+        (`plus` "+" keeps them off their indexes), with the dates every condition names."""
+        params: dict[str, object] = {"today": self.today.isoformat(), "cutoff": self.lost_before.isoformat()}
+        where = []
+        if self.region:
+            where.append(f"{plus}t.{REGION_COLUMN[len(self.region)]} = :region")
+            params["region"] = self.region
+        pairs = [("assignee", self.assignee), *([("tier", self.tier), ("kind", self.kind)] if filters else [])]
+        for column, value in pairs:
+            if value is not None:
+                where.append(f"{plus}t.{column} = :{column}")
+                params[column] = value
+        return where, params
+
     def where(self, *, by_resident: bool = False) -> tuple[list[str], dict[str, object]]:
         """SQL conditions on tasks `t`; `by_resident`: the caller names the residents, so the area's
         column is kept off its index (`+`) and SQLite looks the residents up instead of walking the area."""
-        params: dict[str, object] = {"today": self.today.isoformat(), "cutoff": self.lost_before.isoformat()}
+        equal, params = self.equalities("+" if by_resident else "", filters=True)
         # `+t.due`: no index range on due, so SQLite walks the area's (or doctor's) index in list order and
         # stops when the caller does, instead of reading every due task of the county (650 ms -> 10 ms).
-        where = ["t.status = 'open'", "+t.due <= :today"]
-        if self.region:
-            where.append(f"{'+' if by_resident else ''}t.{REGION_COLUMN[len(self.region)]} = :region")
-            params["region"] = self.region
-        for column, value in (("assignee", self.assignee), ("tier", self.tier), ("kind", self.kind)):
-            if value is not None:
-                where.append(f"{'+' if by_resident else ''}t.{column} = :{column}")
-                params[column] = value
+        where = ["t.status = 'open'", "+t.due <= :today", *equal]
         condition = _lost("t.record_id", self.assignee is not None)
         where += [condition] if self.lost else ["+t.due >= :cutoff", f"NOT ({condition})"]
         return where, params
@@ -431,23 +439,15 @@ def lost_by_village(db: Database, *, today: dt.date, lost_before: dt.date) -> li
     ).fetchall()
 
 
-def lost_count(
-    db: Database, *, region: str, today: dt.date, lost_before: dt.date, assignee: str | None, cap: int
-) -> int:
-    """Residents of a region (or one doctor's) lost to follow-up, as `due_tasks` of a `lost` scope lists
-    them, counted up to `cap` + 1 (SQLite stops there)."""
-    params: dict[str, object] = {"today": today.isoformat(), "cutoff": lost_before.isoformat(), "cap": cap + 1}
-    where = ["t.status = 'open'", "t.due < :cutoff"]
-    if region:
-        where.append(f"t.{REGION_COLUMN[len(region)]} = :region")
-        params["region"] = region
-    if assignee is not None:
-        where.append("t.assignee = :assignee")
-        params["assignee"] = assignee
+def lost_count(db: Database, scope: DueScope, cap: int) -> int:
+    """Residents of the scope's area (or doctor) lost to follow-up, whatever its tier or kind filter, as
+    `due_tasks` of a `lost` scope lists them, counted up to `cap` + 1 (SQLite stops there)."""
+    equal, params = scope.equalities("", filters=False)
+    where = ["t.status = 'open'", "t.due < :cutoff", *equal]
     return db.execute(
         f"SELECT count(*) FROM (SELECT DISTINCT t.record_id FROM tasks t WHERE {' AND '.join(where)} "
-        f"AND {_lost('t.record_id', assignee is not None)} LIMIT :cap)",
-        params,
+        f"AND {_lost('t.record_id', scope.assignee is not None)} LIMIT :cap)",
+        {**params, "cap": cap + 1},
     ).fetchone()[0]
 
 
