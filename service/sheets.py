@@ -272,8 +272,8 @@ def import_sheet(
         try:
             stage(path, mapping or built_in(), staging, progress)
             ingestor = Ingestor(db, today=today, region=region, on_stored=on_stored)
-            origin = "cli" if batch_id is None else "ui"
-            ingestor.begin(origin=origin, source=name[:100], filename=name, actor=actor, batch_id=batch_id)
+            # a batch made here is the command line's; an upload's (`batch_id`) was made, origin 'ui', on arrival
+            ingestor.begin(origin="cli", source=name[:100], filename=name, actor=actor, batch_id=batch_id)
             try:
                 for index, rows in enumerate(residents_rows(staging)):
                     feed(ingestor, index, build(rows), name, today)
