@@ -28,6 +28,7 @@ from stratify.policy import Policy
 pytestmark = pytest.mark.slow
 
 CHROMIUM = "/usr/bin/chromium"
+LONG_SOURCE = "/srv/county-exports/2026/sanming/shaxian/hypertension-followups-quarter-4-final-v2.ndjson"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -98,7 +99,8 @@ def server(tmp_path_factory):
     migrate(db)
     import_file(db, SAMPLE, source=None, actor="test", today=TODAY)
     ingestor = Ingestor(db, today=TODAY, on_stored=Reassessor(db, Policy(), TODAY))
-    ingestor.begin(origin="cli", source="test", filename=None, actor="test")
+    # A long path with no spaces, as a CLI import of a county's file has: pages must still fit a phone.
+    ingestor.begin(origin="cli", source=LONG_SOURCE, filename=None, actor="test")
     ingestor.run(msgspec.json.encode(r) for r in document(*scenario_residents())["residents"])
     ingestor.end()
     for username, role, region in (("vd-test", "village_doctor", VILLAGE), ("center-test", "center", "350421")):
@@ -453,13 +455,15 @@ def test_no_page_is_wider_than_a_phone(server, browser):
             "/dashboard?lang=en",
             "/audit?lang=en",
             "/import",
+            "/import/2",  # the batch of LONG_SOURCE, named in full
         ],
     }
     for username, paths in pages.items():
         page = phone(browser).new_page()
         log_in(page, base, username)
         for path in paths:
-            page.goto(f"{base}{path}")
+            response = page.goto(f"{base}{path}")
+            assert response.ok, path
             fits(page)
             header = page.locator("header.top").bounding_box()
             assert header["width"] <= PHONE["width"]
