@@ -406,7 +406,9 @@ def due_order(db: Database, scope: DueScope, *, urgent: bool = False) -> Iterato
     index = ""
     if urgent:
         where.append("t.kind = 'urgent_referral'")
-        if scope.region:  # SQLite would walk the area's whole list looking for them
+        if scope.assignee:  # a doctor's own; SQLite would walk the area's whole list looking for them
+            index = " INDEXED BY tasks_assignee_urgent"
+        elif scope.region:
             index = f" INDEXED BY tasks_{REGION_COLUMN[len(scope.region)]}_urgent"
     yield from db.execute(
         f"SELECT t.record_id, t.tier_rank, t.due, t.risk FROM tasks t{index} WHERE {' AND '.join(where)} "
