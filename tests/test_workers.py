@@ -19,12 +19,12 @@ import httpx
 import pytest
 from conftest import PASSWORD, add_login, csrf, log_in
 from litestar.testing import TestClient
-from servers import SANBIAO, health, start_server, wait_for
+from servers import SANBIAO, free_port, health, start_server, wait_for
 
 from service.auth import ADDRESS_FAILURES
 from service.store import connect, migrate
 from ui.app import create_app
-from ui.cli import WorkersConfig
+from ui.cli import OwnSocket
 
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample.ndjson"
 
@@ -58,6 +58,12 @@ def test_failed_logins_count_in_every_worker(two_workers):
     assert log_in(second, "wang", PASSWORD).status_code == 429
 
 
+def listeners(port: int) -> int:
+    """Sockets listening on the loopback port (/proc/net/tcp: local address and state 0A)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(row.split()[1] == f"0100007F:{port:04X}" and row.split()[3] == "0A" for row in rows)
+
+
 def workers_of(server: subprocess.Popen) -> set[int]:
     """The uvicorn worker processes a `sanbiao serve` started."""
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
@@ -83,7 +89,10 @@ def test_two_workers_run_the_nightly_job_once_and_survive_a_killed_worker(tmp_pa
 
         os.kill(runner, signal.SIGKILL)
 
-        assert all(health(base)["status"] == "ok" for _ in range(20))  # the other worker answers
+        # Connections queued on the killed worker's own socket as it dies are reset (docs/deploy.md); once
+        # the kernel has closed its files, every new connection reaches the other worker.
+        wait_for(lambda: listeners(int(base.rsplit(":", 1)[1])) == 1, seconds=5)
+        assert all(health(base)["status"] == "ok" for _ in range(20))
         replaced = wait_for(lambda: len(workers_of(server)) == 2 and workers_of(server) - {runner})
         assert len(replaced) == 2
         wait_for(lambda: {pid for _, pid in runs()} - {runner}, seconds=40)  # a survivor took the job over
@@ -92,11 +101,15 @@ def test_two_workers_run_the_nightly_job_once_and_survive_a_killed_worker(tmp_pa
         server.wait(timeout=20)
 
 
+def worker_socket(port: int) -> socket.socket:
+    """The listening socket a worker process makes of the supervisor's OwnSocket as it receives it."""
+    return pickle.loads(ForkingPickler.dumps(OwnSocket("127.0.0.1", port)))
+
+
 def test_the_workers_listener_gives_connections_tcp_nodelay():
     """Accepted connections inherit the listener's protocol; asyncio turns Nagle off only for TCP ones
     (uvicorn #3149: without it, each keep-alive request with several workers waited ~40 ms)."""
-    listener = WorkersConfig("ui.app:app_from_env", factory=True, host="127.0.0.1", port=0).bind_socket()
-    rebuilt = pickle.loads(ForkingPickler.dumps(listener))  # as the worker processes receive it
+    listener = worker_socket(0)
     seen: list[int] = []
 
     class Probe(asyncio.Protocol):
@@ -105,8 +118,8 @@ def test_the_workers_listener_gives_connections_tcp_nodelay():
             transport.close()
 
     async def accept_one() -> None:
-        server = await asyncio.get_running_loop().create_server(Probe, sock=rebuilt)
-        _, writer = await asyncio.open_connection(*rebuilt.getsockname())
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
+        _, writer = await asyncio.open_connection(*listener.getsockname())
         while not seen:
             await asyncio.sleep(0.01)
         writer.close()
@@ -116,6 +129,50 @@ def test_the_workers_listener_gives_connections_tcp_nodelay():
     listener.close()
 
     assert seen == [1]
+
+
+def test_each_worker_listens_on_its_own_socket_and_a_burst_of_connections_is_spread():
+    """Two workers' sockets share the port; 40 connections made at once reach both (on one shared
+    socket the first worker to wake took the whole burst), and a closed worker's socket takes no more."""
+    port = free_port()
+    sockets = [worker_socket(port), worker_socket(port)]
+    for sock in sockets:
+        sock.listen(64)
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+    accepted = [0, 0]
+    for index, sock in enumerate(sockets):
+        sock.setblocking(False)
+        while True:
+            try:
+                sock.accept()[0].close()
+            except BlockingIOError:
+                break
+            accepted[index] += 1
+    assert sum(accepted) == 40 and min(accepted) > 0, accepted  # all 40 to one: a chance of 2**-39
+    sockets[0].close()
+    late = [socket.create_connection(("127.0.0.1", port)) for _ in range(10)]
+    sockets[1].setblocking(True)
+    sockets[1].settimeout(5)
+    for _ in late:
+        sockets[1].accept()[0].close()  # every one reaches the live worker
+    for sock in [*clients, *late, sockets[1]]:
+        sock.close()
+
+
+def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [SANBIAO, "--db", str(tmp_path / "c.db"), "serve", "--port", str(port), "--workers", "2", "--no-scheduler"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert "Address already in use" in result.stderr
 
 
 def test_workers_starting_together_migrate_once_and_share_one_secret(tmp_path):
