@@ -1,9 +1,9 @@
 """A doctor's due list under load: 20 concurrent clients against a running `sanbiao serve`.
 
-Usage: .venv/bin/python bench/followups.py [--db bench/out/restratify-1000000-1.run.db] [--requests 2000]
-Needs a county database whose nightly job has run (bench/restratify.py leaves one). Starts the
-server on 127.0.0.1, then for each list (one village, one township) sends a bounded number of
-requests from 20 threads with keep-alive connections and prints p50/p95/max latency and throughput:
+Usage: .venv/bin/python bench/followups.py [--db bench/out/restratify-1000000-1.run.db] [--seconds 10]
+Needs a county database whose nightly job has run (bench/restratify.py leaves one) and wrk (apt). Starts
+the server on 127.0.0.1, then for each list (one village, one township) keeps 20 keep-alive
+connections busy for --seconds with wrk and prints p50/p95/max latency and throughput:
 the paged due list (GET /api/v1/followups?region=) and the working list of CONTRACT §10 (GET
 /api/v1/followups/today?mine=false, one row per resident, the whole area's due residents), and each
 doctor's own list (mine=true) through a signed-in session, after a roster gives the village its doctor
@@ -14,17 +14,14 @@ Target: p95 < 100 ms for the due lists.
 
 from __future__ import annotations
 
-import http.client
 import json
 import sys
-import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import key_for, logged_in, machine, report, served_county_args, serving  # noqa: E402
+from bench.serving import key_for, logged_in, machine, served_county_args, serving, wrk_report  # noqa: E402
 from fixtures.county import doctor_for  # noqa: E402
 from service.assignment import reassign  # noqa: E402
 from service.auth import hash_password  # noqa: E402
@@ -77,39 +74,8 @@ def session_headers(port: int, username: str) -> dict[str, str]:
     return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)}
 
 
-def load(port: int, path: str, headers: dict[str, str], requests: int) -> tuple[list[float], float, int]:
-    """Latencies (ms), wall seconds and errors for `requests` GETs spread over CLIENTS threads."""
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-
-    def client(count: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine = []
-        for _ in range(count):
-            started = time.perf_counter()
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            body = response.read()
-            mine.append((time.perf_counter() - started) * 1000)
-            if response.status != 200 or not body:
-                with lock:
-                    errors[0] += 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(requests // CLIENTS,)) for _ in range(CLIENTS)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, time.perf_counter() - started, errors[0]
-
-
 def main() -> None:
-    args = served_county_args(__doc__.split("\n\n")[0], requests=2000)
+    args = served_county_args(__doc__.split("\n\n")[0], requests=0)
 
     village, township = busiest(args.db, 12), busiest(args.db, 9)
     logins = roster(args.db, village, township)
@@ -119,7 +85,7 @@ def main() -> None:
     )
     with serving(args.db) as port:
         sessions = {level: session_headers(port, username) for level, username in logins.items()}
-        load(port, f"/api/v1/followups?region={village}", doctor, 200)  # warm caches and the thread pool
+        wrk_report("warm-up (not counted)", port, f"/api/v1/followups?region={village}", doctor, 3, CLIENTS)
         db = connect(args.db)
         open_in = {
             r: db.execute(
@@ -128,8 +94,8 @@ def main() -> None:
             for r in (village, township)
         }
         db.close()
-        print(f"machine: {machine()}; {CLIENTS} concurrent clients, {args.requests} requests per list")
-        base = report("baseline GET /healthz", *load(port, "/healthz", {}, args.requests))
+        print(f"machine: {machine()}; {CLIENTS} concurrent clients (wrk), {args.seconds} s per list")
+        base = wrk_report("baseline GET /healthz", port, "/healthz", {}, args.seconds, CLIENTS)
         results = {}
         lists = [
             (f"{level} {name}", region, headers, path.format(region=region))
@@ -140,7 +106,8 @@ def main() -> None:
             for level, region in (("village", village), ("township", township))
         ]
         for label, region, headers, path in lists:
-            results[label] = report(f"{label} ({open_in[region]:,} open)", *load(port, path, headers, args.requests))
+            label_open = f"{label} ({open_in[region]:,} open)"
+            results[label] = wrk_report(label_open, port, path, headers, args.seconds, CLIENTS)
         card = json.dumps({k: round(v / base, 1) for k, v in results.items()})
         print(f"p95 ratio to /healthz: {card}   target: p95 < 100 ms")
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import platform
 import re
+import shutil
 import socket
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,6 +91,37 @@ def report(label: str, latencies: list[float], seconds: float, errors: int) -> f
     return p95
 
 
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format('WRK {"n": %d, "seconds": %f, "p50": %f, "p95": %f, "max": %f, "errors": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
+    latency.max / 1e3, errors))
+end
+"""
+
+
+def wrk_report(label: str, port: int, path: str, headers: dict[str, str], seconds: int, clients: int) -> float:
+    """`report` for a load made by wrk (C, one thread, `clients` keep-alive connections): the load
+    generator then takes little of the CPU the server shares with it. Returns the p95 in ms."""
+    if not shutil.which("wrk"):
+        raise SystemExit("bench needs wrk: apt-get install wrk (make bench does)")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT)
+        script.flush()
+        command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "-s", script.name]
+        for name, value in headers.items():
+            command += ["-H", f"{name}: {value}"]
+        out = subprocess.run([*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True)
+    figures = json.loads(next(line[4:] for line in out.stdout.splitlines() if line.startswith("WRK ")))
+    print(
+        f"{label:<34} n {figures['n']:6d}  p50 {figures['p50']:7.1f} ms  p95 {figures['p95']:7.1f} ms  "
+        f"max {figures['max']:7.1f} ms  {figures['n'] / figures['seconds']:6.1f} req/s  errors {figures['errors']}"
+    )
+    return figures["p95"]
+
+
 def logged_in(base: str, username: str, password: str) -> httpx.Client:
     """An httpx client holding a session of `username` (the login form, with its CSRF token)."""
     client = httpx.Client(base_url=base, timeout=60)
@@ -104,6 +138,7 @@ def served_county_args(description: str, requests: int) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--db", type=Path, default=ROOT / "bench" / "out" / "restratify-1000000-1.run.db")
     parser.add_argument("--requests", type=int, default=requests)
+    parser.add_argument("--seconds", type=int, default=10, help="seconds of load per list, for a load made by wrk")
     args = parser.parse_args()
     if not args.db.exists():
         raise SystemExit(f"{args.db} is missing: run bench/restratify.py first")
