@@ -45,6 +45,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m009_ltfu",
         "m010_lookups",
         "m011_uploads",
+        "m012_own_urgent",
     ]
     assert migrate(db) == []
     assert is_current(db)
