@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo) apt-get
 
-.PHONY: setup demo test test-fast lint bench clean chromium lock
+.PHONY: setup demo test test-fast lint bench clean chromium wrk lock
 
 setup: node_modules/.installed $(VENV)/.installed
 
@@ -51,7 +51,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: setup
+wrk: # bench/followups.py drives its load with wrk (Debian's)
+	@command -v wrk >/dev/null || { $(APT_GET) update && $(APT_GET) install -y wrk; }
+
+bench: setup wrk
 	$(BIN)/python bench/ingest.py
 
 clean:
