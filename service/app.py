@@ -36,7 +36,6 @@ from litestar.status_codes import (
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
-from litestar.stores.file import FileStore
 from litestar.types import Empty, Message, Scope
 from sqlite_utils import Database
 
@@ -53,6 +52,7 @@ from service.jobs import BadAsOf
 from service.policy_file import load_policy
 from service.risk import active_risk_model
 from service.scheduler import NightlyScheduler
+from service.session_store import SqliteStore
 from service.settings import Settings
 from service.store import Pool, connect, migrate
 from stratify.model import NotEnoughData
@@ -226,6 +226,7 @@ def service_config(
     policy = load_policy(settings.config_path)
     scheduler = NightlyScheduler(settings, policy)
     pool = Pool(settings.db_path)  # each request borrows a connection (the auth lookup, then the handler)
+    session_store = SqliteStore(Path(f"{settings.db_path}.sessions.db"))
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -247,6 +248,7 @@ def service_config(
         finally:
             scheduler.stop()
             pool.close()
+            session_store.close()
 
     sessions = ServerSideSessionConfig(
         max_age=round(settings.session_minutes * 60), httponly=True, samesite="lax", secure=settings.secure_cookies
@@ -272,7 +274,7 @@ def service_config(
             DefineMiddleware(AuthMiddleware, exclude=[*PUBLIC_PATHS, *public_paths]),
             DefineMiddleware(BearerExemptCSRF, config=csrf),
         ],
-        stores={"sessions": FileStore(Path(f"{settings.db_path}.sessions"), create_directories=True)},
+        stores={"sessions": session_store},
         exception_handlers=_handlers(pages),
         openapi_config=OpenAPIConfig(
             title="sanbiao",

@@ -29,7 +29,7 @@ def connect(path: str | Path) -> Database:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    _write_ahead_log(conn)
+    write_ahead_log(conn)
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     db = Database(conn)
@@ -40,7 +40,7 @@ def connect(path: str | Path) -> Database:
 WAL_RETRY_SECONDS = 0.05
 
 
-def _write_ahead_log(conn: sqlite3.Connection) -> None:
+def write_ahead_log(conn: sqlite3.Connection) -> None:
     """Switch the file to WAL (it stays so). On a new file that other processes are opening too,
     SQLite refuses the switch with "database is locked" at once, without its busy handler: retry."""
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000

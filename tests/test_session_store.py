@@ -1,0 +1,102 @@
+"""Server-side sessions in their own SQLite file (service.session_store): what Litestar's session
+middleware asks of a store, shared by worker processes, and the write back skipped while nothing changed."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from service import session_store
+from service.session_store import RENEW_EVERY_SECONDS, SqliteStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(session_store.time, "time", clock.time)
+    return clock
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "county.db.sessions.db"
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def stored(path, key: str) -> tuple | None:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT value, expires_at FROM entries WHERE key = ?", [key]).fetchone()
+
+
+def test_a_session_is_kept_until_it_expires_and_is_gone_after(path, clock):
+    store = SqliteStore(path)
+    run(store.set("s1", "data", expires_in=600))
+    assert run(store.get("s1")) == b"data"
+    assert run(store.expires_in("s1")) == 600
+    assert run(store.exists("s1"))
+    clock.now += 601
+    assert run(store.get("s1")) is None
+    assert stored(path, "s1") is None  # an expired session is removed when it is read
+
+
+def test_every_worker_sees_a_session_another_made_and_ended(path, clock):
+    first, second = SqliteStore(path), SqliteStore(path)
+    run(first.set("s1", b"wang", expires_in=600))
+    assert run(second.get("s1")) == b"wang"
+    run(second.delete("s1"))  # signed out on the other worker
+    assert run(first.get("s1")) is None
+    assert not run(first.exists("s1"))
+
+
+def test_an_unchanged_session_is_written_again_at_most_once_a_minute(path, clock):
+    store = SqliteStore(path)
+    run(store.set("s1", b"wang", expires_in=600))
+    first_expiry = stored(path, "s1")[1]
+    clock.now += RENEW_EVERY_SECONDS - 1
+    run(store.set("s1", b"wang", expires_in=600))  # the next request, within the minute: no write
+    assert stored(path, "s1")[1] == first_expiry
+    clock.now += 2
+    run(store.set("s1", b"wang", expires_in=600))  # past the minute: the idle timeout slides
+    assert stored(path, "s1")[1] == clock.now + 600
+    run(store.set("s1", b"wang, changed", expires_in=600))  # a change is always written
+    assert stored(path, "s1")[0] == b"wang, changed"
+
+
+def test_an_idle_session_expires_even_while_writes_are_skipped(path, clock):
+    """Skipping writes never extends a session: its expiry is at most a minute short of sliding."""
+    store = SqliteStore(path)
+    run(store.set("s1", b"wang", expires_in=600))
+    for _ in range(10):  # a request every 5 seconds for 50 seconds, then idle
+        clock.now += 5
+        run(store.set("s1", b"wang", expires_in=600))
+    clock.now += 600 - 50 + 1
+    assert run(store.get("s1")) is None
+
+
+def test_a_sign_in_clears_expired_sessions_and_renewal_on_read_works(path, clock):
+    store = SqliteStore(path)
+    run(store.set("old", b"x", expires_in=60))
+    clock.now += 61
+    run(store.set("new", b"y", expires_in=600))
+    assert stored(path, "old") is None
+    clock.now += 300
+    assert run(store.get("new", renew_for=600)) == b"y"
+    assert stored(path, "new")[1] == clock.now + 600
+    run(store.set("forever", b"z"))
+    assert run(store.expires_in("forever")) is None
+    run(store.delete_all())
+    assert run(store.get("new")) is None and run(store.get("forever")) is None
+    store.close()
