@@ -17,6 +17,7 @@ from conftest import VILLAGE, national_id
 from fixtures.bphs import AS_OF, write_sheet
 from fixtures.county import generate
 from service.cli import cli
+from service import sheets
 from service.settings import Settings
 from service.store import connect, migrate
 
@@ -229,6 +230,25 @@ def test_a_bad_cell_rejects_only_its_resident_naming_row_and_column(county, tmp_
     assert db.execute("SELECT count(*) FROM visits WHERE record_id = 'H-2'").fetchone() == (0,)
 
 
+def test_rows_below_blank_rows_keep_their_numbers_in_either_reader(county, tmp_path, reader):
+    """A sheet whose table starts at row 3, column B: errors name the rows Excel shows."""
+    settings, _ = county
+    path = tmp_path / "low.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("随访")
+    rows = [row("H-1"), row("H-2", **{"收缩压(mmHg)": "高"})]
+    header = list(rows[0])
+    sheet.write_row(2, 1, header)
+    for i, r in enumerate(rows, 3):
+        sheet.write_row(i, 1, [r[k] for k in header])
+    workbook.close()
+
+    summary = imported(settings, path)
+    assert summary["accepted"] == 1
+    [rejected] = summary["rejected"]
+    assert rejected["errors"][0]["row"] == 5 and rejected["errors"][0]["column"] == "收缩压"
+
+
 def test_a_rule_of_section_3_is_located_too(county, tmp_path):
     settings, _ = county
     rows = [row("H-1", 随访日期="2026-09-01"), row("H-1", **{"收缩压(mmHg)": 80, "舒张压（mmHg）": 90})]
@@ -293,10 +313,22 @@ def test_a_custom_mapping_reads_english_headers(county, tmp_path):
     assert result.exit_code != 0 and "blood_group" in result.output
 
 
-@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
-def test_the_synthetic_countys_workbook_imports_as_its_records_do(county, tmp_path, suffix):
+@pytest.fixture(params=["calamine", "openpyxl"])
+def reader(request, monkeypatch):
+    """Each workbook reader: python-calamine for a sheet that fits the memory budget, openpyxl beyond
+    (a CSV file has its own)."""
+    if request.param == "openpyxl":
+        monkeypatch.setattr(sheets, "CALAMINE_MAX_SHEET_BYTES", 0)
+    return request.param
+
+
+@pytest.mark.parametrize(
+    ("suffix", "reader"), [(".xlsx", "calamine"), (".xlsx", "openpyxl"), (".csv", "csv")], indirect=["reader"]
+)
+def test_the_synthetic_countys_workbook_imports_as_its_records_do(county, tmp_path, suffix, reader):
     """fixtures/bphs.py writes the synthetic county as clerks keep it (every date form, phone visits,
-    blank cells): imported, its visits and measurements are those of the same county's records."""
+    blank cells): imported, its visits and measurements are those of the same county's records, by
+    either workbook reader."""
     settings, db = county
     residents = list(generate(150, 7, AS_OF))
     summary = imported(settings, write_sheet(residents, tmp_path / f"county{suffix}"))
