@@ -25,6 +25,7 @@ from service.problems import problem, word
 from service.reassess import Reassessor
 from service.settings import Settings
 from service.sheet_columns import Mapping, built_in, parse_mapping
+from service.sheet_values import as_text
 from service.sheets import SHEET_SUFFIXES, BadSheet, blank_row, import_sheet, sheet_rows
 from service.store import connect
 from service.store.audit import record_action
@@ -63,6 +64,21 @@ def upload_path(settings: Settings, batch_id: int, suffix: str) -> Path:
     return settings.db_path.parent / f"{settings.db_path.name}.uploads" / f"{batch_id}{suffix}"
 
 
+def _mapping_path(settings: Settings, batch_id: int) -> Path:
+    """Where an upload's own mapping is kept beside its file (none: the built-in one)."""
+    return upload_path(settings, batch_id, ".mapping.json")
+
+
+def _upload_mapping(settings: Settings, batch_id: int) -> Mapping:
+    path = _mapping_path(settings, batch_id)
+    return msgspec.json.decode(path.read_bytes(), type=Mapping) if path.exists() else BUILT_IN_MAPPING
+
+
+def _discard(settings: Settings, path: Path, batch_id: int) -> None:
+    path.unlink(missing_ok=True)
+    _mapping_path(settings, batch_id).unlink(missing_ok=True)
+
+
 def chosen_mapping(db: Database, user: Principal, *, saved: str, name: str, text: str) -> Mapping | None:
     """The mapping an upload asks for: a new one (its TOML text, saved under `name` when one is given),
     a saved one by name, or the built-in one (None). BadMapping for a mapping that cannot be used."""
@@ -98,6 +114,8 @@ def start_upload(
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
         shutil.copyfileobj(data, out)
+    if mapping is not None:  # the rejected rows are found again by the mapping's own headers
+        _mapping_path(settings, batch_id).write_bytes(msgspec.json.encode(mapping))
     today = settings.today()
     args = (settings, policy, user, path, batch_id, mapping, filename, today)
     threading.Thread(target=_import, args=args, name=f"upload-{batch_id}", daemon=True).start()
@@ -130,10 +148,10 @@ def _import(
             name=filename,
         )
         if not summary.rejected_total:
-            path.unlink(missing_ok=True)
+            _discard(settings, path, batch_id)
     except BadSheet as e:
         fail_batch(db, batch_id, str(e))
-        path.unlink(missing_ok=True)
+        _discard(settings, path, batch_id)
     except Exception:
         log.exception("upload batch %s failed", batch_id)  # the ingestor recorded the failure on the batch
     finally:
@@ -176,6 +194,7 @@ def rejected_workbook(db: Database, settings: Settings, user: Principal, batch: 
     path = upload_path(settings, batch[0], Path(batch[3] or "").suffix.lower())
     if not path.exists():
         return 0
+    mapping = _upload_mapping(settings, batch[0])
     workbook = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_formulas": False})
     sheets: dict[str, tuple] = {}
     written = 0
@@ -184,12 +203,12 @@ def rejected_workbook(db: Database, settings: Settings, user: Principal, batch: 
             if blank_row(cells):
                 continue
             worksheet = workbook.add_worksheet((sheet or Path(batch[3]).stem)[:31])
-            record_column = next((i for i, c in enumerate(cells) if BUILT_IN_MAPPING.field(c) == "record_id"), 0)
+            record_column = next((i for i, c in enumerate(cells) if mapping.field(c) == "record_id"), 0)
             worksheet.write_row(0, 0, [ERROR_COLUMN[lang], *cells])
             sheets[sheet] = (worksheet, record_column, [1])
             continue
         worksheet, record_column, next_row = sheets[sheet]
-        record_id = str(cells[record_column] or "").strip() if record_column < len(cells) else ""
+        record_id = as_text(cells[record_column] or "") if record_column < len(cells) else ""
         note = notes.get((sheet or None, number))
         if record_id in ids or note:
             worksheet.write_row(next_row[0], 0, ["；".join(note or []), *[_plain(c) for c in cells]])

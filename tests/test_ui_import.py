@@ -116,6 +116,30 @@ def test_a_mapping_is_checked_saved_and_offered_again(center, db):
     assert "完成：接收 1 人" in finished(center, again.headers["location"])
 
 
+def test_the_rows_to_fix_of_an_upload_with_its_own_mapping_hold_every_row_of_a_rejected_resident(center, db):
+    """The record column found by the upload's own mapping (here the third column): a resident rejected
+    for one bad row comes back whole, so the fixed file stores all of their visits."""
+    header = "Name,Sex,Record no,Born,Village,Disease,Visit date,How,SBP,DBP"
+    rows = [
+        f"陈建国,男,E-2,1950-01-01,{VILLAGE},高血压,2026/9/8,门诊,150,90",
+        f"林秀英,女,E-1,1956-03-02,{VILLAGE},高血压,2026/10/8,门诊,138,86",
+        f"陈建国,男,E-2,1950-01-01,{VILLAGE},高血压,2026/10/8,电话,high,90",
+    ]
+    mapping = (
+        '[columns]\n"Record no" = "record_id"\n"Name" = "name"\n"Sex" = "sex"\n"Born" = "birth_date"\n'
+        '"Village" = "village_code"\n"Disease" = "conditions"\n"Visit date" = "date"\n"How" = "mode"\n'
+        '"SBP" = "sbp"\n"DBP" = "dbp"\n'
+    )
+    answer = upload(center, "\n".join([header, *rows]), mapping=mapping)
+    assert "拒绝 1 人" in finished(center, answer.headers["location"])
+
+    download = center.get(answer.headers["location"] + "/rejected.xlsx")
+    sheet = load_workbook(io.BytesIO(download.content)).active
+    fixed = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert [row[3] for row in fixed[1:]] == ["E-2", "E-2"]  # both of the resident's rows, the good one too
+    assert fixed[1][0] in (None, "") and "SBP" in fixed[2][0]
+
+
 def test_doctors_may_not_import(client, db):
     add_login(db, "wang")
     log_in(client, "wang", PASSWORD)
