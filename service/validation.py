@@ -70,8 +70,9 @@ def from_national_id(national_id: str) -> tuple[Sex, dt.date | None]:
     """The sex and birth date an 18-character GB 11643 number encodes (None for a birth part that is
     no date): the 17th character is odd for men, even for women; characters 7-14 are YYYYMMDD."""
     sex = Sex.MALE if int(national_id[NATIONAL_ID_SEX_DIGIT]) % 2 else Sex.FEMALE
+    birth = national_id[NATIONAL_ID_BIRTH]
     try:
-        born = dt.datetime.strptime(national_id[NATIONAL_ID_BIRTH], "%Y%m%d").date()
+        born = dt.date(int(birth[:4]), int(birth[4:6]), int(birth[6:8]))  # strptime: 6x the time
     except ValueError:
         born = None
     return sex, born
