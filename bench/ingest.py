@@ -158,7 +158,7 @@ def main() -> None:
         ("import --no-assess", ours_s, "(process start, parse, validate, merge, write)"),
         ("import, JSON document", doc_s, "(--no-assess; streamed twice: syntax and shape, then residents)"),
         ("import (default)", assessed_s, "(and re-assess and plan every new managed resident at once)"),
-        ("import, .xlsx sheet", sheets[".xlsx"][0], "(--no-assess; openpyxl read-only, staged by record_id)"),
+        ("import, .xlsx sheet", sheets[".xlsx"][0], "(--no-assess; python-calamine, staged by record_id)"),
         ("import, .csv sheet", sheets[".csv"][0], "(--no-assess; the same rows as CSV)"),
     ):
         print(
