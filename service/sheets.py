@@ -37,9 +37,9 @@ SHEET_SUFFIXES = (".xlsx", ".csv")
 ENCODING_PROBE_BYTES = 1 << 20  # bytes read at a time while checking that a CSV is UTF-8
 SHEET_PARTS = "xl/worksheets/"
 # A sheet whose XML (unzipped) is at most this big is read whole by python-calamine: ~1.8 bytes of
-# memory per byte (measured: 80 MB of XML, 77,000 rows, took 145 MB), so an import stays well under
-# 300 MB; a bigger one streams through openpyxl (31 MB whatever its size, but ten times slower).
-CALAMINE_MAX_SHEET_BYTES = 96 << 20
+# memory per byte (measured: 77 MiB of XML, 77,000 rows, took 145 MB; the whole import 236 MB), so an
+# import stays under 300 MB; a bigger one streams through openpyxl (31 MB whatever its size, but ten times slower).
+CALAMINE_MAX_SHEET_BYTES = 80 << 20
 STAGING_ROWS = 5_000  # rows written to the staging table per transaction
 REMEMBERED_CELLS = 100_000  # parsed values remembered per column (dates, words, readings recur)
 DEFAULT_LEVEL = "village"  # CONTRACT §8: 随访机构级别 defaults to the village
