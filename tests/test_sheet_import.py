@@ -16,8 +16,8 @@ from conftest import VILLAGE, national_id
 
 from fixtures.bphs import AS_OF, write_sheet
 from fixtures.county import generate
-from service.cli import cli
 from service import sheets
+from service.cli import cli
 from service.settings import Settings
 from service.store import connect, migrate
 
