@@ -197,13 +197,14 @@ def _staged(sheet: str, number: int, cells: tuple, columns: list[Column]) -> Sta
     empty = True
     for index, _, field, part, parse, seen in columns:
         cell = cells[index] if index < width else None
-        if type(cell) is str:
+        text = type(cell) is str
+        if text:
             cell = cell.strip()
         if cell is None or cell == "":
             continue
         empty = False
-        if seen is None:
-            parts[part][field] = parse(cell)  # text: never fails
+        if seen is None:  # a text field: never fails
+            parts[part][field] = cell if text else parse(cell)
             continue
         key = cell if type(cell) is str else (type(cell), cell)  # 1, 1.0 and True are one dict key
         parsed = seen.get(key)
