@@ -22,7 +22,9 @@ from stratify.records import Level
 from stratify.tiers import URGENT_FIRST, Tier
 
 CHILD_DIGITS = {6: 9, 9: 12, 12: 12}  # county -> townships, township -> villages, a village itself
-DASHBOARD_ROLES = (Role.CENTER, Role.ADMIN)
+# The center and admins for the county; township GPs and county specialists for their own region
+# (CONTRACT §11: the figures of their area); village doctors have their working list instead.
+DASHBOARD_ROLES = (Role.CENTER, Role.ADMIN, Role.TOWNSHIP_GP, Role.COUNTY_SPECIALIST)
 
 
 class AreaRow(msgspec.Struct, frozen=True):

@@ -77,6 +77,29 @@ def test_a_village_doctor_may_not_see_the_dashboard(client, db):
     log_in(client, "wang", PASSWORD)
 
     assert client.get("/dashboard").status_code == 403
+    assert 'href="/dashboard"' not in client.get("/").text
+
+
+def test_a_township_gp_sees_the_dashboard_of_their_township_only(county, client, db, settings):
+    add_login(db, "gp1", role="township_gp", region=TOWNSHIP)
+    log_in(client, "gp1", PASSWORD)
+    run_nightly(db, Policy(), settings.today(), trigger="test", workers=1)
+
+    own = client.get("/dashboard")
+    assert own.status_code == 200 and f"/dashboard?region={VILLAGE}" in own.text
+    assert 'href="/dashboard"' in client.get("/").text and 'href="/admin/users"' not in own.text
+    assert client.get(f"/dashboard?region={VILLAGE}").status_code == 200  # drills down to a village
+    assert client.get("/dashboard?region=350421").status_code == 403  # not up to the county
+    assert client.get("/dashboard?region=350421101").status_code == 403  # nor into another township
+
+
+def test_a_county_specialist_sees_the_county(client, db, settings):
+    add_login(db, "spec1", role="county_specialist", region="350421")
+    log_in(client, "spec1", PASSWORD)
+
+    assert client.get("/dashboard").status_code == 200
+    assert client.get(f"/dashboard?region={TOWNSHIP}").status_code == 200
+    assert client.get("/dashboard?region=350422").status_code == 403
 
 
 def test_an_area_name_is_text_in_its_bar_never_markup(county, db, settings):
