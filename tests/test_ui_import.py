@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 from openpyxl import load_workbook
 
 from service.settings import Settings
+from service.store.batches import start_batch
 
 HEADER = "档案编号,姓名,性别,出生日期,村编码,疾病,随访日期,随访方式,收缩压(mmHg),舒张压(mmHg)"
 GOOD = f"U-1,林秀英,女,1956-03-02,{VILLAGE},高血压,2026/10/8,门诊,138,86"
@@ -138,6 +139,18 @@ def test_the_rows_to_fix_of_an_upload_with_its_own_mapping_hold_every_row_of_a_r
     fixed = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert [row[3] for row in fixed[1:]] == ["E-2", "E-2"]  # both of the resident's rows, the good one too
     assert fixed[1][0] in (None, "") and "SBP" in fixed[2][0]
+
+
+def test_a_running_batch_page_refreshes_itself_without_javascript_and_stops_when_done(center, db):
+    """htmx polls the status; a phone without JavaScript reloads the page every 3 s instead."""
+    running = start_batch(db, origin="ui", source="slow.xlsx", filename="slow.xlsx", actor="center1")
+    page = center.get(f"/import/{running}").text
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in page
+    assert f'hx-get="/import/{running}"' in page
+
+    answer = upload(center, "\n".join([HEADER, GOOD]))
+    done = finished(center, answer.headers["location"])
+    assert 'http-equiv="refresh"' not in done and "hx-trigger" not in done
 
 
 def test_doctors_may_not_import(client, db):
