@@ -42,6 +42,7 @@ from sqlite_utils import Database
 from service import __version__
 from service.api.followups import list_followups, outcome, today_list
 from service.api.health import healthz
+from service.api.indicators import get_indicators
 from service.api.records import post_records
 from service.api.residents import get_resident
 from service.api.stratify import stratify, train
@@ -49,6 +50,7 @@ from service.auth import AuthMiddleware, BadRegion, BearerExemptCSRF
 from service.errors import BadReminder, NotAllowed, OutsideRegion, ResidentNotFound, TaskClosed, TaskNotFound
 from service.ingest import BadDocument, TooLarge
 from service.jobs import BadAsOf
+from service.periods import BadPeriod
 from service.policy_file import load_policy
 from service.risk import active_risk_model
 from service.scheduler import NightlyScheduler
@@ -113,6 +115,7 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     TaskClosed: HTTP_409_CONFLICT,
     BadReminder: HTTP_400_BAD_REQUEST,
     BadRegion: HTTP_400_BAD_REQUEST,
+    BadPeriod: HTTP_400_BAD_REQUEST,
 }  # the one place domain errors become status codes
 
 
@@ -202,7 +205,7 @@ async def _security_headers(message: Message, scope: Scope) -> None:
         message["headers"] = [*headers, *_HEADER_BYTES, cache_control(scope["path"])]
 
 
-API_ROUTES = [healthz, post_records, stratify, train, get_resident, list_followups, today_list, outcome]
+API_ROUTES = [healthz, post_records, stratify, train, get_resident, list_followups, today_list, outcome, get_indicators]
 
 
 class NoQueryStrings(logging.Filter):

@@ -1,0 +1,218 @@
+"""The figures the county answers for (CONTRACT §11), for any period, by area: BPHS management,
+standard management and control, WHO HEARTS control, missed visits and loss to follow-up, tiers,
+referrals, serious events and follow-up tasks, each computed from the visits, events, tier history and
+tasks kept, never from a snapshot, so a past period gives the same figures whenever it is asked.
+
+"At `end`" means at the period's last day, or today for a period not yet over (there are no data
+after today). Each definition is written once, in `resident_counts`; docs/indicators.md says where
+each comes from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import msgspec
+from sqlite_utils import Database
+
+from followup.hearts import RECENT_VISIT_DAYS, REGISTERED_DAYS, CareState, care_state
+from service.auth import Principal, Role
+from service.errors import NotAllowed, OutsideRegion
+from service.periods import BadPeriod, Period, PeriodKind
+from service.store import now_utc
+from service.store.areas import area_names
+from service.store.period_facts import ResidentFacts, VisitFacts, resident_facts, tasks_due_by_village
+from stratify.facts import SERIOUS_EVENTS, age_on
+from stratify.policy import Policy
+from stratify.records import DIABETES_CODES, HYPERTENSION_CODES
+from stratify.tiers import Status
+
+INDICATOR_ROLES = (Role.CENTER, Role.ADMIN, Role.TOWNSHIP_GP, Role.COUNTY_SPECIALIST)
+CHILD_DIGITS = {6: 9, 9: 12, 12: 12}  # a county's figures by township, a township's by village
+FACE_TO_FACE = frozenset({"clinic", "home"})  # BPHS-3: a phone call is not a face-to-face follow-up
+STANDARD_VISITS_A_YEAR = 4  # BPHS-3: at least 4 face-to-face follow-ups a year = 规范管理
+STANDARD_VISITS_A_PART = 1  # sanbiao, CONTRACT §11: a quarter or a month needs one
+REFERRAL_DONE_DAYS = 30  # CONTRACT §11: a referral is completed by a township or county visit within 30 days
+REFERRAL_LEVELS = frozenset({"township", "county"})
+LTFU_LOOKBACK_DAYS = 365  # WHO HEARTS: lost to follow-up = no visit in 12 months (the visits to read)
+GONE = frozenset({Status.DIED.value, Status.MOVED_AWAY.value})
+
+
+class Figures(msgspec.Struct, kw_only=True):
+    """One area's counts (or the region's total), in the order of CONTRACT §11."""
+
+    htn_managed: int = 0
+    htn_standard: int = 0
+    htn_controlled: int = 0
+    dm_managed: int = 0
+    dm_standard: int = 0
+    dm_controlled: int = 0
+    hearts_htn_registered: int = 0
+    hearts_htn_controlled: int = 0
+    hearts_htn_missed: int = 0
+    hearts_htn_ltfu: int = 0
+    red: int = 0
+    yellow: int = 0
+    green: int = 0
+    referrals_up: int = 0
+    referrals_completed: int = 0
+    serious_events: int = 0
+    tasks_due: int = 0
+    tasks_done_on_time: int = 0
+
+    def add(self, counts: Counter[str]) -> None:
+        for key, n in counts.items():
+            setattr(self, key, getattr(self, key) + n)
+
+
+class AreaFigures(Figures, kw_only=True):
+    code: str
+    name: str | None
+
+
+class Indicators(msgspec.Struct):
+    region: str
+    period: str
+    start: dt.date
+    end: dt.date
+    computed_at: str
+    areas: list[AreaFigures]
+    total: Figures
+
+
+def as_of(period: Period, today: dt.date) -> dt.date:
+    """The day the period's state is taken on: its last day, or today while it is not over."""
+    return min(period.end, today)
+
+
+def _has(r: ResidentFacts, codes: tuple[str, ...], day: dt.date) -> bool:
+    return any(code[:3] in codes and (on is None or on <= day) for code, on in r.conditions)
+
+
+def _registered_by(r: ResidentFacts, codes: tuple[str, ...], day: dt.date) -> bool:
+    """HEARTS: diagnosed (registered) at least 3 months before `day` (followup.hearts)."""
+    return _has(r, codes, day - dt.timedelta(days=REGISTERED_DAYS))
+
+
+def _alive_and_here(r: ResidentFacts, day: dt.date) -> bool:
+    """Neither died nor moved away on or before `day` (by status, or a death event)."""
+    if r.status in GONE and (r.status_changed_on is None or r.status_changed_on <= day):
+        return False
+    return not any(kind == "death" and on <= day for on, kind in r.events)
+
+
+def _latest(visits: list[VisitFacts], measured: str) -> VisitFacts | None:
+    return next((v for v in reversed(visits) if getattr(v, measured) is not None), None)
+
+
+def _standard(visits: list[VisitFacts], period: Period, day: dt.date) -> bool:
+    """规范管理: 4 face-to-face visits in the calendar year up to `day` for a year, 1 in a quarter or month."""
+    if period.kind is PeriodKind.YEAR:
+        since, needed = dt.date(day.year, 1, 1), STANDARD_VISITS_A_YEAR
+    else:
+        since, needed = period.start, STANDARD_VISITS_A_PART
+    return sum(v.mode in FACE_TO_FACE and since <= v.date <= day for v in visits) >= needed
+
+
+def _bp_controlled(visit: VisitFacts | None, target: tuple[int, int]) -> bool:
+    return visit is not None and visit.dbp is not None and visit.sbp < target[0] and visit.dbp < target[1]
+
+
+def _referrals(visits: list[VisitFacts], period: Period, day: dt.date) -> tuple[int, int]:
+    """Visits in the period with a referral, and those followed by a township or county visit within
+    30 days (a period's completed referrals are final 30 days after its end)."""
+    up = done = 0
+    for visit in visits:
+        if visit.referral and period.start <= visit.date <= day:
+            up += 1
+            by = visit.date + dt.timedelta(days=REFERRAL_DONE_DAYS)
+            done += any(
+                v.level in REFERRAL_LEVELS and visit.date <= v.date <= by and v.visit_id != visit.visit_id
+                for v in visits
+            )
+    return up, done
+
+
+def resident_counts(r: ResidentFacts, period: Period, today: dt.date, policy: Policy) -> Counter[str]:
+    """Which of the §11 counts one resident adds to (visits: those read for the period's window)."""
+    day = as_of(period, today)
+    counts: Counter[str] = Counter()
+    up, done = _referrals(r.visits, period, day)
+    counts.update(referrals_up=up, referrals_completed=done)
+    counts["serious_events"] = sum(kind in SERIOUS_EVENTS and period.start <= on <= day for on, kind in r.events)
+    if not _alive_and_here(r, day):
+        return counts
+    htn, dm = _has(r, HYPERTENSION_CODES, day), _has(r, DIABETES_CODES, day)
+    if not (htn or dm):
+        return counts
+    if r.tier in ("red", "yellow", "green"):
+        counts[r.tier] += 1
+    seen = [v for v in r.visits if v.date <= day]
+    in_period = [v for v in seen if v.date >= period.start]
+    if in_period:
+        standard = _standard(seen, period, day)
+        if htn:
+            elderly = age_on(r.birth_date, period.end) >= policy.elderly_age
+            target = policy.bp_target_elderly if elderly else policy.bp_target
+            counts.update(htn_managed=1, htn_standard=standard)
+            counts["htn_controlled"] += _bp_controlled(_latest(in_period, "sbp"), target)
+        if dm:
+            counts.update(dm_managed=1, dm_standard=standard)
+            latest = _latest(in_period, "fasting_glucose")
+            counts["dm_controlled"] += latest is not None and latest.fasting_glucose < policy.fpg_target
+    if htn and _registered_by(r, HYPERTENSION_CODES, day):
+        recent = [v for v in seen if (day - v.date).days < RECENT_VISIT_DAYS]
+        state = care_state(seen[-1].date if seen else None, Status.ACTIVE, day, policy)
+        counts.update(
+            hearts_htn_registered=1,
+            hearts_htn_controlled=_bp_controlled(_latest(recent, "sbp"), policy.bp_target),
+            hearts_htn_missed=state is CareState.MISSED_VISIT,
+            hearts_htn_ltfu=state is CareState.LOST_TO_FOLLOW_UP,
+        )
+    return +counts  # without the zeros
+
+
+def check_region(user: Principal, region: str | None) -> str:
+    """The region asked for (default: the user's); NotAllowed or OutsideRegion when it is not theirs."""
+    if user.role not in INDICATOR_ROLES:
+        raise NotAllowed(f"role {user.role} has no indicators")
+    region = region or user.region
+    if len(region) not in CHILD_DIGITS or not region.isdigit() or not region.startswith(user.region):
+        raise OutsideRegion(f"region {region!r} is not within your region")
+    return region
+
+
+def indicators(
+    db: Database, user: Principal, region: str | None, period: Period, today: dt.date, policy: Policy
+) -> Indicators:
+    """The §11 figures of the region's areas (townships of a county, villages of a township) and total."""
+    region = check_region(user, region)
+    if period.start > today:
+        raise BadPeriod(f"period: {period.code} has not begun")
+    day = as_of(period, today)
+    digits = CHILD_DIGITS[len(region)]
+    visits_from = min(period.start, day - dt.timedelta(days=LTFU_LOOKBACK_DAYS))
+    visits_to = min(period.end + dt.timedelta(days=REFERRAL_DONE_DAYS), today)
+    by_area: dict[str, Figures] = {}
+    for resident in resident_facts(db, region, visits_from=visits_from, visits_to=visits_to, as_of=day):
+        area = by_area.setdefault(resident.village_code[:digits], Figures())
+        area.add(resident_counts(resident, period, today, policy))
+    for village, (due, done) in tasks_due_by_village(db, region, period.start, day).items():
+        by_area.setdefault(village[:digits], Figures()).add(Counter(tasks_due=due, tasks_done_on_time=done))
+    names = area_names(db, list(by_area))
+    total = Figures()
+    for figures in by_area.values():
+        total.add(Counter(msgspec.structs.asdict(figures)))
+    return Indicators(
+        region=region,
+        period=period.code,
+        start=period.start,
+        end=period.end,
+        computed_at=now_utc(),
+        areas=[
+            AreaFigures(code=code, name=names.get(code), **msgspec.structs.asdict(by_area[code]))
+            for code in sorted(by_area)
+        ],
+        total=total,
+    )

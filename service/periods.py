@@ -1,0 +1,64 @@
+"""Reporting periods of CONTRACT §11: a year (`2026`), a quarter (`2026Q3`) or a month (`2026-09`),
+each a range of dates, first to last day inclusive, with the form DHIS2 gives it (`2026`, `2026Q3`,
+`202609`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+
+import msgspec
+
+_FORMS = re.compile(r"(?P<year>\d{4})(?:Q(?P<quarter>[1-4])|-(?P<month>0[1-9]|1[0-2]))?")
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # a year outside is a typing error, not a period
+
+
+class BadPeriod(ValueError):
+    """A period that is none of the three forms (a 400)."""
+
+
+class PeriodKind(StrEnum):
+    YEAR = "year"
+    QUARTER = "quarter"
+    MONTH = "month"
+
+
+class Period(msgspec.Struct, frozen=True):
+    code: str  # as asked: 2026, 2026Q3, 2026-09
+    kind: PeriodKind
+    start: dt.date
+    end: dt.date
+
+    @property
+    def dhis2(self) -> str:
+        return self.code.replace("-", "")
+
+    def months(self) -> list[Period]:
+        """The months of the period, in order."""
+        first = self.start.month
+        return [month_of(self.start.year, m) for m in range(first, self.end.month + 1)]
+
+
+def month_of(year: int, month: int) -> Period:
+    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    return Period(f"{year}-{month:02d}", PeriodKind.MONTH, dt.date(year, month, 1), last)
+
+
+def year_of(year: int) -> Period:
+    return Period(str(year), PeriodKind.YEAR, dt.date(year, 1, 1), dt.date(year, 12, 31))
+
+
+def parse_period(text: str) -> Period:
+    """A period from its §11 form; BadPeriod (with the forms it takes) for anything else."""
+    match = _FORMS.fullmatch(text.strip())
+    year = int(match["year"]) if match else 0
+    if not match or not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadPeriod(f"period: {text!r} is not a year (2026), a quarter (2026Q3) or a month (2026-09)")
+    if match["month"]:
+        return month_of(year, int(match["month"]))
+    if match["quarter"]:
+        quarter = int(match["quarter"])
+        first, last = month_of(year, 3 * quarter - 2), month_of(year, 3 * quarter)
+        return Period(f"{year}Q{quarter}", PeriodKind.QUARTER, first.start, last.end)
+    return year_of(year)

@@ -1,0 +1,138 @@
+"""What the period figures of CONTRACT §11 read: each resident of a region with their conditions,
+the visits of a window of dates, their events and their tier at a date (from the tier history), in
+record_id order so that one pass over five ordered streams puts each resident together; and the
+follow-up tasks due in a period, counted by village."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from sqlite_utils import Database
+
+from service.store import region_bounds
+
+_IN_REGION = "JOIN residents r USING (record_id) WHERE r.village_code >= :low AND r.village_code < :high"
+
+
+class VisitFacts(NamedTuple):
+    visit_id: str
+    date: dt.date
+    mode: str
+    level: str
+    sbp: int | None
+    dbp: int | None
+    fasting_glucose: float | None
+    referral: str | None
+
+
+class ResidentFacts(NamedTuple):
+    record_id: str
+    village_code: str
+    birth_date: dt.date
+    status: str
+    status_changed_on: dt.date | None
+    conditions: list[tuple[str, dt.date | None]]  # (ICD-10 code, diagnosed_on)
+    visits: list[VisitFacts]  # of the window asked for, by date
+    events: list[tuple[dt.date, str]]  # (date, type) up to the date asked for
+    tier: str | None  # at the date asked for
+
+
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _by_resident(rows: Iterator[tuple]) -> Iterator[tuple[str, list[tuple]]]:
+    """(record_id, its rows without the record_id) from rows ordered by record_id."""
+    current, group = None, []
+    for record_id, *rest in rows:
+        if record_id != current and group:
+            yield current, group
+            group = []
+        current = record_id
+        group.append(tuple(rest))
+    if group:
+        yield current, group
+
+
+class _Stream:
+    """One ordered stream of grouped rows, read as far as the resident asked for."""
+
+    def __init__(self, rows: Iterator[tuple]) -> None:
+        self._groups = _by_resident(rows)
+        self._next = next(self._groups, None)
+
+    def take(self, record_id: str) -> list[tuple]:
+        while self._next is not None and self._next[0] < record_id:
+            self._next = next(self._groups, None)
+        if self._next is not None and self._next[0] == record_id:
+            rows = self._next[1]
+            self._next = next(self._groups, None)
+            return rows
+        return []
+
+
+def resident_facts(
+    db: Database, region: str, *, visits_from: dt.date, visits_to: dt.date, as_of: dt.date
+) -> Iterator[ResidentFacts]:
+    """Every resident of the region (managed or not), with their visits dated visits_from..visits_to
+    and their events and tier on or before as_of."""
+    low, high = region_bounds(region)
+    params = {"low": low, "high": high, "from": visits_from.isoformat(), "to": visits_to.isoformat()}
+    params["as_of"] = as_of.isoformat()
+    conditions = _Stream(
+        db.execute(f"SELECT c.record_id, c.code, c.diagnosed_on FROM conditions c {_IN_REGION} ORDER BY 1", params)
+    )
+    visits = _Stream(
+        db.execute(
+            "SELECT v.record_id, v.visit_id, v.date, v.mode, v.level, v.sbp, v.dbp, v.fasting_glucose, v.referral "
+            f"FROM visits v {_IN_REGION} AND v.date >= :from AND v.date <= :to "
+            "ORDER BY v.record_id, v.date, v.visit_id",
+            params,
+        )
+    )
+    events = _Stream(
+        db.execute(
+            f"SELECT e.record_id, e.date, e.type FROM events e {_IN_REGION} AND e.date <= :as_of ORDER BY 1, 2",
+            params,
+        )
+    )
+    tiers = _Stream(
+        db.execute(
+            f"SELECT h.record_id, h.to_tier FROM tier_history h {_IN_REGION} AND h.as_of <= :as_of "
+            "ORDER BY h.record_id, h.as_of, h.id",
+            params,
+        )
+    )
+    residents = db.execute(
+        "SELECT record_id, village_code, birth_date, status, status_changed_on FROM residents "
+        "WHERE village_code >= :low AND village_code < :high ORDER BY record_id",
+        params,
+    )
+    for record_id, village, birth, status, changed in residents:
+        history = tiers.take(record_id)
+        yield ResidentFacts(
+            record_id=record_id,
+            village_code=village,
+            birth_date=dt.date.fromisoformat(birth),
+            status=status,
+            status_changed_on=_day(changed),
+            conditions=[(code, _day(on)) for code, on in conditions.take(record_id)],
+            visits=[VisitFacts(v[0], dt.date.fromisoformat(v[1]), *v[2:]) for v in visits.take(record_id)],
+            events=[(dt.date.fromisoformat(on), kind) for on, kind in events.take(record_id)],
+            tier=history[-1][0] if history else None,
+        )
+
+
+def tasks_due_by_village(db: Database, region: str, start: dt.date, end: dt.date) -> dict[str, tuple[int, int]]:
+    """village -> (follow-up tasks due start..end, of those done by their due date); a cancelled task
+    (superseded by another) is not counted."""
+    low, high = region_bounds(region)
+    rows = db.execute(
+        "SELECT village_code, count(*), coalesce(sum(status = 'done' AND closed_on <= due), 0) FROM tasks "
+        "WHERE village_code >= ? AND village_code < ? AND status != 'cancelled' AND due >= ? AND due <= ? "
+        "GROUP BY village_code",
+        [low, high, start.isoformat(), end.isoformat()],
+    )
+    return {village: (due, done) for village, due, done in rows}

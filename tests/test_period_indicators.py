@@ -1,0 +1,357 @@
+"""GET /api/v1/indicators (CONTRACT §11) through the real app: each indicator at its edges, as a table
+of cases with their sources; tiers from the history kept; a past period unchanged by later data; a
+year the sum of its months where the count is additive; who may ask; bad periods."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from conftest import PASSWORD, VILLAGE, add_login, api_key, log_in, make_resident, make_visit
+
+from service.ingest import Ingestor
+from service.jobs import run_nightly
+from service.periods import parse_period
+from service.store.areas import save_areas
+from stratify.policy import Policy
+
+TOWNSHIP = VILLAGE[:9]
+OTHER_VILLAGE = "350421102201"  # another township
+Q3 = "2026Q3"  # 2026-07-01 .. 2026-09-30, over (today is the machine's date, after it)
+
+
+def visit(visit_id: str, date: str, **fields: object) -> dict:
+    """A follow-up with nothing measured unless given."""
+    base = {"visit_id": visit_id, "date": date, "sbp": None, "dbp": None, "fasting_glucose": None}
+    return make_visit(**{**base, **fields})
+
+
+def htn(record_id: str, *visits: dict, born: str = "1950-01-01", diagnosed: str = "2015-06-01", **more) -> dict:
+    return make_resident(
+        record_id,
+        birth_date=born,
+        conditions=[{"code": "I10", "diagnosed_on": diagnosed}],
+        visits=list(visits),
+        events=more.pop("events", []),
+        **more,
+    )
+
+
+def store(db, settings, *residents: dict) -> None:
+    ingestor = Ingestor(db, today=settings.today())
+    ingestor.begin(origin="cli", source="test", filename=None, actor="test")
+    ingestor.run(msgspec.json.encode(r) for r in residents)
+    summary = ingestor.end()
+    assert summary.rejected_total == 0, summary.rejected
+
+
+@pytest.fixture
+def center(client, db):
+    add_login(db, "center1", role="center", region="350421")
+    log_in(client, "center1", PASSWORD)
+    return client
+
+
+def total(client, period: str, region: str = "350421") -> dict:
+    response = client.get("/api/v1/indicators", params={"region": region, "period": period})
+    assert response.status_code == 200, response.text
+    return response.json()["total"]
+
+
+CASES = [
+    # (why, source, residents, period, expected counts of the total)
+    (
+        "145/85 at 65 is controlled (< 150/90)",
+        "BPHS-3, CHG-2018: < 150/90 from age 65, age at the period's end",
+        [htn("A65", visit("v1", "2026-08-01", sbp=145, dbp=85), born="1961-09-30")],
+        Q3,
+        {"htn_managed": 1, "htn_controlled": 1},
+    ),
+    (
+        "145/85 at 64 is not (< 140/90)",
+        "BPHS-3: < 140/90 under 65",
+        [htn("A64", visit("v1", "2026-08-01", sbp=145, dbp=85), born="1961-10-01")],
+        Q3,
+        {"htn_managed": 1, "htn_controlled": 0},
+    ),
+    (
+        "the latest reading of the period decides control",
+        "BPHS-3: the latest follow-up BP in the period",
+        [htn("L1", visit("v1", "2026-07-05", sbp=128, dbp=80), visit("v2", "2026-09-05", sbp=162, dbp=96))],
+        Q3,
+        {"htn_managed": 1, "htn_controlled": 0},
+    ),
+    (
+        "4 face-to-face visits in the year are standard management",
+        "BPHS-3: at least 4 face-to-face follow-ups a year",
+        [
+            htn(
+                "S4",
+                visit("v1", "2025-02-01", mode="clinic"),
+                visit("v2", "2025-05-01", mode="home"),
+                visit("v3", "2025-08-01", mode="clinic"),
+                visit("v4", "2025-11-01", mode="clinic"),
+            )
+        ],
+        "2025",
+        {"htn_managed": 1, "htn_standard": 1},
+    ),
+    (
+        "3 face-to-face and a phone call are not",
+        "BPHS-3: only face-to-face follow-ups count",
+        [
+            htn(
+                "S3",
+                visit("v1", "2025-02-01", mode="clinic"),
+                visit("v2", "2025-05-01", mode="home"),
+                visit("v3", "2025-08-01", mode="clinic"),
+                visit("v4", "2025-11-01", mode="phone"),
+            )
+        ],
+        "2025",
+        {"htn_managed": 1, "htn_standard": 0},
+    ),
+    (
+        "a phone call alone keeps a quarter managed, not standard",
+        "CONTRACT §11: a quarter needs one face-to-face visit",
+        [htn("P1", visit("v1", "2026-08-01", mode="phone"))],
+        Q3,
+        {"htn_managed": 1, "htn_standard": 0},
+    ),
+    (
+        "died before the period's end: not managed; the death is a serious event",
+        "CONTRACT §11: alive and managed at end; §4.3 serious types",
+        [
+            htn(
+                "D1",
+                visit("v1", "2026-07-10", sbp=130, dbp=80),
+                events=[{"event_id": "e1", "date": "2026-09-15", "type": "death"}],
+            )
+        ],
+        Q3,
+        {"htn_managed": 0, "serious_events": 1},
+    ),
+    (
+        "died after the period's end: managed in it",
+        "CONTRACT §11: alive at end",
+        [
+            htn(
+                "D2",
+                visit("v1", "2026-07-10", sbp=130, dbp=80),
+                events=[{"event_id": "e1", "date": "2026-10-05", "type": "death"}],
+            )
+        ],
+        Q3,
+        {"htn_managed": 1, "htn_controlled": 1, "serious_events": 0},
+    ),
+    (
+        "diagnosed less than 3 months before the end: not yet in the HEARTS cohort",
+        "WHO HEARTS: registered 3 months or more",
+        [htn("H1", visit("v1", "2026-08-10", sbp=130, dbp=80), diagnosed="2026-08-01")],
+        Q3,
+        {"htn_managed": 1, "hearts_htn_registered": 0},
+    ),
+    (
+        "diagnosed 4 months before: in it, controlled in the last 3 months",
+        "WHO HEARTS: BP < 140/90 at the latest visit of the last 3 months",
+        [htn("H2", visit("v1", "2026-08-10", sbp=130, dbp=80), diagnosed="2026-06-01")],
+        Q3,
+        {"hearts_htn_registered": 1, "hearts_htn_controlled": 1, "hearts_htn_missed": 0},
+    ),
+    (
+        "the last visit 364 days before the end: a missed visit, not lost",
+        "WHO HEARTS: missed = no visit in 3 months; lost = none in 12",
+        [htn("M1", visit("v1", "2025-10-01", sbp=130, dbp=80))],
+        Q3,
+        {"htn_managed": 0, "hearts_htn_registered": 1, "hearts_htn_missed": 1, "hearts_htn_ltfu": 0},
+    ),
+    (
+        "the last visit 365 days before the end: lost to follow-up",
+        "WHO HEARTS: no visit in 12 months",
+        [htn("M2", visit("v1", "2025-09-30", sbp=130, dbp=80))],
+        Q3,
+        {"hearts_htn_registered": 1, "hearts_htn_missed": 0, "hearts_htn_ltfu": 1},
+    ),
+    (
+        "a referral followed by a township visit on day 30 is completed",
+        "CONTRACT §11: within 30 days",
+        [
+            htn(
+                "R30",
+                visit("v1", "2026-08-01", referral="routine"),
+                visit("v2", "2026-08-31", level="township"),
+            )
+        ],
+        Q3,
+        {"referrals_up": 1, "referrals_completed": 1},
+    ),
+    (
+        "... on day 31 it is not",
+        "CONTRACT §11: within 30 days",
+        [
+            htn(
+                "R31",
+                visit("v1", "2026-08-01", referral="routine"),
+                visit("v2", "2026-09-01", level="township"),
+            )
+        ],
+        Q3,
+        {"referrals_up": 1, "referrals_completed": 0},
+    ),
+    (
+        "a village visit does not complete a referral",
+        "CONTRACT §11: a township or county visit",
+        [htn("RV", visit("v1", "2026-08-01", referral="urgent"), visit("v2", "2026-08-05", level="village"))],
+        Q3,
+        {"referrals_up": 1, "referrals_completed": 0},
+    ),
+    (
+        "fasting glucose 6.9 is controlled, 7.0 is not",
+        "BPHS-3 (diabetes): FPG < 7.0 mmol/L",
+        [
+            make_resident(
+                "G69",
+                conditions=[{"code": "E11", "diagnosed_on": "2015-01-01"}],
+                visits=[visit("v1", "2026-08-01", fasting_glucose=6.9)],
+                events=[],
+            ),
+            make_resident(
+                "G70",
+                conditions=[{"code": "E11", "diagnosed_on": "2015-01-01"}],
+                visits=[visit("v1", "2026-08-01", fasting_glucose=7.0)],
+                events=[],
+            ),
+        ],
+        Q3,
+        {"dm_managed": 2, "dm_controlled": 1, "htn_managed": 0},
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "source", "residents", "period", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_each_indicator_at_its_edges(center, db, settings, why, source, residents, period, expected):
+    store(db, settings, *residents)
+    counts = total(center, period)
+    assert {key: counts[key] for key in expected} == expected, f"{why} ({source})"
+
+
+def test_tiers_are_those_kept_at_the_periods_end(center, db, settings):
+    store(db, settings, htn("T1", visit("v1", "2026-09-10", sbp=186, dbp=112)))
+    run_nightly(db, Policy(), parse_period(Q3).end, trigger="test", workers=1)
+
+    assert total(center, Q3)["red"] == 1
+    assert total(center, "2026-06")["red"] == 0  # no tier was kept before its first assessment
+
+
+def test_a_past_period_does_not_change_when_later_data_arrive(center, db, settings):
+    """Visits after the period (and 30 days, for referrals), and a resident diagnosed since. (Data about
+    the past do change it: a resident diagnosed in 2015 whose records arrive now was registered then.)"""
+    store(
+        db,
+        settings,
+        htn("P1", visit("v1", "2026-08-01", sbp=150, dbp=95, referral="routine")),
+        htn("P2", visit("v1", "2026-07-03", sbp=120, dbp=70)),
+    )
+    before = total(center, Q3)
+    store(
+        db,
+        settings,
+        htn("P1", visit("v1", "2026-08-01", sbp=150, dbp=95, referral="routine"), visit("v2", "2026-11-02")),
+        htn("P3", visit("v1", "2026-11-03", sbp=120, dbp=70), diagnosed="2026-11-01"),  # new since
+    )
+    assert total(center, Q3) == before
+
+
+def test_a_year_is_the_sum_of_its_months_where_a_count_adds_up(center, db, settings):
+    store(
+        db,
+        settings,
+        htn("Y1", visit("v1", "2025-01-20", referral="routine"), visit("v2", "2025-02-10", level="county")),
+        htn("Y2", visit("v1", "2025-06-30", referral="urgent"), visit("v2", "2025-11-30", referral="routine")),
+        htn("Y3", events=[{"event_id": "e1", "date": "2025-03-03", "type": "stroke"}]),
+    )
+    for record_id, due, status, closed in (
+        ("Y1", "2025-03-01", "done", "2025-02-27"),
+        ("Y2", "2025-07-15", "done", "2025-07-20"),
+        ("Y3", "2025-12-31", "open", None),
+    ):
+        db.execute(
+            "INSERT INTO tasks (record_id, kind, owner_level, village_code, status, created_on, due, closed_on) "
+            "VALUES (?, 'routine_followup', 'village', ?, ?, '2025-01-01', ?, ?)",
+            [record_id, VILLAGE, status, due, closed],
+        )
+    db.conn.commit()
+    additive = ("referrals_up", "referrals_completed", "serious_events", "tasks_due", "tasks_done_on_time")
+
+    year = total(center, "2025")
+    months = [total(center, f"2025-{m:02d}") for m in range(1, 13)]
+
+    assert {k: year[k] for k in additive} == {
+        "referrals_up": 3,
+        "referrals_completed": 1,
+        "serious_events": 1,
+        "tasks_due": 3,
+        "tasks_done_on_time": 1,
+    }
+    assert {k: sum(m[k] for m in months) for k in additive} == {k: year[k] for k in additive}
+
+
+def test_areas_are_the_regions_townships_or_villages_with_names(center, db, settings):
+    store(
+        db,
+        settings,
+        htn("V1", visit("v1", "2026-08-01")),
+        htn("V2", visit("v1", "2026-08-01"), village_code=OTHER_VILLAGE),
+    )
+    save_areas(db, [(TOWNSHIP, "青山镇"), (VILLAGE, "上坪村")], actor="test")
+
+    county = center.get("/api/v1/indicators", params={"period": Q3}).json()
+    township = center.get("/api/v1/indicators", params={"period": Q3, "region": TOWNSHIP}).json()
+
+    assert (county["region"], county["period"], county["start"], county["end"]) == (
+        "350421",
+        Q3,
+        "2026-07-01",
+        "2026-09-30",
+    )
+    assert [(a["code"], a["name"], a["htn_managed"]) for a in county["areas"]] == [
+        (TOWNSHIP, "青山镇", 1),
+        (OTHER_VILLAGE[:9], None, 1),
+    ]
+    assert county["total"]["htn_managed"] == 2
+    assert [(a["code"], a["name"]) for a in township["areas"]] == [(VILLAGE, "上坪村")]
+
+
+@pytest.mark.parametrize("period", ["2025Q5", "2025-13", "abc", "2025-1", "25", "0999"])
+def test_a_bad_period_is_a_400_with_the_json_error_body(center, period):
+    response = center.get("/api/v1/indicators", params={"period": period})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("period:")
+
+
+def test_a_period_not_yet_begun_is_a_400(center, settings):
+    response = center.get("/api/v1/indicators", params={"period": str(settings.today().year + 1)})
+    assert response.status_code == 400 and "has not begun" in response.json()["detail"]
+
+
+def test_the_default_period_is_the_current_year(center, settings):
+    answer = center.get("/api/v1/indicators").json()
+    year = settings.today().year
+    assert (answer["region"], answer["period"], answer["start"]) == ("350421", str(year), f"{year}-01-01")
+
+
+def test_who_may_ask(client, db):
+    add_login(db, "wang")  # a village doctor of VILLAGE
+    add_login(db, "gp1", role="township_gp", region=TOWNSHIP)
+    add_login(db, "spec1", role="county_specialist", region="350421")
+
+    log_in(client, "wang", PASSWORD)
+    assert client.get("/api/v1/indicators", params={"period": Q3}).status_code == 403
+    log_in(client, "gp1", PASSWORD)
+    assert client.get("/api/v1/indicators", params={"period": Q3}).json()["region"] == TOWNSHIP
+    assert client.get("/api/v1/indicators", params={"period": Q3, "region": VILLAGE}).status_code == 200
+    assert client.get("/api/v1/indicators", params={"period": Q3, "region": "350421"}).status_code == 403
+    assert client.get("/api/v1/indicators", params={"period": Q3, "region": OTHER_VILLAGE[:9]}).status_code == 403
+    log_in(client, "spec1", PASSWORD)
+    assert client.get("/api/v1/indicators", params={"period": Q3}).status_code == 200
+    ingest = api_key(db, "ingest", "350421")
+    assert client.get("/api/v1/indicators", params={"period": Q3}, headers=ingest).status_code == 403
