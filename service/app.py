@@ -8,6 +8,7 @@ other way round. How a page shows an error is passed in (`PageErrors`).
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -234,6 +235,7 @@ def service_config(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         logging.getLogger("uvicorn.access").addFilter(ACCESS_FILTER)  # each worker process, once
+        shutil.rmtree(f"{settings.db_path}.sessions", ignore_errors=True)  # FileStore sessions (to 2026-11)
         db = connect(settings.db_path)
         try:
             applied = migrate(db)

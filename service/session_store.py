@@ -22,14 +22,18 @@ from litestar.stores.base import Store
 from service.store import write_ahead_log
 
 RENEW_EVERY_SECONDS = 60  # a session's expiry is written again at most this often while it is unchanged
+RENEW_SHARE = 10  # ... and at most a tenth of its lifetime (a short test session still slides)
+PURGE_EVERY_SECONDS = 60  # expired sessions are deleted at most this often by each process
 LOCK_TIMEOUT_SECONDS = 5  # a write waits this long for the other workers' (each takes well under 1 ms)
+EMPTY = b"{}"  # the session Litestar gives a request without one (an API call, the login form): never stored
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     key TEXT PRIMARY KEY,
     value BLOB NOT NULL,
     expires_at REAL  -- Unix time; NULL: never
-) WITHOUT ROWID
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_expiry ON entries (expires_at);
 """
 
 
@@ -40,21 +44,23 @@ def _seconds(expires_in: int | dt.timedelta | None) -> float | None:
 class SqliteStore(Store):
     """A Litestar store in an SQLite file, shared by the server's worker processes."""
 
-    __slots__ = ("_conn", "path")
+    __slots__ = ("_conn", "_purged_at", "path")
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+        self._purged_at = 0.0
 
     def _db(self) -> sqlite3.Connection:
         """This process's connection, opened (and the file made) on first use; used on the event loop only."""
         if self._conn is None:
+            self.path.touch(mode=0o600)  # session ids are the keys: the owner's only (its WAL follows)
             conn = sqlite3.connect(
                 self.path, timeout=LOCK_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
             )
             write_ahead_log(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute(_SCHEMA)
+            conn.executescript(_SCHEMA)
             self._conn = conn
         return self._conn
 
@@ -66,13 +72,19 @@ class SqliteStore(Store):
         seconds = _seconds(expires_in)
         expires_at = time.time() + seconds if seconds is not None else None
         stored = self._row(key)
+        if stored is None and data == EMPTY:
+            return
         if stored is not None and stored[0] == data:
             if expires_at is None and stored[1] is None:
                 return
-            if expires_at is not None and stored[1] is not None and expires_at - stored[1] < RENEW_EVERY_SECONDS:
-                return  # the same session, its expiry set less than a minute ago
-        if stored is None:  # a new session (a sign-in): clear the expired ones on the way
-            self._db().execute("DELETE FROM entries WHERE expires_at < ?", [time.time()])
+            if expires_at is not None and stored[1] is not None:
+                renew_every = min(RENEW_EVERY_SECONDS, seconds / RENEW_SHARE)
+                if 0 <= expires_at - stored[1] < renew_every:
+                    return  # the same session, its expiry set moments ago
+        now = time.time()
+        if now - self._purged_at >= PURGE_EVERY_SECONDS:
+            self._purged_at = now
+            self._db().execute("DELETE FROM entries WHERE expires_at < ?", [now])
         self._db().execute(
             "INSERT INTO entries (key, value, expires_at) VALUES (?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",

@@ -100,3 +100,38 @@ def test_a_sign_in_clears_expired_sessions_and_renewal_on_read_works(path, clock
     run(store.delete_all())
     assert run(store.get("new")) is None and run(store.get("forever")) is None
     store.close()
+
+
+def test_the_empty_session_of_a_request_without_one_is_never_stored(path, clock):
+    """Litestar gives every request without a session cookie an empty session and writes it back: an API
+    call or the login form would otherwise leave a row each."""
+    store = SqliteStore(path)
+    for n in range(5):
+        run(store.set(f"anonymous-{n}", b"{}", expires_in=600))
+    run(store.set("signed-in", b'{"user": "wang"}', expires_in=600))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT key FROM entries").fetchall() == [("signed-in",)]
+    run(store.set("signed-in", b"{}", expires_in=600))  # an existing session emptied is written
+    assert stored(path, "signed-in")[0] == b"{}"
+
+
+def test_a_short_session_still_slides(path, clock):
+    """The write back is skipped for at most a tenth of a session's lifetime."""
+    store = SqliteStore(path)
+    run(store.set("s1", b"wang", expires_in=30))
+    clock.now += 4
+    run(store.set("s1", b"wang", expires_in=30))
+    assert stored(path, "s1")[1] == clock.now + 30
+
+
+def test_a_shorter_lifetime_is_written_at_once(path, clock):
+    """After the session lifetime is lowered, a session does not keep its longer expiry."""
+    store = SqliteStore(path)
+    run(store.set("s1", b"wang", expires_in=600))
+    run(store.set("s1", b"wang", expires_in=60))
+    assert stored(path, "s1")[1] == clock.now + 60
+
+
+def test_the_file_is_the_owners_only(path, clock):
+    run(SqliteStore(path).set("s1", b"wang", expires_in=600))
+    assert path.stat().st_mode & 0o777 == 0o600
