@@ -20,6 +20,7 @@ import pytest
 from conftest import PASSWORD, add_login, csrf, log_in
 from litestar.testing import TestClient
 from servers import SANBIAO, free_port, health, start_server, wait_for
+from uvicorn.config import STARTUP_FAILURE
 
 from service.auth import ADDRESS_FAILURES
 from service.store import connect, migrate
@@ -101,7 +102,7 @@ def test_two_workers_run_the_nightly_job_once_and_survive_a_killed_worker(tmp_pa
         server.wait(timeout=20)
 
 
-def worker_socket(port: int) -> socket.socket:
+def received(port: int) -> socket.socket:
     """The listening socket a worker process makes of the supervisor's OwnSocket as it receives it."""
     return pickle.loads(ForkingPickler.dumps(OwnSocket("127.0.0.1", port)))
 
@@ -109,7 +110,7 @@ def worker_socket(port: int) -> socket.socket:
 def test_the_workers_listener_gives_connections_tcp_nodelay():
     """Accepted connections inherit the listener's protocol; asyncio turns Nagle off only for TCP ones
     (uvicorn #3149: without it, each keep-alive request with several workers waited ~40 ms)."""
-    listener = worker_socket(0)
+    listener = received(0)
     seen: list[int] = []
 
     class Probe(asyncio.Protocol):
@@ -135,7 +136,7 @@ def test_each_worker_listens_on_its_own_socket_and_a_burst_of_connections_is_spr
     """Two workers' sockets share the port; 40 connections made at once reach both (on one shared
     socket the first worker to wake took the whole burst), and a closed worker's socket takes no more."""
     port = free_port()
-    sockets = [worker_socket(port), worker_socket(port)]
+    sockets = [received(port), received(port)]
     for sock in sockets:
         sock.listen(64)
     clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
@@ -159,8 +160,13 @@ def test_each_worker_listens_on_its_own_socket_and_a_burst_of_connections_is_spr
         sock.close()
 
 
-def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path):
+@pytest.mark.parametrize("reuse_port", [False, True], ids=["another program", "another sanbiao's workers"])
+def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path, reuse_port):
+    """Even one that another sanbiao's workers share (SO_REUSEPORT): two servers of two databases must
+    never split one port's connections."""
     with socket.socket() as taken:
+        if reuse_port:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
@@ -173,6 +179,21 @@ def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path):
         )
     assert result.returncode != 0
     assert "Address already in use" in result.stderr
+
+
+def test_a_worker_that_cannot_bind_exits_as_a_startup_failure():
+    """The supervisor then stops, instead of starting the worker again twice a second for ever."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        script = (
+            "import pickle; from multiprocessing.reduction import ForkingPickler; from ui.cli import OwnSocket; "
+            f"pickle.loads(ForkingPickler.dumps(OwnSocket('127.0.0.1', {port})))"
+        )
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == STARTUP_FAILURE
+    assert "cannot listen" in result.stderr
 
 
 def test_workers_starting_together_migrate_once_and_share_one_secret(tmp_path):

@@ -10,6 +10,7 @@ import socket
 import click
 import msgspec
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from service.cli import CliContext, cli
@@ -19,22 +20,34 @@ from service.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A socket on host:port that the other workers' sockets share (SO_REUSEPORT): the kernel spreads
-    new connections over them. On one socket shared by all, the first worker to wake accepted a whole
-    burst (20 phones connecting at once: 14 to one worker, 6 to the other; p95 twice the balanced
-    one). Made with IPPROTO_TCP: accepted connections inherit the mark, and asyncio turns Nagle's
-    algorithm off only for those (uvicorn issue #3149; a keep-alive request took 48 ms, not 5 ms)."""
+def _tcp_socket(host: str, port: int, *, shared: bool) -> socket.socket:
+    """A TCP socket bound to host:port; `shared`: with SO_REUSEPORT, so other workers' sockets may bind
+    the same port. Made with IPPROTO_TCP: accepted connections inherit the mark, and asyncio turns
+    Nagle's algorithm off only for those (uvicorn issue #3149; a keep-alive request took 48 ms, not 5)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError:
         sock.close()
         raise
     return sock
+
+
+def worker_socket(host: str, port: int) -> socket.socket:
+    """A worker's own listening socket on the port its fellow workers share (SO_REUSEPORT): the kernel
+    spreads new connections over them. On one socket shared by all, the first worker to wake accepted
+    a whole burst (20 phones connecting at once: 14 to one worker, 6 to the other; p95 twice the
+    balanced one). A worker that cannot bind it exits as uvicorn's startup failure, so the supervisor
+    stops instead of starting it again and again."""
+    try:
+        return _tcp_socket(host, port, shared=True)
+    except OSError as e:
+        log.error("a worker cannot listen on %s:%d: %s", host, port, e)
+        os._exit(STARTUP_FAILURE)
 
 
 class OwnSocket:
@@ -46,12 +59,15 @@ class OwnSocket:
         self.host, self.port = host, port
 
     def __reduce__(self) -> tuple:
-        return listening_socket, (self.host, self.port)
+        return worker_socket, (self.host, self.port)
 
 
 def serve_workers(config: uvicorn.Config) -> None:
-    """uvicorn's supervisor (a worker that dies is replaced), each worker on its own socket."""
-    listening_socket(config.host, config.port).close()  # the port is free for us: say so here, not in each worker
+    """uvicorn's supervisor (a worker that dies is replaced), each worker on its own socket. The port is
+    checked here first without SO_REUSEPORT, so a port another server holds (even another sanbiao's
+    workers) is refused, not shared; port 0 becomes one free port for all the workers."""
+    with _tcp_socket(config.host, config.port, shared=False) as probe:
+        config.port = probe.getsockname()[1]
     log.info("sanbiao serving on http://%s:%d with %d workers", config.host, config.port, config.workers)
     Multiprocess(config, sockets=[OwnSocket(config.host, config.port)]).run()  # type: ignore[list-item]
 
