@@ -71,7 +71,13 @@ def _mapping_path(settings: Settings, batch_id: int) -> Path:
 
 def _upload_mapping(settings: Settings, batch_id: int) -> Mapping:
     path = _mapping_path(settings, batch_id)
-    return msgspec.json.decode(path.read_bytes(), type=Mapping) if path.exists() else BUILT_IN_MAPPING
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=Mapping)
+    except FileNotFoundError:
+        return BUILT_IN_MAPPING
+    except (OSError, msgspec.DecodeError):
+        log.warning("upload %s: its mapping file is unreadable; finding rows by the built-in headers", batch_id)
+        return BUILT_IN_MAPPING
 
 
 def _discard(settings: Settings, path: Path, batch_id: int) -> None:
@@ -114,8 +120,11 @@ def start_upload(
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
         shutil.copyfileobj(data, out)
-    if mapping is not None:  # the rejected rows are found again by the mapping's own headers
-        _mapping_path(settings, batch_id).write_bytes(msgspec.json.encode(mapping))
+    kept = _mapping_path(settings, batch_id)  # the rejected rows are found again by the mapping's own headers
+    if mapping is not None:
+        kept.write_bytes(msgspec.json.encode(mapping))
+    else:  # a batch_id can come again (SQLite reuses the highest): no mapping of an earlier upload applies
+        kept.unlink(missing_ok=True)
     today = settings.today()
     args = (settings, policy, user, path, batch_id, mapping, filename, today)
     threading.Thread(target=_import, args=args, name=f"upload-{batch_id}", daemon=True).start()

@@ -7,8 +7,10 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import json
+import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 import xlsxwriter
 from click.testing import CliRunner
@@ -374,3 +376,71 @@ def test_a_workbook_split_over_sheets_at_excels_row_limit_imports_whole(county, 
     assert summary["accepted"] == len(residents)
     visits = sum(len(r["visits"]) for r in residents)
     assert db.execute("SELECT count(*) FROM visits").fetchone() == (visits,)
+
+
+def test_long_integer_ids_and_error_cells_are_read_as_written(county, tmp_path):
+    """17-digit record_ids stored as exact integers (as PhpSpreadsheet or excelize write them) and an
+    error cell (#N/A): calamine would round the ids into one and read #N/A as empty, so such a workbook
+    is read by openpyxl, which keeps both."""
+    settings, db = county
+    path = tmp_path / "ids.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "随访"
+    header = list(row())
+    sheet.append(header)
+    for placeholder in ("@ID-1@", "@ID-2@"):
+        sheet.append([placeholder if k == "档案编号" else row()[k] for k in header])
+    sheet.append([{"档案编号": "H-9", "收缩压(mmHg)": "#N/A"}.get(k, row("H-9")[k]) for k in header])
+    book.save(path)
+    assert sheet["I4"].data_type == "e"  # an error cell, as Excel keeps a failed lookup
+    exact_integers(path, {"@ID-1@": 35042100000000123, "@ID-2@": 35042100000000124})
+
+    summary = imported(settings, path)
+
+    assert summary["accepted"] == 2
+    assert {r for (r,) in db.execute("SELECT record_id FROM residents")} == {"35042100000000123", "35042100000000124"}
+    [rejected] = summary["rejected"]
+    assert rejected["record_id"] == "H-9" and rejected["errors"][0]["row"] == 4
+    assert rejected["errors"][0]["column"] == "收缩压"
+
+
+def exact_integers(path: Path, numbers: dict[str, int]) -> None:
+    """Rewrite text cells holding a placeholder as number cells holding the integer, digit for digit."""
+    with zipfile.ZipFile(path) as book:
+        parts = {info.filename: book.read(info) for info in book.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    for placeholder, number in numbers.items():
+        sheet = sheet.replace(f't="inlineStr"><is><t>{placeholder}</t></is>', f't="n"><v>{number}</v>')
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, data in parts.items():
+            book.writestr(name, data)
+
+
+def test_an_error_is_located_by_the_header_of_its_own_sheet(county, tmp_path):
+    """A resident's identity on a wide sheet, its visits on a narrow one: a §3 error of a visit names the
+    visit sheet's column."""
+    settings, _ = county
+    path = tmp_path / "two.xlsx"
+    identity = {k: v for k, v in row("H-1").items() if k in ("档案编号", "姓名", "性别", "出生日期", "村编码", "疾病")}
+    visits = {
+        "档案编号": "H-1",
+        "随访日期": "2026-10-08",
+        "随访方式": "门诊",
+        "收缩压(mmHg)": 350,
+        "舒张压（mmHg）": 90,
+    }
+    write_xlsx(path, {"档案": [identity], "随访": [visits]})
+
+    [rejected] = imported(settings, path)["rejected"]
+
+    assert rejected["errors"] == [
+        {
+            "field": "visits[0].sbp",
+            "message": rejected["errors"][0]["message"],
+            "row": 2,
+            "column": "收缩压",
+            "sheet": "随访",
+        }
+    ]
