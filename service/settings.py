@@ -50,6 +50,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_proxies: str | None = None
     """Reverse proxies whose X-Forwarded-For/-Proto headers are believed, e.g. 127.0.0.1 (env
     SANBIAO_TRUSTED_PROXIES); unset: the connecting address is the client's (login limits count it)."""
+    dhis2_mapping: Path | None = None
+    """The TOML file mapping indicators and areas to DHIS2 uids (env SANBIAO_DHIS2_MAPPING, docs/dhis2.md)."""
     workers: int = os.cpu_count() or 1
     """Server processes sharing the database (env SANBIAO_WORKERS; CLI serve --workers; default: the cores)."""
 
@@ -105,4 +107,5 @@ ENV: dict[str, tuple[str, Callable[[str], object], Callable[[object], str]]] = {
     "lock_retry_seconds": ("SANBIAO_LOCK_RETRY", int, str),
     "trusted_proxies": ("SANBIAO_TRUSTED_PROXIES", str, str),
     "workers": ("SANBIAO_WORKERS", int, str),
+    "dhis2_mapping": ("SANBIAO_DHIS2_MAPPING", Path, str),
 }  # setting -> (environment variable, parse, show)

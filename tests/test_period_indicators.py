@@ -7,12 +7,14 @@ from __future__ import annotations
 import msgspec
 import pytest
 from conftest import PASSWORD, VILLAGE, add_login, api_key, log_in, make_resident, make_visit
+from litestar.testing import TestClient
 
 from service.ingest import Ingestor
 from service.jobs import run_nightly
 from service.periods import parse_period
 from service.store.areas import save_areas
 from stratify.policy import Policy
+from ui.app import create_app
 
 TOWNSHIP = VILLAGE[:9]
 OTHER_VILLAGE = "350421102201"  # another township
@@ -355,3 +357,88 @@ def test_who_may_ask(client, db):
     assert client.get("/api/v1/indicators", params={"period": Q3}).status_code == 200
     ingest = api_key(db, "ingest", "350421")
     assert client.get("/api/v1/indicators", params={"period": Q3}, headers=ingest).status_code == 403
+
+
+def test_the_same_table_as_csv_is_an_audited_export(center, db, settings):
+    store(db, settings, htn("C1", visit("v1", "2026-08-01", sbp=130, dbp=80)))
+
+    response = center.get("/api/v1/indicators", params={"period": Q3, "region": TOWNSHIP, "format": "csv"})
+
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    first, header, *rows = response.content.decode("utf-8-sig").splitlines()
+    assert first.startswith(f'"# sanbiao export: indicators-{TOWNSHIP}-{Q3}; by center1 (center)')
+    assert header.startswith("code,name,htn_managed,htn_standard,htn_controlled,")
+    assert rows[0].startswith(f"{VILLAGE},,1,1,1,") and rows[-1].startswith(f"{TOWNSHIP},total,1,1,1,")
+    audit = db.execute("SELECT actor, detail FROM audit_log WHERE action = 'export'").fetchall()
+    assert audit == [
+        (
+            "center1",
+            f'{{"list":"indicators-{TOWNSHIP}-{Q3}","filters":{{"region":"{TOWNSHIP}","period":"{Q3}"}},"rows":2}}',
+        )
+    ]
+
+
+DHIS2_MAPPING = f"""
+category_option_combo = "HllvX50cXC0"
+
+[data_elements]
+hearts_htn_controlled = "ChIb461qMBC"
+htn_managed = "Xy4AbCdEf12"
+
+[org_units]
+"{VILLAGE}" = "Ab1CdEfGh23"
+"{TOWNSHIP}" = "Zz9YxWvUt87"
+"""
+
+
+def test_a_dhis2_data_value_set_holds_what_the_mapping_maps(client, db, settings, tmp_path):
+    mapping = tmp_path / "dhis2.toml"
+    mapping.write_text(DHIS2_MAPPING, encoding="utf-8")
+    mapped = msgspec.structs.replace(settings, dhis2_mapping=mapping)
+    store(db, settings, htn("D1", visit("v1", "2026-08-01", sbp=130, dbp=80)), htn("D2", visit("v1", "2026-09-02")))
+    add_login(db, "center1", role="center", region="350421")
+    with TestClient(create_app(mapped)) as mapped_client:
+        log_in(mapped_client, "center1", PASSWORD)
+        answer = mapped_client.get(
+            "/api/v1/indicators", params={"period": "2026-09", "region": TOWNSHIP, "format": "dhis2"}
+        )
+        quarter = mapped_client.get("/api/v1/indicators", params={"period": Q3, "region": TOWNSHIP, "format": "dhis2"})
+
+    values = {
+        (v["orgUnit"], v["dataElement"], v["period"], v["categoryOptionCombo"]): v["value"]
+        for v in answer.json()["dataValues"]
+    }
+    assert values == {
+        ("Ab1CdEfGh23", "ChIb461qMBC", "202609", "HllvX50cXC0"): "1",  # D1's reading of August, in the last 3 months
+        ("Ab1CdEfGh23", "Xy4AbCdEf12", "202609", "HllvX50cXC0"): "1",  # D2 visited in September
+        ("Zz9YxWvUt87", "ChIb461qMBC", "202609", "HllvX50cXC0"): "1",
+        ("Zz9YxWvUt87", "Xy4AbCdEf12", "202609", "HllvX50cXC0"): "1",
+    }
+    assert {v["period"] for v in quarter.json()["dataValues"]} == {"2026Q3"}
+    assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'export'").fetchone() == (2,)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (None, "needs a mapping file"),
+        ('[data_elements]\nblood_groups = "ChIb461qMBC"\n', "not an indicator: blood_groups"),
+        ('[org_units]\n"350421" = "not-a-uid"\n', "not a DHIS2 uid"),
+        ("[data_elements\n", "cannot be used"),
+    ],
+)
+def test_a_dhis2_export_without_a_usable_mapping_is_a_400(client, db, settings, tmp_path, text, says):
+    mapping = None
+    if text is not None:
+        mapping = tmp_path / "dhis2.toml"
+        mapping.write_text(text, encoding="utf-8")
+    add_login(db, "center1", role="center", region="350421")
+    with TestClient(create_app(msgspec.structs.replace(settings, dhis2_mapping=mapping))) as mapped_client:
+        log_in(mapped_client, "center1", PASSWORD)
+        response = mapped_client.get("/api/v1/indicators", params={"period": Q3, "format": "dhis2"})
+    assert response.status_code == 400 and says in response.json()["detail"]
+
+
+def test_an_unknown_format_is_a_400(center):
+    response = center.get("/api/v1/indicators", params={"period": Q3, "format": "pdf"})
+    assert response.status_code == 400

@@ -1,17 +1,31 @@
 """GET /api/v1/indicators: the figures the county answers for, by area, for a year, quarter or month
-(CONTRACT §11)."""
+(CONTRACT §11), as JSON, CSV (audited, like every export) or a DHIS2 dataValueSets document."""
 
 from __future__ import annotations
 
-from litestar import Request, get
+from enum import StrEnum
+
+import msgspec
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
+from litestar.exceptions import ClientException
 from litestar.params import FromQuery
 from sqlite_utils import Database
 
 from service.api.errors import errors
+from service.api.files import export_response
 from service.auth import LOGIN_ROLES, allow
-from service.period_indicators import Indicators, indicators
+from service.dhis2 import BadDhis2Mapping, DataValueSet, data_value_set, load_dhis2_mapping
+from service.exports import ExportFormat
+from service.period_indicators import Figures, Indicators, indicators
 from service.periods import parse_period, year_of
+from service.store.audit import record_action
+
+
+class IndicatorFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    DHIS2 = "dhis2"
 
 
 @get(
@@ -22,10 +36,46 @@ def get_indicators(
     db: NamedDependency[Database],
     region: FromQuery[str | None] = None,
     period: FromQuery[str | None] = None,
-) -> Indicators:
+    format: FromQuery[IndicatorFormat] = IndicatorFormat.JSON,
+) -> Indicators | DataValueSet | Response:
     """The region's figures (default: the caller's region and the current year) by township or village,
     and their total: center and admins, township GPs and county specialists for their own region."""
     state = request.app.state
     today = state.settings.today()
     asked = parse_period(period) if period is not None else year_of(today.year)
-    return indicators(db, request.user, region, asked, today, state.policy)
+    figures = indicators(db, request.user, region, asked, today, state.policy)
+    if format is IndicatorFormat.DHIS2:
+        return _dhis2(request, db, figures)
+    if format is IndicatorFormat.CSV:
+        keys = list(Figures.__struct_fields__)
+        rows = [[a.code, a.name or "", *(getattr(a, k) for k in keys)] for a in figures.areas]
+        rows.append([figures.region, "total", *(getattr(figures.total, k) for k in keys)])
+        filters = {"region": figures.region, "period": figures.period}
+        name = f"indicators-{figures.region}-{figures.period}"
+        return export_response(
+            request,
+            db,
+            ExportFormat.CSV,
+            name=name,
+            filters=filters,
+            header=["code", "name", *keys],
+            rows=rows,
+            patients=False,
+        )
+    return figures
+
+
+def _dhis2(request: Request, db: Database, figures: Indicators) -> DataValueSet:
+    """The figures as DHIS2 data values through the county's mapping; audited as an export."""
+    path = request.app.state.settings.dhis2_mapping
+    if path is None:
+        raise ClientException("format: dhis2 needs a mapping file (SANBIAO_DHIS2_MAPPING, docs/dhis2.md)")
+    try:
+        mapping = load_dhis2_mapping(path)
+    except BadDhis2Mapping as e:
+        raise ClientException(f"format: the DHIS2 mapping cannot be used: {e}") from None
+    document = data_value_set(figures, parse_period(figures.period), mapping)
+    detail = {"list": "indicators-dhis2", "filters": {"region": figures.region, "period": figures.period}}
+    detail["rows"] = len(document.dataValues)
+    record_action(db, actor=request.user.name, action="export", detail=msgspec.json.encode(detail).decode())
+    return document

@@ -11,10 +11,11 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from sqlite_utils import Database
 
+from service.api.files import export_response
 from service.dashboard import AreaRow, dashboard
 from service.vocabulary import URGENT_FIRST
 from ui.charts import stacked_bar_svg
-from ui.export import export_format, export_response, reason_cell
+from ui.export import export_format, reason_cell
 from ui.pages import page
 
 CONTROL_COLUMNS = ("htn_registered", "htn_controlled", "dm_registered", "dm_controlled")  # WHO HEARTS

@@ -17,11 +17,12 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlite_utils import Database
 
+from service.api.files import export_response
 from service.auth import Principal, Role
 from service.exports import exports_allowed
 from service.today import MAX_LISTED, DueResident, Show, Summary, todays_list
 from service.vocabulary import TaskKind, Tier
-from ui.export import export_format, export_response, reason_cell
+from ui.export import export_format, reason_cell
 from ui.pages import form_value, page
 
 PAGE_ROWS = 50  # rows per page: the most urgent first, "more" loads the next (issue #6: a page < 60 KB)
