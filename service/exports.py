@@ -13,6 +13,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from typing import NamedTuple
 
 import msgspec
 import xlsxwriter
@@ -66,23 +67,38 @@ def _csv(first_line: str, header: Sequence[str], rows: list[Sequence[object]]) -
     return (UTF8_BOM + buffer.getvalue()).encode()
 
 
-def _xlsx(first_line: str, header: Sequence[str], rows: list[Sequence[object]]) -> bytes:
-    """Strings are written as strings, always: xlsxwriter's write() would turn "=..." into a formula."""
+class Sheet(NamedTuple):
+    """One sheet of an exported workbook: a title above the table (a report's), its header and rows."""
+
+    name: str
+    title: str | None
+    header: Sequence[str]
+    rows: list[Sequence[object]]
+
+
+def _xlsx(first_line: str, sheets: list[Sheet]) -> bytes:
+    """Strings are written as strings, always: xlsxwriter's write() would turn "=..." into a formula.
+    Each sheet: its title (if any), the provenance line, the header, the rows."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
-    sheet = book.add_worksheet("export")
-    sheet.write_string(0, 0, first_line)
     bold = book.add_format({"bold": True})
-    for col, name in enumerate(header):
-        sheet.write_string(1, col, str(name), bold)
-    for r, row in enumerate(rows, start=2):
-        for col, value in enumerate(row):
-            if value is None or value == "":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                sheet.write_string(r, col, str(value))
-            else:
-                sheet.write_number(r, col, value)
+    for found in sheets:
+        sheet = book.add_worksheet(found.name)
+        top = 0
+        if found.title:
+            sheet.write_string(0, 0, found.title, book.add_format({"bold": True, "font_size": 14}))
+            top = 1
+        sheet.write_string(top, 0, first_line)
+        for col, name in enumerate(found.header):
+            sheet.write_string(top + 1, col, str(name), bold)
+        for r, row in enumerate(found.rows, start=top + 2):
+            for col, value in enumerate(row):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    sheet.write_string(r, col, str(value))
+                else:
+                    sheet.write_number(r, col, value)
     book.close()
     return buffer.getvalue()
 
@@ -117,7 +133,32 @@ def export(
         may_export_patients(user, policy)
     table = list(rows)
     first_line = provenance(user, name, filters, at)
-    content = _csv(first_line, header, table) if fmt is ExportFormat.CSV else _xlsx(first_line, header, table)
-    detail = msgspec.json.encode({"list": name, "filters": {k: v for k, v in filters.items() if v}, "rows": len(table)})
+    if fmt is ExportFormat.CSV:
+        content = _csv(first_line, header, table)
+    else:
+        content = _xlsx(first_line, [Sheet("export", None, header, table)])
+    return _audited(db, user, name, filters, fmt, at, content, len(table))
+
+
+def export_report(
+    db: Database, user: Principal, *, name: str, filters: dict[str, str], sheets: list[Sheet], at: dt.datetime
+) -> ExportFile:
+    """A report workbook of several titled sheets (figures, no residents), audited like every export."""
+    content = _xlsx(provenance(user, name, filters, at), sheets)
+    return _audited(db, user, name, filters, ExportFormat.XLSX, at, content, sum(len(s.rows) for s in sheets))
+
+
+def _audited(
+    db: Database,
+    user: Principal,
+    name: str,
+    filters: dict[str, str],
+    fmt: ExportFormat,
+    at: dt.datetime,
+    content: bytes,
+    rows: int,
+) -> ExportFile:
+    """The file, once its audit entry is written (before it is handed out)."""
+    detail = msgspec.json.encode({"list": name, "filters": {k: v for k, v in filters.items() if v}, "rows": rows})
     record_action(db, actor=user.name, action="export", detail=detail.decode())
-    return ExportFile(f"{name}-{at:%Y%m%d-%H%M}.{fmt.value}", MEDIA_TYPES[fmt], content, len(table))
+    return ExportFile(f"{name}-{at:%Y%m%d-%H%M}.{fmt.value}", MEDIA_TYPES[fmt], content, rows)

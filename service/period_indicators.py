@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import NamedTuple
 
 import msgspec
 from sqlite_utils import Database
@@ -183,36 +184,59 @@ def check_region(user: Principal, region: str | None) -> str:
     return region
 
 
-def indicators(
+class RegionFigures(NamedTuple):
+    """The §11 figures of each village of a region, for one period."""
+
+    region: str
+    period: Period
+    villages: dict[str, Figures]
+
+    def rolled_up(self, digits: int) -> dict[str, Figures]:
+        """The villages' figures summed by area code of `digits` (9: townships, 6: the county)."""
+        areas: dict[str, Figures] = {}
+        for village, figures in self.villages.items():
+            areas.setdefault(village[:digits], Figures()).add(Counter(msgspec.structs.asdict(figures)))
+        return areas
+
+
+def region_figures(
     db: Database, user: Principal, region: str | None, period: Period, today: dt.date, policy: Policy
-) -> Indicators:
-    """The §11 figures of the region's areas (townships of a county, villages of a township) and total."""
+) -> RegionFigures:
+    """Each village's figures of the region (default: the user's); NotAllowed, OutsideRegion or BadPeriod."""
     region = check_region(user, region)
     if period.start > today:
         raise BadPeriod(f"period: {period.code} has not begun")
     day = as_of(period, today)
-    digits = CHILD_DIGITS[len(region)]
     visits_from = min(period.start, day - dt.timedelta(days=LTFU_LOOKBACK_DAYS))
     visits_to = min(period.end + dt.timedelta(days=REFERRAL_DONE_DAYS), today)
-    by_area: dict[str, Figures] = {}
+    villages: dict[str, Figures] = {}
     for resident in resident_facts(db, region, visits_from=visits_from, visits_to=visits_to, as_of=day):
-        area = by_area.setdefault(resident.village_code[:digits], Figures())
-        area.add(resident_counts(resident, period, today, policy))
+        villages.setdefault(resident.village_code, Figures()).add(resident_counts(resident, period, today, policy))
     for village, (due, done) in tasks_due_by_village(db, region, period.start, day).items():
-        by_area.setdefault(village[:digits], Figures()).add(Counter(tasks_due=due, tasks_done_on_time=done))
+        villages.setdefault(village, Figures()).add(Counter(tasks_due=due, tasks_done_on_time=done))
+    return RegionFigures(region, period, villages)
+
+
+def summary(db: Database, found: RegionFigures) -> Indicators:
+    """The region's areas (townships of a county, villages of a township) and its total."""
+    by_area = found.rolled_up(CHILD_DIGITS[len(found.region)])
     names = area_names(db, list(by_area))
-    total = Figures()
-    for figures in by_area.values():
-        total.add(Counter(msgspec.structs.asdict(figures)))
     return Indicators(
-        region=region,
-        period=period.code,
-        start=period.start,
-        end=period.end,
+        region=found.region,
+        period=found.period.code,
+        start=found.period.start,
+        end=found.period.end,
         computed_at=now_utc(),
         areas=[
             AreaFigures(code=code, name=names.get(code), **msgspec.structs.asdict(by_area[code]))
             for code in sorted(by_area)
         ],
-        total=total,
+        total=found.rolled_up(len(found.region)).get(found.region, Figures()),
     )
+
+
+def indicators(
+    db: Database, user: Principal, region: str | None, period: Period, today: dt.date, policy: Policy
+) -> Indicators:
+    """The §11 figures of the region's areas and total (`region_figures`, `summary`)."""
+    return summary(db, region_figures(db, user, region, period, today, policy))

@@ -4,13 +4,18 @@ year the sum of its months where the count is additive; who may ask; bad periods
 
 from __future__ import annotations
 
+import io
+
 import msgspec
 import pytest
 from conftest import PASSWORD, VILLAGE, add_login, api_key, log_in, make_resident, make_visit
 from litestar.testing import TestClient
+from openpyxl import load_workbook
 
+from service.indicator_report import LABELS, period_label
 from service.ingest import Ingestor
 from service.jobs import run_nightly
+from service.period_indicators import Figures, RegionFigures
 from service.periods import parse_period
 from service.store.areas import save_areas
 from stratify.policy import Policy
@@ -442,3 +447,45 @@ def test_a_dhis2_export_without_a_usable_mapping_is_a_400(client, db, settings, 
 def test_an_unknown_format_is_a_400(center):
     response = center.get("/api/v1/indicators", params={"period": Q3, "format": "pdf"})
     assert response.status_code == 400
+
+
+def test_the_report_workbook_has_a_sheet_per_level_chinese_headers_and_the_period_in_its_titles(center, db, settings):
+    store(
+        db,
+        settings,
+        htn("W1", visit("v1", "2026-08-01", sbp=130, dbp=80)),
+        htn("W2", visit("v1", "2026-08-02"), village_code=OTHER_VILLAGE),
+    )
+    save_areas(db, [("350421", "沙县区"), (TOWNSHIP, "青山镇"), (VILLAGE, "上坪村")], actor="test")
+
+    response = center.get("/api/v1/indicators", params={"period": Q3, "format": "xlsx"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["乡镇", "村"]
+    townships = [[c.value for c in row] for row in book["乡镇"].iter_rows()]
+    villages = [[c.value for c in row] for row in book["村"].iter_rows()]
+    assert townships[0][0] == "沙县区（350421）2026年第3季度 高血压、糖尿病管理指标（2026-07-01 至 2026-09-30）"
+    assert townships[1][0].startswith("# sanbiao export: indicators-350421-2026Q3; by center1 (center)")
+    assert townships[2][:5] == ["编码", "名称", "高血压管理人数", "高血压规范管理人数", "高血压血压控制人数"]
+    assert [row[:3] for row in townships[3:]] == [
+        [TOWNSHIP, "青山镇", 1],
+        [OTHER_VILLAGE[:9], None, 1],
+        ["350421", "合计", 2],
+    ]
+    assert [row[:3] for row in villages[3:]] == [
+        [VILLAGE, "上坪村", 1],
+        [OTHER_VILLAGE, None, 1],
+        ["350421", "合计", 2],
+    ]
+    assert len(townships[2]) == 2 + len(LABELS) and set(LABELS) == set(Figures.__struct_fields__)
+    audit = db.execute("SELECT detail FROM audit_log WHERE action = 'export'").fetchone()[0]
+    assert '"list":"indicators-350421-2026Q3"' in audit and '"rows":6' in audit
+
+
+@pytest.mark.parametrize(
+    ("period", "label"), [("2025", "2025年"), ("2026Q3", "2026年第3季度"), ("2026-09", "2026年9月")]
+)
+def test_a_period_is_named_as_a_report_names_it(period, label):
+    assert period_label(RegionFigures("350421", parse_period(period), {})) == label

@@ -1,9 +1,12 @@
 """GET /api/v1/indicators: the figures the county answers for, by area, for a year, quarter or month
-(CONTRACT §11), as JSON, CSV (audited, like every export) or a DHIS2 dataValueSets document."""
+(CONTRACT §11), as JSON, CSV or a report workbook (audited, like every export) or a DHIS2
+dataValueSets document."""
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, Response, get
@@ -16,8 +19,9 @@ from service.api.errors import errors
 from service.api.files import export_response
 from service.auth import LOGIN_ROLES, allow
 from service.dhis2 import BadDhis2Mapping, DataValueSet, data_value_set, load_dhis2_mapping
-from service.exports import ExportFormat
-from service.period_indicators import Figures, Indicators, indicators
+from service.exports import ExportFormat, export_report
+from service.indicator_report import report_sheets
+from service.period_indicators import Figures, Indicators, RegionFigures, region_figures, summary
 from service.periods import parse_period, year_of
 from service.store.audit import record_action
 
@@ -25,6 +29,7 @@ from service.store.audit import record_action
 class IndicatorFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
+    XLSX = "xlsx"
     DHIS2 = "dhis2"
 
 
@@ -43,7 +48,10 @@ def get_indicators(
     state = request.app.state
     today = state.settings.today()
     asked = parse_period(period) if period is not None else year_of(today.year)
-    figures = indicators(db, request.user, region, asked, today, state.policy)
+    found = region_figures(db, request.user, region, asked, today, state.policy)
+    if format is IndicatorFormat.XLSX:
+        return _workbook(request, db, found)
+    figures = summary(db, found)
     if format is IndicatorFormat.DHIS2:
         return _dhis2(request, db, figures)
     if format is IndicatorFormat.CSV:
@@ -63,6 +71,16 @@ def get_indicators(
             patients=False,
         )
     return figures
+
+
+def _workbook(request: Request, db: Database, found: RegionFigures) -> Response:
+    """The report workbook (service.indicator_report), audited as an export."""
+    name = f"indicators-{found.region}-{found.period.code}"
+    filters = {"region": found.region, "period": found.period.code}
+    at = dt.datetime.now(ZoneInfo(request.app.state.settings.timezone))
+    made = export_report(db, request.user, name=name, filters=filters, sheets=report_sheets(db, found), at=at)
+    disposition = f'attachment; filename="{made.filename}"'
+    return Response(made.content, media_type=made.media_type, headers={"Content-Disposition": disposition})
 
 
 def _dhis2(request: Request, db: Database, figures: Indicators) -> DataValueSet:
