@@ -48,7 +48,15 @@ from service.api.records import post_records
 from service.api.residents import get_resident
 from service.api.stratify import stratify, train
 from service.auth import AuthMiddleware, BadRegion, BearerExemptCSRF
-from service.errors import BadReminder, NotAllowed, OutsideRegion, ResidentNotFound, TaskClosed, TaskNotFound
+from service.errors import (
+    AlreadyStored,
+    BadReminder,
+    NotAllowed,
+    OutsideRegion,
+    ResidentNotFound,
+    TaskClosed,
+    TaskNotFound,
+)
 from service.ingest import BadDocument, TooLarge
 from service.jobs import BadAsOf
 from service.periods import BadPeriod
@@ -114,6 +122,7 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     OutsideRegion: HTTP_403_FORBIDDEN,
     NotAllowed: HTTP_403_FORBIDDEN,
     TaskClosed: HTTP_409_CONFLICT,
+    AlreadyStored: HTTP_409_CONFLICT,
     BadReminder: HTTP_400_BAD_REQUEST,
     BadRegion: HTTP_400_BAD_REQUEST,
     BadPeriod: HTTP_400_BAD_REQUEST,

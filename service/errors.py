@@ -23,6 +23,10 @@ class TaskClosed(Exception):
     """A call outcome for a task that is no longer open (409)."""
 
 
+class AlreadyStored(Exception):
+    """An id a phone made (a queued visit or call outcome sent again) already stored with other content (409)."""
+
+
 class BadReminder(ValueError):
     """A reminder date that is not after today (400)."""
 

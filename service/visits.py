@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from followup.assign import ROLE_LEVEL
 from service.auth import Principal
-from service.errors import ResidentNotFound, require_region
+from service.errors import AlreadyStored, ResidentNotFound, require_region
 from service.reassess import reassess
 from service.store import writing
 from service.store.audit import record_action
@@ -37,8 +37,10 @@ def record_visit(db: Database, policy: Policy, user: Principal, record_id: str, 
     """Store a visit of a stored resident and re-assess them; returns the visit stored.
 
     `fields` are the visit's record-format fields (mode and level default to a clinic visit at the
-    user's level). Raises ResidentNotFound, OutsideRegion, or Invalid with errors named by the
-    visit's own fields; nothing is stored then.
+    user's level). A `visit_id` among them is the phone's own (CONTRACT §12: a visit queued offline
+    and sent twice): the same visit again changes nothing; other content under it is AlreadyStored.
+    Raises ResidentNotFound, OutsideRegion, or Invalid with errors named by the visit's own fields;
+    nothing is stored then.
     """
     with writing(db):
         found = load_histories(db, [record_id])
@@ -47,6 +49,9 @@ def record_visit(db: Database, policy: Policy, user: Principal, record_id: str, 
         history = found[0]
         resident = history.resident
         require_region(user.region, resident.village_code, f"resident {record_id!r}")
+        phone_id = fields.get("visit_id")
+        stored = next((v for v in resident.visits if v.visit_id == phone_id), None) if phone_id else None
+        others = [v for v in resident.visits if v is not stored]  # the stored one is checked against, not counted
         visit = decode_visit(
             {
                 "visit_id": form_visit_id(today),
@@ -54,9 +59,13 @@ def record_visit(db: Database, policy: Policy, user: Principal, record_id: str, 
                 "level": ROLE_LEVEL.get(user.role, Level.COUNTY),  # center staff and admins: county level
                 **fields,
             },
-            resident,
+            msgspec.structs.replace(resident, visits=others) if stored else resident,
             today,
         )
+        if stored is not None:
+            if stored != visit:
+                raise AlreadyStored(f"visit {visit.visit_id!r} of {record_id!r} is stored with other content")
+            return stored  # sent again: stored once, assessed and audited once
         add_visit(db, record_id, visit)
         if is_managed([c.code for c in resident.conditions]):
             merged = msgspec.structs.replace(resident, visits=[*resident.visits, visit])

@@ -175,4 +175,7 @@ def test_every_call_outcome_error_is_worded_in_both_languages(outcome):
 def test_a_pattern_error_is_worded_by_its_field_not_its_regex():
     error = FieldError("national_id", "Expected `str` matching regex '^[0-9]{17}[0-9X]$'")
     assert word(error.field, error.message, "zh-CN") == "身份证号应为18位：17位数字加1位数字或X"
-    assert word("visits[0].visit_id", "Expected `str` matching regex '^[A-Za-z0-9_-]{1,64}$'", "zh-CN") == "格式不对"
+    assert word("visits[0].visit_id", "Expected `str` matching regex '^[A-Za-z0-9_-]{1,64}$'", "zh-CN") == (
+        "随访编号应为1-64位字母、数字、_ 或 -"  # a phone's own id (CONTRACT §12)
+    )
+    assert word("events[0].event_id", "Expected `str` matching regex '^[A-Za-z0-9_-]{1,64}$'", "zh-CN") == "格式不对"

@@ -57,7 +57,7 @@ PAGE_ROUTES = [
     rejected_rows,
 ]
 PUBLIC_PAGES = ("^/login$", "^/static/")
-ERROR_MESSAGES = {403: "forbidden", 404: "not_found"}
+ERROR_MESSAGES = {403: "forbidden", 404: "not_found", 409: "conflict"}
 
 
 def is_page(request: Request) -> bool:

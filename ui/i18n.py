@@ -187,6 +187,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Not allowed: this resident is outside your area",
     },
     "not_found": {"zh-CN": "未找到", "en": "Not found"},
+    "conflict": {
+        "zh-CN": "与已保存的内容冲突：任务已关闭，或同一编号已保存了不同的内容",
+        "en": "Conflicts with what is stored: the task is closed, or other content is stored under the same id",
+    },
     "dashboard": {"zh-CN": "健康管理中心看板", "en": "Health management center"},
     "by_area": {"zh-CN": "按地区分级分布", "en": "Tiers by area"},
     "managed": {"zh-CN": "管理人数", "en": "Managed"},

@@ -27,7 +27,7 @@ from ui.views.resident import CardPage, card_page
 
 INTEGER_FIELDS = ("sbp", "dbp", "heart_rate")
 DECIMAL_FIELDS = ("fasting_glucose", "hba1c", "temperature_c")
-CHOICE_FIELDS = ("date", "mode", "adherence", "referral", "hypoglycemia")
+CHOICE_FIELDS = ("visit_id", "date", "mode", "adherence", "referral", "hypoglycemia")  # visit_id: a phone's own
 
 Form = dict[str, list[str]]
 
