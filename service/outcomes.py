@@ -10,12 +10,13 @@ from sqlite_utils import Database
 
 from followup.tasks import ENDS_MANAGEMENT, CallOutcome, Task, TaskStatus
 from service.auth import Principal
-from service.errors import BadReminder, TaskClosed, require_region
+from service.errors import AlreadyStored, BadReminder, TaskClosed, require_region
 from service.problems import problem
 from service.reassess import reassess_ids
 from service.store import writing
-from service.store.tasks import get_task, store_outcome
+from service.store.tasks import get_task, outcome_by_client_id, store_outcome
 from stratify.policy import Policy
+from stratify.records import RecordId
 
 MAX_NOTE_CHARS = 500
 
@@ -24,6 +25,7 @@ class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
     outcome: CallOutcome
     note: Annotated[str, msgspec.Meta(max_length=MAX_NOTE_CHARS)] = ""
     remind_on: dt.date | None = None
+    outcome_id: RecordId | None = None  # the phone's own id (CONTRACT §12): sent again, it is stored once
 
     def __post_init__(self) -> None:
         if self.outcome is CallOutcome.REMIND_LATER and self.remind_on is None:
@@ -36,11 +38,17 @@ def record_outcome(
     db: Database, policy: Policy, user: Principal, task_id: int, data: OutcomeIn, today: dt.date
 ) -> Task:
     """Record a call outcome; remind_later re-dates, visited closes, died/moved_away end management
-    (and re-assess the resident). Raises TaskNotFound, OutsideRegion, TaskClosed or BadReminder, and
-    changes nothing then. Returns the task as it now stands."""
+    (and re-assess the resident). Raises TaskNotFound, OutsideRegion, TaskClosed, BadReminder or
+    AlreadyStored (the phone's outcome_id already holds another outcome), and changes nothing then.
+    Returns the task as it now stands (an outcome sent again: as the first one left it)."""
     with writing(db):
         task = get_task(db, task_id)
         require_region(user.region, task.village_code, f"task {task_id}")
+        if data.outcome_id is not None and (stored := outcome_by_client_id(db, task_id, data.outcome_id)):
+            remind_on = data.remind_on.isoformat() if data.remind_on else None
+            if stored != (data.outcome.value, data.note, remind_on):
+                raise AlreadyStored(f"outcome {data.outcome_id!r} of task {task_id} is stored with other content")
+            return task
         if task.status is not TaskStatus.OPEN:
             raise TaskClosed(f"task {task_id} is already {task.status}")
         if data.remind_on is not None and data.remind_on <= today:
@@ -56,6 +64,7 @@ def record_outcome(
             today=today,
             close=TaskStatus.DONE if data.outcome is CallOutcome.VISITED else None,
             end_status=data.outcome.value if ends else None,
+            client_id=data.outcome_id,
         )
         if ends:
             reassess_ids(db, policy, [task.record_id], today)

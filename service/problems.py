@@ -134,6 +134,7 @@ PATTERN_BY_FIELD: dict[str, dict[str, str]] = {
     "code": {"en": "an ICD-10 code such as I10", "zh-CN": "疾病编码应为 ICD-10，如 I10"},
     "family_doctor": {"en": "a username", "zh-CN": "应为系统用户名"},
     "visit_id": {"en": "1-64 letters, digits, _ or -", "zh-CN": "随访编号应为1-64位字母、数字、_ 或 -"},
+    "outcome_id": {"en": "1-64 letters, digits, _ or -", "zh-CN": "编号应为1-64位字母、数字、_ 或 -"},
 }
 
 # msgspec's type names and what a length counts, as a page says them.

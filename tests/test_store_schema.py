@@ -46,6 +46,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m010_lookups",
         "m011_uploads",
         "m012_own_urgent",
+        "m013_outcome_ids",
     ]
     assert migrate(db) == []
     assert is_current(db)

@@ -416,3 +416,16 @@ def m012_own_urgent(db: Database) -> None:
         "CREATE INDEX tasks_assignee_urgent ON tasks (assignee, tier_rank, due, risk DESC, task_id) "
         "WHERE status = 'open' AND kind = 'urgent_referral'"
     )
+
+
+@migrations()
+def m013_outcome_ids(db: Database) -> None:
+    """A call outcome may carry the id the phone made for it (CONTRACT §12: an outbox sends again until
+    it hears back), unique per task, so a retry is recognised and stored once."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE task_outcomes ADD COLUMN client_id TEXT;
+        CREATE UNIQUE INDEX task_outcomes_client ON task_outcomes (task_id, client_id) WHERE client_id IS NOT NULL
+        """,
+    )

@@ -291,13 +291,14 @@ def store_outcome(
     today: dt.date,
     close: TaskStatus | None,
     end_status: str | None,
+    client_id: str | None = None,
 ) -> None:
     """Store a call outcome; re-date, close, or end the resident's management, in one transaction."""
     with writing(db):
         db.execute(
-            "INSERT INTO task_outcomes (task_id, outcome, note, remind_on, actor, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [task.task_id, outcome, note, remind_on.isoformat() if remind_on else None, actor, now_utc()],
+            "INSERT INTO task_outcomes (task_id, outcome, note, remind_on, actor, recorded_at, client_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [task.task_id, outcome, note, remind_on.isoformat() if remind_on else None, actor, now_utc(), client_id],
         )
         if remind_on is not None:
             db.execute(
@@ -321,6 +322,13 @@ def store_outcome(
             )
         detail = _encode({"task_id": task.task_id, "outcome": outcome, "remind_on": remind_on}).decode()
         record_action(db, actor=actor, action="task_outcome", record_id=task.record_id, detail=detail)
+
+
+def outcome_by_client_id(db: Database, task_id: int, client_id: str) -> tuple[str, str, str | None] | None:
+    """(outcome, note, remind_on) of the task's outcome stored under the phone's id, if there is one."""
+    return db.execute(
+        "SELECT outcome, note, remind_on FROM task_outcomes WHERE task_id = ? AND client_id = ?", [task_id, client_id]
+    ).fetchone()
 
 
 DUE_COLUMNS = (

@@ -106,7 +106,7 @@ async def add_visit(
 async def task_outcome(request: HTMXRequest, task_id: TaskId, db: NamedDependency[Database]) -> Template | Redirect:
     """A call outcome from the card, with the same rules and audit as the API."""
     form = await read_form(request)
-    values = {name: first(form, name) for name in ("outcome", "note", "remind_on") if first(form, name)}
+    values = {name: first(form, name) for name in ("outcome", "note", "remind_on", "outcome_id") if first(form, name)}
     state = request.app.state
     today = state.settings.today()
 
