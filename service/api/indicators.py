@@ -5,6 +5,7 @@ dataValueSets document."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import FromQuery
 from sqlite_utils import Database
 
@@ -19,7 +21,7 @@ from service.api.errors import errors
 from service.api.files import export_response
 from service.auth import LOGIN_ROLES, allow
 from service.dhis2 import BadDhis2Mapping, DataValueSet, data_value_set, load_dhis2_mapping
-from service.exports import ExportFormat, export_report
+from service.exports import MEDIA_TYPES, ExportFormat, export_report
 from service.indicator_report import report_sheets
 from service.period_indicators import Figures, Indicators, RegionFigures, region_figures, summary
 from service.periods import parse_period, year_of
@@ -33,16 +35,37 @@ class IndicatorFormat(StrEnum):
     DHIS2 = "dhis2"
 
 
+FILE_TYPES = (MEDIA_TYPES[ExportFormat.CSV], MEDIA_TYPES[ExportFormat.XLSX])
+
+
+@dataclass
+class FilesToo(Operation):
+    """The operation's 200 as generated (JSON: the figures or a DHIS2 document), and the CSV and XLSX
+    files of `format=csv|xlsx` beside it."""
+
+    def __post_init__(self) -> None:
+        answer = (self.responses or {}).get("200")
+        if isinstance(answer, OpenAPIResponse) and answer.content is not None:
+            answer.content.update(
+                {kind: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)) for kind in FILE_TYPES}
+            )
+
+
 @get(
-    "/api/v1/indicators", guards=[allow(*LOGIN_ROLES)], sync_to_thread=True, tags=["indicators"], responses=errors(400)
+    "/api/v1/indicators",
+    guards=[allow(*LOGIN_ROLES)],
+    sync_to_thread=True,
+    tags=["indicators"],
+    responses=errors(400),
+    operation_class=FilesToo,
 )
 def get_indicators(
     request: Request,
     db: NamedDependency[Database],
     region: FromQuery[str | None] = None,
     period: FromQuery[str | None] = None,
-    format: FromQuery[IndicatorFormat] = IndicatorFormat.JSON,
-) -> Indicators | DataValueSet | Response:
+    format: FromQuery[IndicatorFormat] = IndicatorFormat.JSON,  # the name CONTRACT §11 gives it
+) -> Indicators | DataValueSet:  # or a file Response (FilesToo documents it)
     """The region's figures (default: the caller's region and the current year) by township or village,
     and their total: center and admins, township GPs and county specialists for their own region."""
     state = request.app.state
