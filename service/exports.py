@@ -14,9 +14,11 @@ import io
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import msgspec
 import xlsxwriter
+from litestar import Request, Response
 from sqlite_utils import Database
 
 from service.auth import Principal, Role
@@ -162,3 +164,36 @@ def _audited(
     detail = msgspec.json.encode({"list": name, "filters": {k: v for k, v in filters.items() if v}, "rows": rows})
     record_action(db, actor=user.name, action="export", detail=detail.decode())
     return ExportFile(f"{name}-{at:%Y%m%d-%H%M}.{fmt.value}", MEDIA_TYPES[fmt], content, rows)
+
+
+def export_response(
+    request: Request,
+    db: Database,
+    fmt: ExportFormat,
+    *,
+    name: str,
+    filters: dict[str, str],
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    patients: bool,
+) -> Response:
+    """The list as a file to download, audited (`export`): the one response every CSV or XLSX export of a
+    page or the API gets."""
+    state = request.app.state
+    found = export(
+        db,
+        request.user,
+        state.policy,
+        name=name,
+        filters=filters,
+        header=header,
+        rows=rows,
+        fmt=fmt,
+        at=dt.datetime.now(ZoneInfo(state.settings.timezone)),
+        patients=patients,
+    )
+    return Response(
+        found.content,
+        media_type=found.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
+    )

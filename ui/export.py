@@ -1,5 +1,5 @@
 """Exports of the lists a page shows (the same rows, the same masking), through `service.exports`;
-the response is `service.api.files.export_response`."""
+the response is `service.exports.export_response`."""
 
 from __future__ import annotations
 

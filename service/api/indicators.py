@@ -18,10 +18,9 @@ from litestar.params import FromQuery
 from sqlite_utils import Database
 
 from service.api.errors import errors
-from service.api.files import export_response
 from service.auth import LOGIN_ROLES, allow
 from service.dhis2 import BadDhis2Mapping, DataValueSet, data_value_set, load_dhis2_mapping
-from service.exports import MEDIA_TYPES, ExportFormat, export_report
+from service.exports import MEDIA_TYPES, ExportFormat, export_report, export_response
 from service.indicator_report import report_sheets
 from service.period_indicators import Figures, Indicators, RegionFigures, region_figures, summary
 from service.periods import parse_period, year_of

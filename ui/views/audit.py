@@ -14,8 +14,8 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from sqlite_utils import Database
 
-from service.api.files import export_response
 from service.auditlog import ACTIONS, AuditFilters, audit_log
+from service.exports import export_response
 from ui.export import export_format
 from ui.pages import form_value, page
 

@@ -11,8 +11,8 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from sqlite_utils import Database
 
-from service.api.files import export_response
 from service.dashboard import AreaRow, dashboard
+from service.exports import export_response
 from service.vocabulary import URGENT_FIRST
 from ui.charts import stacked_bar_svg
 from ui.export import export_format, reason_cell

@@ -17,9 +17,8 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlite_utils import Database
 
-from service.api.files import export_response
 from service.auth import Principal, Role
-from service.exports import exports_allowed
+from service.exports import export_response, exports_allowed
 from service.today import MAX_LISTED, DueResident, Show, Summary, todays_list
 from service.vocabulary import TaskKind, Tier
 from ui.export import export_format, reason_cell
