@@ -192,6 +192,11 @@ def export_response(
         at=dt.datetime.now(ZoneInfo(state.settings.timezone)),
         patients=patients,
     )
+    return file_response(found)
+
+
+def file_response(found: ExportFile) -> Response:
+    """An export as a download."""
     return Response(
         found.content,
         media_type=found.media_type,

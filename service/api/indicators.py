@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from service.api.errors import errors
 from service.auth import LOGIN_ROLES, allow
 from service.dhis2 import BadDhis2Mapping, DataValueSet, data_value_set, load_dhis2_mapping
-from service.exports import MEDIA_TYPES, ExportFormat, export_report, export_response
+from service.exports import MEDIA_TYPES, ExportFormat, export_report, export_response, file_response
 from service.indicator_report import report_sheets
 from service.period_indicators import Figures, Indicators, RegionFigures, region_figures, summary
 from service.periods import parse_period, year_of
@@ -100,9 +100,9 @@ def _workbook(request: Request, db: Database, found: RegionFigures) -> Response:
     name = f"indicators-{found.region}-{found.period.code}"
     filters = {"region": found.region, "period": found.period.code}
     at = dt.datetime.now(ZoneInfo(request.app.state.settings.timezone))
-    made = export_report(db, request.user, name=name, filters=filters, sheets=report_sheets(db, found), at=at)
-    disposition = f'attachment; filename="{made.filename}"'
-    return Response(made.content, media_type=made.media_type, headers={"Content-Disposition": disposition})
+    return file_response(
+        export_report(db, request.user, name=name, filters=filters, sheets=report_sheets(db, found), at=at)
+    )
 
 
 def _dhis2(request: Request, db: Database, figures: Indicators) -> DataValueSet:
