@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 
 from litestar.stores.base import Store
+from sqlite_utils import Database
 
+from service.auth import SESSION_USER
 from service.store import write_ahead_log
 
 RENEW_EVERY_SECONDS = 60  # a session's expiry is written again at most this often while it is unchanged
@@ -122,3 +124,24 @@ class SqliteStore(Store):
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def session_file(db_path: Path) -> Path:
+    """Where a county database's sessions are kept."""
+    return Path(f"{db_path}.sessions.db")
+
+
+def end_sessions(db: Database, username: str) -> int:
+    """End every session of a login (disabled, or given a new password by an admin), so that a session
+    left on a lost phone does not come back when the login is enabled again; how many ended."""
+    path = session_file(Path(db.execute("PRAGMA database_list").fetchone()[2]))
+    if not path.exists():
+        return 0
+    conn = sqlite3.connect(path, timeout=LOCK_TIMEOUT_SECONDS, isolation_level=None)
+    try:
+        return conn.execute(
+            "DELETE FROM entries WHERE json_valid(CAST(value AS TEXT)) AND json_extract(CAST(value AS TEXT), ?) = ?",
+            [f"$.{SESSION_USER}", username],
+        ).rowcount
+    finally:
+        conn.close()

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from service.assignment import reassign
 from service.auth import LOGIN_ROLES, REGION_PATTERN, Principal, Role, hash_password
 from service.errors import NotAllowed, OutsideRegion
+from service.session_store import end_sessions
 from service.store import writing
 from service.store.access import save_user, set_disabled, set_password, user_row, users_in
 from stratify.records import USERNAME_PATTERN
@@ -158,14 +159,16 @@ def _target(db: Database, user: Principal, username: str) -> tuple:
 
 
 def set_enabled(db: Database, username: str, enabled: bool, *, actor: str) -> None:
-    """Disable a login (its sessions end at once: each request looks it up) or enable it again; the
-    tasks of its area follow at once."""
+    """Disable a login (its sessions end: refused at once, each request looks the login up, and removed,
+    so none comes back when it is enabled again) or enable it again; the tasks of its area follow at once."""
     with writing(db):
         found = user_row(db, username)
         if found is None:
             raise ValueError(f"no login {username!r}")
         set_disabled(db, username, not enabled, actor=actor)
         reassign(db, [found[3]])
+    if not enabled:
+        end_sessions(db, username)
 
 
 def switch_login(db: Database, user: Principal, username: str, enabled: bool) -> None:
@@ -179,6 +182,7 @@ def reset_password(db: Database, user: Principal, username: str) -> str:
     _target(db, user, username)
     password = one_time_password()
     set_password(db, username, hash_password(password), one_time=True, actor=user.name)
+    end_sessions(db, username)  # a reset is for a forgotten password or a lost phone
     return password
 
 

@@ -7,9 +7,14 @@ import asyncio
 import sqlite3
 
 import pytest
+from conftest import PASSWORD, add_login, log_in
+from litestar.testing import TestClient
 
 from service import session_store
+from service.auth import Principal, Role
 from service.session_store import RENEW_EVERY_SECONDS, SqliteStore
+from service.staff import reset_password, set_enabled
+from ui.app import create_app
 
 
 class Clock:
@@ -135,3 +140,24 @@ def test_a_shorter_lifetime_is_written_at_once(path, clock):
 def test_the_file_is_the_owners_only(path, clock):
     run(SqliteStore(path).set("s1", b"wang", expires_in=600))
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_disabled_or_reset_login_loses_its_sessions_for_good(client, db, settings):
+    """A session left on a lost phone stays ended when the login is enabled again (or given a new
+    password); other people's sessions stay."""
+    add_login(db, "wang")
+    add_login(db, "li")
+    log_in(client, "wang", PASSWORD)
+    with TestClient(create_app(settings)) as other:
+        log_in(other, "li", PASSWORD)
+        set_enabled(db, "wang", False, actor="admin")
+        set_enabled(db, "wang", True, actor="admin")
+
+        assert client.get("/", follow_redirects=False).headers["location"].startswith("/login")
+        assert other.get("/", follow_redirects=False).status_code == 200
+
+        log_in(client, "wang", PASSWORD)
+        admin = Principal("admin", Role.ADMIN, "350421", "session")
+        reset_password(db, admin, "wang")
+        assert client.get("/", follow_redirects=False).headers["location"].startswith("/login")
+        assert other.get("/", follow_redirects=False).status_code == 200
