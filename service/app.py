@@ -63,7 +63,7 @@ from service.periods import BadPeriod
 from service.policy_file import load_policy
 from service.risk import active_risk_model
 from service.scheduler import NightlyScheduler
-from service.session_store import SqliteStore
+from service.session_store import SESSION_COOKIE, SqliteStore
 from service.settings import Settings
 from service.store import Pool, connect, migrate
 from stratify.model import NotEnoughData
@@ -265,7 +265,11 @@ def service_config(
             session_store.close()
 
     sessions = ServerSideSessionConfig(
-        max_age=round(settings.session_minutes * 60), httponly=True, samesite="lax", secure=settings.secure_cookies
+        key=SESSION_COOKIE,
+        max_age=round(settings.session_minutes * 60),
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
     )
     csrf = CSRFConfig(secret=settings.secret(), cookie_secure=settings.secure_cookies, cookie_samesite="lax")
 

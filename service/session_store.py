@@ -17,6 +17,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from litestar import Request
 from litestar.stores.base import Store
 from sqlite_utils import Database
 
@@ -27,6 +28,7 @@ RENEW_EVERY_SECONDS = 60  # a session's expiry is written again at most this oft
 RENEW_SHARE = 10  # ... and at most a tenth of its lifetime (a short test session still slides)
 PURGE_EVERY_SECONDS = 60  # expired sessions are deleted at most this often by each process
 LOCK_TIMEOUT_SECONDS = 5  # a write waits this long for the other workers' (each takes well under 1 ms)
+SESSION_COOKIE = "session"  # the session cookie's name (Litestar's default, set explicitly in service.app)
 EMPTY = b"{}"  # the session Litestar gives a request without one (an API call, the login form): never stored
 
 _SCHEMA = """
@@ -145,3 +147,12 @@ def end_sessions(db: Database, username: str) -> int:
         ).rowcount
     finally:
         conn.close()
+
+
+async def renew_session_id(request: Request, store: Store) -> None:
+    """Give a sign-in a session id of its own: the one the browser brought (possibly planted there by
+    someone else: session fixation) is ended and dropped from this request, so Litestar makes a new
+    one when it stores the session (it keeps a cookie's id otherwise)."""
+    old = request.cookies.pop(SESSION_COOKIE, None)  # the connection's cookies, as the middleware reads them
+    if old and old != "null":
+        await store.delete(old)

@@ -122,3 +122,27 @@ def test_cookies_are_http_only_and_secure_behind_an_https_proxy(settings, db, se
     assert ("; secure" in csrf_cookie.lower()) is secure
     assert ("; secure" in session_cookie.lower()) is secure
     assert "httponly" in session_cookie.lower() and "samesite=lax" in session_cookie.lower()
+
+
+def test_a_sign_in_gets_a_session_id_of_its_own(browser, settings):
+    """Session fixation: an id planted in a browser (a shared clinic computer) before someone signs in
+    there must not become their session; a second sign-in on the same browser renews the id too."""
+    browser, _ = browser
+    planted = "a" * 64
+    browser.cookies.set("session", planted, domain="testserver.local", path="/")
+
+    log_in(browser, "wang", PASSWORD)
+
+    issued = browser.cookies.get("session")
+    assert issued and issued != planted
+    assert browser.get("/", follow_redirects=False).status_code == 200
+    with TestClient(create_app(settings)) as attacker:
+        attacker.cookies.set("session", planted, domain="testserver.local", path="/")
+        assert attacker.get("/", follow_redirects=False).headers["location"].startswith("/login")
+
+    log_in(browser, "wang", PASSWORD)
+    renewed = browser.cookies.get("session")
+    assert renewed not in (issued, planted)
+    with TestClient(create_app(settings)) as old_cookie:
+        old_cookie.cookies.set("session", issued, domain="testserver.local", path="/")
+        assert old_cookie.get("/", follow_redirects=False).headers["location"].startswith("/login")

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from service.app import PASSWORD_PAGE
 from service.auth import SESSION_USER, LockedOut, check_password
+from service.session_store import renew_session_id
 from service.staff import BadPassword
 from service.staff import change_password as set_own_password
 from ui.pages import language, page
@@ -61,6 +62,7 @@ async def login(request: Request, data: URLEncodedBody[LoginIn]) -> Template | R
     if principal is None:
         return page(request, "login.html", status_code=401, error="bad_login", username=data.username)
     lang = language(request)
+    await renew_session_id(request, request.app.stores.get("sessions"))
     request.clear_session()
     request.set_session({SESSION_USER: principal.name, "lang": lang})
     return Redirect(PASSWORD_PAGE if principal.must_change_password else "/", status_code=HTTP_303_SEE_OTHER)
