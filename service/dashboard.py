@@ -24,7 +24,18 @@ from stratify.tiers import URGENT_FIRST, Tier
 CHILD_DIGITS = {6: 9, 9: 12, 12: 12}  # county -> townships, township -> villages, a village itself
 # The center and admins for the county; township GPs and county specialists for their own region
 # (CONTRACT §11: the figures of their area); village doctors have their working list instead.
-DASHBOARD_ROLES = (Role.CENTER, Role.ADMIN, Role.TOWNSHIP_GP, Role.COUNTY_SPECIALIST)
+AREA_ROLES = (Role.CENTER, Role.ADMIN, Role.TOWNSHIP_GP, Role.COUNTY_SPECIALIST)
+
+
+def area_region(user: Principal, region: str | None, view: str) -> str:
+    """The region an area view (the dashboard, the figures of §11) is asked for, by default the user's;
+    NotAllowed or OutsideRegion when it is not theirs."""
+    if user.role not in AREA_ROLES:
+        raise NotAllowed(f"role {user.role} has no {view}")
+    region = region or user.region
+    if len(region) not in CHILD_DIGITS or not region.isdigit() or not region.startswith(user.region):
+        raise OutsideRegion(f"region {region!r} is not within your region")
+    return region
 
 
 class AreaRow(msgspec.Struct, frozen=True):
@@ -79,11 +90,7 @@ class Dashboard(msgspec.Struct, frozen=True):
 def dashboard(db: Database, user: Principal, region: str | None, *, unassigned: bool = False) -> Dashboard:
     """The dashboard of `region` (default: the user's), with the unassigned tasks by village when asked;
     NotAllowed or OutsideRegion when not theirs."""
-    if user.role not in DASHBOARD_ROLES:
-        raise NotAllowed(f"role {user.role} has no dashboard")
-    region = region or user.region
-    if len(region) not in CHILD_DIGITS or not region.isdigit() or not region.startswith(user.region):
-        raise OutsideRegion(f"region {region!r} is not within your region")
+    region = area_region(user, region, "dashboard")
     indicators = region_indicators(db, region, CHILD_DIGITS[len(region)])
     counts = indicators.areas if indicators else []
     held_by_nobody = unassigned_by_village(db, region) if unassigned else None

@@ -161,9 +161,15 @@ def _audited(
     rows: int,
 ) -> ExportFile:
     """The file, once its audit entry is written (before it is handed out)."""
+    record_export(db, user, name, filters, rows)
+    return ExportFile(f"{name}-{at:%Y%m%d-%H%M}.{fmt.value}", MEDIA_TYPES[fmt], content, rows)
+
+
+def record_export(db: Database, user: Principal, name: str, filters: dict[str, object], rows: int) -> None:
+    """The audit entry of anything that leaves the screen (CONTRACT §13): who, which list, its filters
+    (those given), how many rows."""
     detail = msgspec.json.encode({"list": name, "filters": {k: v for k, v in filters.items() if v}, "rows": rows})
     record_action(db, actor=user.name, action="export", detail=detail.decode())
-    return ExportFile(f"{name}-{at:%Y%m%d-%H%M}.{fmt.value}", MEDIA_TYPES[fmt], content, rows)
 
 
 def export_response(

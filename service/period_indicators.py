@@ -18,8 +18,8 @@ import msgspec
 from sqlite_utils import Database
 
 from followup.hearts import RECENT_VISIT_DAYS, REGISTERED_DAYS, CareState, care_state
-from service.auth import Principal, Role
-from service.errors import NotAllowed, OutsideRegion
+from service.auth import Principal
+from service.dashboard import CHILD_DIGITS, area_region
 from service.periods import BadPeriod, Period, PeriodKind
 from service.store import now_utc
 from service.store.areas import area_names
@@ -29,8 +29,6 @@ from stratify.policy import Policy
 from stratify.records import DIABETES_CODES, HYPERTENSION_CODES
 from stratify.tiers import Status
 
-INDICATOR_ROLES = (Role.CENTER, Role.ADMIN, Role.TOWNSHIP_GP, Role.COUNTY_SPECIALIST)
-CHILD_DIGITS = {6: 9, 9: 12, 12: 12}  # a county's figures by township, a township's by village
 FACE_TO_FACE = frozenset({"clinic", "home"})  # BPHS-3: a phone call is not a face-to-face follow-up
 STANDARD_VISITS_A_YEAR = 4  # BPHS-3: at least 4 face-to-face follow-ups a year = 规范管理
 STANDARD_VISITS_A_PART = 1  # sanbiao, CONTRACT §11: a quarter or a month needs one
@@ -174,16 +172,6 @@ def resident_counts(r: ResidentFacts, period: Period, today: dt.date, policy: Po
     return +counts  # without the zeros
 
 
-def check_region(user: Principal, region: str | None) -> str:
-    """The region asked for (default: the user's); NotAllowed or OutsideRegion when it is not theirs."""
-    if user.role not in INDICATOR_ROLES:
-        raise NotAllowed(f"role {user.role} has no indicators")
-    region = region or user.region
-    if len(region) not in CHILD_DIGITS or not region.isdigit() or not region.startswith(user.region):
-        raise OutsideRegion(f"region {region!r} is not within your region")
-    return region
-
-
 class RegionFigures(NamedTuple):
     """The §11 figures of each village of a region, for one period."""
 
@@ -203,7 +191,7 @@ def region_figures(
     db: Database, user: Principal, region: str | None, period: Period, today: dt.date, policy: Policy
 ) -> RegionFigures:
     """Each village's figures of the region (default: the user's); NotAllowed, OutsideRegion or BadPeriod."""
-    region = check_region(user, region)
+    region = area_region(user, region, "indicators")
     if period.start > today:
         raise BadPeriod(f"period: {period.code} has not begun")
     day = as_of(period, today)

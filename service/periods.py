@@ -34,11 +34,6 @@ class Period(msgspec.Struct, frozen=True):
     def dhis2(self) -> str:
         return self.code.replace("-", "")
 
-    def months(self) -> list[Period]:
-        """The months of the period, in order."""
-        first = self.start.month
-        return [month_of(self.start.year, m) for m in range(first, self.end.month + 1)]
-
 
 def month_of(year: int, month: int) -> Period:
     last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)

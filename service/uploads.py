@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from service.auth import Principal, Role
 from service.errors import NotAllowed
+from service.exports import record_export
 from service.problems import problem, word
 from service.reassess import Reassessor
 from service.settings import Settings
@@ -28,7 +29,6 @@ from service.sheet_columns import Mapping, built_in, parse_mapping
 from service.sheet_values import as_text
 from service.sheets import SHEET_SUFFIXES, BadSheet, blank_row, import_sheet, sheet_rows
 from service.store import connect
-from service.store.audit import record_action
 from service.store.batches import (
     fail_batch,
     get_batch,
@@ -225,8 +225,7 @@ def rejected_workbook(db: Database, settings: Settings, user: Principal, batch: 
             written += 1
     workbook.close()
     if written:
-        detail = msgspec.json.encode({"list": "import-rejected", "filters": {"batch": batch[0]}, "rows": written})
-        record_action(db, actor=user.name, action="export", detail=detail.decode())
+        record_export(db, user, "import-rejected", {"batch": batch[0]}, written)
     return written
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-import msgspec
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
@@ -20,11 +19,10 @@ from sqlite_utils import Database
 from service.api.errors import errors
 from service.auth import LOGIN_ROLES, allow
 from service.dhis2 import BadDhis2Mapping, DataValueSet, data_value_set, load_dhis2_mapping
-from service.exports import MEDIA_TYPES, ExportFormat, export_report, export_response, file_response
+from service.exports import MEDIA_TYPES, ExportFormat, export_report, export_response, file_response, record_export
 from service.indicator_report import report_sheets
 from service.period_indicators import Figures, Indicators, RegionFigures, region_figures, summary
 from service.periods import parse_period, year_of
-from service.store.audit import record_action
 
 
 class IndicatorFormat(StrEnum):
@@ -115,7 +113,6 @@ def _dhis2(request: Request, db: Database, figures: Indicators) -> DataValueSet:
     except BadDhis2Mapping as e:
         raise ClientException(f"format: the DHIS2 mapping cannot be used: {e}") from None
     document = data_value_set(figures, parse_period(figures.period), mapping)
-    detail = {"list": "indicators-dhis2", "filters": {"region": figures.region, "period": figures.period}}
-    detail["rows"] = len(document.dataValues)
-    record_action(db, actor=request.user.name, action="export", detail=msgspec.json.encode(detail).decode())
+    filters = {"region": figures.region, "period": figures.period}
+    record_export(db, request.user, "indicators-dhis2", filters, len(document.dataValues))
     return document
