@@ -84,11 +84,15 @@ def percentile(values: list[float], share: float) -> float:
 def report(label: str, latencies: list[float], seconds: float, errors: int) -> float:
     """Print one line of figures for `label`; returns the p95 in ms."""
     p95 = percentile(latencies, 0.95)
-    print(
-        f"{label:<34} n {len(latencies):6d}  p50 {statistics.median(latencies):7.1f} ms  p95 {p95:7.1f} ms  "
-        f"max {max(latencies):7.1f} ms  {len(latencies) / seconds:6.1f} req/s  errors {errors}"
-    )
+    _line(label, len(latencies), statistics.median(latencies), p95, max(latencies), seconds, errors)
     return p95
+
+
+def _line(label: str, n: int, p50: float, p95: float, most: float, seconds: float, errors: int) -> None:
+    print(
+        f"{label:<34} n {n:6d}  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+        f"max {most:7.1f} ms  {n / seconds:6.1f} req/s  errors {errors}"
+    )
 
 
 WRK_SCRIPT = """
@@ -115,10 +119,7 @@ def wrk_report(label: str, port: int, path: str, headers: dict[str, str], second
             command += ["-H", f"{name}: {value}"]
         out = subprocess.run([*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True)
     figures = json.loads(next(line[4:] for line in out.stdout.splitlines() if line.startswith("WRK ")))
-    print(
-        f"{label:<34} n {figures['n']:6d}  p50 {figures['p50']:7.1f} ms  p95 {figures['p95']:7.1f} ms  "
-        f"max {figures['max']:7.1f} ms  {figures['n'] / figures['seconds']:6.1f} req/s  errors {figures['errors']}"
-    )
+    _line(label, *(figures[k] for k in ("n", "p50", "p95", "max", "seconds", "errors")))
     return figures["p95"]
 
 
