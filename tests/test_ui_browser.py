@@ -103,7 +103,11 @@ def server(tmp_path_factory):
     ingestor.begin(origin="cli", source=LONG_SOURCE, filename=None, actor="test")
     ingestor.run(msgspec.json.encode(r) for r in document(*scenario_residents())["residents"])
     ingestor.end()
-    for username, role, region in (("vd-test", "village_doctor", VILLAGE), ("center-test", "center", "350421")):
+    for username, role, region in (
+        ("vd-test", "village_doctor", VILLAGE),
+        ("center-test", "center", "350421"),
+        ("gp-test", "township_gp", VILLAGE[:9]),
+    ):
         add_user(db, username=username, password_hash=hash_password(PASSWORD), role=role, region=region, actor="test")
     save_areas(db, area_names(), actor="test")
     run_nightly(db, Policy(), TODAY, trigger="test", workers=1)
@@ -443,6 +447,12 @@ def test_no_page_is_wider_than_a_phone(server, browser):
             "/residents/T-RED",
             "/password",
         ],
+        "gp-test": [  # a township GP's own list and the dashboard of their township
+            "/",
+            "/dashboard",
+            f"/dashboard?region={VILLAGE}",
+            "/dashboard?lang=en",
+        ],
         "center-test": [
             "/dashboard",
             "/dashboard?region=350421100",
@@ -461,9 +471,12 @@ def test_no_page_is_wider_than_a_phone(server, browser):
     for username, paths in pages.items():
         page = phone(browser).new_page()
         log_in(page, base, username)
+        lang = "zh-CN"
         for path in paths:
             response = page.goto(f"{base}{path}")
             assert response.ok, path
+            lang = "en" if "lang=en" in path else lang  # a chosen language is remembered
+            assert page.locator("html").get_attribute("lang") == lang, path
             fits(page)
             header = page.locator("header.top").bounding_box()
             assert header["width"] <= PHONE["width"]
