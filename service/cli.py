@@ -19,10 +19,12 @@ from sqlite_utils import Database
 
 from service.assignment import reassign
 from service.auth import LOGIN_ROLES, BadRegion, Role, check_region, hash_password, new_api_key
+from service.figure_table import fill, nightly_periods, periods_from
 from service.import_report import LANGS, report
 from service.importer import BadFile, import_file
 from service.ingest import IngestSummary
 from service.jobs import NIGHTLY_STALE_HOURS, BadAsOf, check_as_of, job_runs, nightly_problem, run_nightly
+from service.periods import FIRST_YEAR, LAST_YEAR
 from service.policy_file import PolicyError, load_policy
 from service.reassess import Reassessor
 from service.risk import train_model
@@ -34,6 +36,7 @@ from service.store import backup as backup_db
 from service.store import connect, migrate
 from service.store.access import AlreadyExists, add_api_key, add_user
 from service.store.areas import BadAreaRow, read_areas, save_areas
+from service.store.period_figures import forget_figures
 from stratify.model import NotEnoughData
 from stratify.records import USERNAME_PATTERN
 
@@ -342,6 +345,35 @@ def areas_load(ctx: CliContext, path: Path) -> None:
     except BadAreaRow as e:
         raise click.ClickException(f"{path}: {e} (nothing was stored)") from e
     echo_json({"areas": save_areas(ctx.db(), rows, actor=cli_actor())})
+
+
+@cli.group()
+def indicators() -> None:
+    """The §11 figures kept per village and period (docs/indicators.md)."""
+
+
+@indicators.command("rebuild")
+@click.option(
+    "--since",
+    "since",
+    type=click.IntRange(FIRST_YEAR, LAST_YEAR),
+    default=None,
+    help="First year to compute (default: the nightly job's span, the last 12 months).",
+)
+@click.option("--region", default="", help="Only this county, township or village code.")
+@click.pass_obj
+def indicators_rebuild(ctx: CliContext, since: int | None, region: str) -> None:
+    """Compute again every village's figures of every month, quarter and year since a year, and keep
+    them (after a county changes what its figures are computed from outside sanbiao, or to fill
+    the past periods its dashboard will be asked for before the first request does).
+
+    Example: sanbiao indicators rebuild --since 2024
+    """
+    db, today = ctx.db(), ctx.settings.today()
+    periods = nightly_periods(today) if since is None else periods_from(dt.date(since, 1, 1), today)
+    forget_figures(db, region)
+    done = fill(db, periods, today, ctx.policy, region)
+    click.echo(f"{done['computed']} villages, {done['kept']} rows of {len(periods)} periods kept")
 
 
 @cli.command()

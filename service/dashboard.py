@@ -10,8 +10,8 @@ import msgspec
 from sqlite_utils import Database
 
 from followup.assign import ROLE_LEVEL
-from service.auth import Principal, Role
-from service.errors import NotAllowed, OutsideRegion
+from service.area_views import CHILD_DIGITS, area_region
+from service.auth import Principal
 from service.jobs import JobRun, job_runs
 from service.reasons import StoredReason, stored_reason
 from service.store.areas import area_names
@@ -20,22 +20,6 @@ from service.store.residents import village_patients
 from service.store.tasks import unassigned_by_village, unassigned_count
 from stratify.records import Level
 from stratify.tiers import URGENT_FIRST, Tier
-
-CHILD_DIGITS = {6: 9, 9: 12, 12: 12}  # county -> townships, township -> villages, a village itself
-# The center and admins for the county; township GPs and county specialists for their own region
-# (CONTRACT §11: the figures of their area); village doctors have their working list instead.
-AREA_ROLES = (Role.CENTER, Role.ADMIN, Role.TOWNSHIP_GP, Role.COUNTY_SPECIALIST)
-
-
-def area_region(user: Principal, region: str | None, view: str) -> str:
-    """The region an area view (the dashboard, the figures of §11) is asked for, by default the user's;
-    NotAllowed or OutsideRegion when it is not theirs."""
-    if user.role not in AREA_ROLES:
-        raise NotAllowed(f"role {user.role} has no {view}")
-    region = region or user.region
-    if len(region) not in CHILD_DIGITS or not region.isdigit() or not region.startswith(user.region):
-        raise OutsideRegion(f"region {region!r} is not within your region")
-    return region
 
 
 class AreaRow(msgspec.Struct, frozen=True):

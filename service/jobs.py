@@ -21,6 +21,7 @@ from followup.assign import Roster
 from followup.plan import plan
 from followup.tasks import Plan, Task
 from service.assignment import reassign
+from service.figure_table import fill, nightly_periods
 from service.risk import active_risk_model
 from service.store import connect, now_utc, writing
 from service.store.assessments import assessment_rows, overrides_on, reassessed_since, save_assessments
@@ -283,6 +284,7 @@ def run_nightly(
         with writing(db):  # ANALYZE reads then writes its statistics: take the write lock first
             save_indicators(db, run_id, as_of, tally, policy)
             db.execute("PRAGMA optimize")  # keep the query planner's statistics current for the day's lists
+        figures = fill(db, nightly_periods(as_of), as_of, policy)
         summary = RunSummary(
             run_id=run_id,
             as_of=as_of,
@@ -299,4 +301,5 @@ def run_nightly(
         raise
     finish_run(db, run_id, summary)
     log.info("nightly run %s as of %s: %s, %d tasks opened, %d closed", run_id, as_of, summary.tiers, opened, closed)
+    log.info("nightly run %s: period figures of %d villages, %d rows", run_id, figures["computed"], figures["kept"])
     return summary

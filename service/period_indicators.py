@@ -18,9 +18,8 @@ import msgspec
 from sqlite_utils import Database
 
 from followup.hearts import RECENT_VISIT_DAYS, REGISTERED_DAYS, CareState, care_state
-from service.auth import Principal
-from service.dashboard import CHILD_DIGITS, area_region
-from service.periods import BadPeriod, Period, PeriodKind
+from service.area_views import CHILD_DIGITS
+from service.periods import Period, PeriodKind
 from service.store import now_utc
 from service.store.areas import area_names
 from service.store.period_facts import ResidentFacts, VisitFacts, resident_facts, tasks_due_by_village
@@ -145,8 +144,9 @@ def resident_counts(r: ResidentFacts, period: Period, today: dt.date, policy: Po
     htn, dm = _has(r, HYPERTENSION_CODES, day), _has(r, DIABETES_CODES, day)
     if not (htn or dm):
         return counts
-    if r.tier in ("red", "yellow", "green"):
-        counts[r.tier] += 1
+    tier = r.tier_on(day)
+    if tier in ("red", "yellow", "green"):
+        counts[tier] += 1
     seen = [v for v in r.visits if v.date <= day]
     in_period = [v for v in seen if v.date >= period.start]
     if in_period:
@@ -187,22 +187,25 @@ class RegionFigures(NamedTuple):
         return areas
 
 
-def region_figures(
-    db: Database, user: Principal, region: str | None, period: Period, today: dt.date, policy: Policy
-) -> RegionFigures:
-    """Each village's figures of the region (default: the user's); NotAllowed, OutsideRegion or BadPeriod."""
-    region = area_region(user, region, "indicators")
-    if period.start > today:
-        raise BadPeriod(f"period: {period.code} has not begun")
-    day = as_of(period, today)
-    visits_from = min(period.start, day - dt.timedelta(days=LTFU_LOOKBACK_DAYS))
-    visits_to = min(period.end + dt.timedelta(days=REFERRAL_DONE_DAYS), today)
-    villages: dict[str, Figures] = {}
-    for resident in resident_facts(db, region, visits_from=visits_from, visits_to=visits_to, as_of=day):
-        villages.setdefault(resident.village_code, Figures()).add(resident_counts(resident, period, today, policy))
-    for village, (due, done) in tasks_due_by_village(db, region, period.start, day).items():
-        villages.setdefault(village, Figures()).add(Counter(tasks_due=due, tasks_done_on_time=done))
-    return RegionFigures(region, period, villages)
+def computed_figures(
+    db: Database, region: str, periods: list[Period], today: dt.date, policy: Policy
+) -> dict[str, dict[str, Figures]]:
+    """period code -> village -> figures of the region, computed from the visits, events, tier history
+    and tasks in one pass over the region's residents (the definitions; `service.figure_table` keeps
+    what this gives)."""
+    days = [as_of(period, today) for period in periods]
+    lookback = dt.timedelta(days=LTFU_LOOKBACK_DAYS)
+    visits_from = min(min(p.start, day - lookback) for p, day in zip(periods, days, strict=True))
+    visits_to = min(max(p.end for p in periods) + dt.timedelta(days=REFERRAL_DONE_DAYS), today)
+    found: dict[str, dict[str, Figures]] = {p.code: {} for p in periods}
+    for resident in resident_facts(db, region, visits_from=visits_from, visits_to=visits_to, as_of=max(days)):
+        for period in periods:
+            counts = resident_counts(resident, period, today, policy)
+            found[period.code].setdefault(resident.village_code, Figures()).add(counts)
+    for period, day in zip(periods, days, strict=True):
+        for village, (due, done) in tasks_due_by_village(db, region, period.start, day).items():
+            found[period.code].setdefault(village, Figures()).add(Counter(tasks_due=due, tasks_done_on_time=done))
+    return found
 
 
 def summary(db: Database, found: RegionFigures) -> Indicators:
@@ -221,10 +224,3 @@ def summary(db: Database, found: RegionFigures) -> Indicators:
         ],
         total=found.rolled_up(len(found.region)).get(found.region, Figures()),
     )
-
-
-def indicators(
-    db: Database, user: Principal, region: str | None, period: Period, today: dt.date, policy: Policy
-) -> Indicators:
-    """The §11 figures of the region's areas and total (`region_figures`, `summary`)."""
-    return summary(db, region_figures(db, user, region, period, today, policy))

@@ -40,6 +40,11 @@ def month_of(year: int, month: int) -> Period:
     return Period(f"{year}-{month:02d}", PeriodKind.MONTH, dt.date(year, month, 1), last)
 
 
+def quarter_of(year: int, quarter: int) -> Period:
+    first, last = month_of(year, 3 * quarter - 2), month_of(year, 3 * quarter)
+    return Period(f"{year}Q{quarter}", PeriodKind.QUARTER, first.start, last.end)
+
+
 def year_of(year: int) -> Period:
     return Period(str(year), PeriodKind.YEAR, dt.date(year, 1, 1), dt.date(year, 12, 31))
 
@@ -53,7 +58,5 @@ def parse_period(text: str) -> Period:
     if match["month"]:
         return month_of(year, int(match["month"]))
     if match["quarter"]:
-        quarter = int(match["quarter"])
-        first, last = month_of(year, 3 * quarter - 2), month_of(year, 3 * quarter)
-        return Period(f"{year}Q{quarter}", PeriodKind.QUARTER, first.start, last.end)
+        return quarter_of(year, int(match["quarter"]))
     return year_of(year)

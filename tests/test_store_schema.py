@@ -27,6 +27,8 @@ TABLES = {
     "import_batches",
     "village_indicators",
     "areas",
+    "period_figures",
+    "figure_villages",
 }  # DESIGN.md §Data, and the dashboard's figures by village
 
 
@@ -47,6 +49,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m011_uploads",
         "m012_own_urgent",
         "m013_outcome_ids",
+        "m014_period_figures",
     ]
     assert migrate(db) == []
     assert is_current(db)

@@ -20,8 +20,9 @@ from service.api.errors import errors
 from service.auth import LOGIN_ROLES, allow
 from service.dhis2 import BadDhis2Mapping, DataValueSet, data_value_set, load_dhis2_mapping
 from service.exports import MEDIA_TYPES, ExportFormat, export_report, export_response, file_response, record_export
+from service.figure_table import region_figures
 from service.indicator_report import report_sheets
-from service.period_indicators import Figures, Indicators, RegionFigures, region_figures, summary
+from service.period_indicators import Figures, Indicators, RegionFigures, summary
 from service.periods import parse_period, year_of
 
 

@@ -36,7 +36,12 @@ class ResidentFacts(NamedTuple):
     conditions: list[tuple[str, dt.date | None]]  # (ICD-10 code, diagnosed_on)
     visits: list[VisitFacts]  # of the window asked for, by date
     events: list[tuple[dt.date, str]]  # (date, type) up to the date asked for
-    tier: str | None  # at the date asked for
+    tiers: list[tuple[str, str | None]]  # (as_of, tier) changes up to the date asked for, oldest first
+
+    def tier_on(self, day: dt.date) -> str | None:
+        """The tier the history gives on `day` (after that day's changes)."""
+        on = day.isoformat()
+        return next((tier for as_of, tier in reversed(self.tiers) if as_of <= on), None)
 
 
 def _day(text: str | None) -> dt.date | None:
@@ -101,7 +106,7 @@ def resident_facts(
     )
     tiers = _Stream(
         db.execute(
-            f"SELECT h.record_id, h.to_tier FROM tier_history h {_IN_REGION} AND h.as_of <= :as_of "
+            f"SELECT h.record_id, h.as_of, h.to_tier FROM tier_history h {_IN_REGION} AND h.as_of <= :as_of "
             "ORDER BY h.record_id, h.as_of, h.id",
             params,
         )
@@ -112,7 +117,6 @@ def resident_facts(
         params,
     )
     for record_id, village, birth, status, changed in residents:
-        history = tiers.take(record_id)
         yield ResidentFacts(
             record_id=record_id,
             village_code=village,
@@ -122,7 +126,7 @@ def resident_facts(
             conditions=[(code, _day(on)) for code, on in conditions.take(record_id)],
             visits=[VisitFacts(v[0], dt.date.fromisoformat(v[1]), *v[2:]) for v in visits.take(record_id)],
             events=[(dt.date.fromisoformat(on), kind) for on, kind in events.take(record_id)],
-            tier=history[-1][0] if history else None,
+            tiers=tiers.take(record_id),
         )
 
 

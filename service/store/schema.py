@@ -429,3 +429,95 @@ def m013_outcome_ids(db: Database) -> None:
         CREATE UNIQUE INDEX task_outcomes_client ON task_outcomes (task_id, client_id) WHERE client_id IS NOT NULL
         """,
     )
+
+
+# The figures of CONTRACT §11 kept per village and period (service.figure_table). A row holds while
+# nothing it was computed from changes: these triggers delete, in the writer's own transaction, the
+# rows a change can alter, so no write path can leave a stale row. A change dated D alters the periods
+# that end on or after D - 30 days (a visit can complete a referral made up to 30 days before it); a
+# change of a resident's village, birth date or status, every period of the village.
+_FIGURES_STALE_FROM = "DELETE FROM period_figures WHERE village_code = {village} AND last_day >= {since}"
+_OF_RESIDENT = "(SELECT village_code FROM residents WHERE record_id = {row}.record_id)"
+
+
+def _stale_trigger(name: str, event: str, table: str, village: str, since: str, when: str = "") -> str:
+    body = _FIGURES_STALE_FROM.format(village=village, since=since)
+    return f"CREATE TRIGGER {name} AFTER {event} ON {table} {when} BEGIN {body}; END"
+
+
+@migrations()
+def m014_period_figures(db: Database) -> None:
+    """The §11 figures per village and period, so a county's page for any period reads a few rows,
+    kept exact by triggers (above) and filled by the nightly job, a request or `sanbiao indicators rebuild`."""
+    _execute_all(
+        db,
+        """
+        CREATE TABLE period_figures (
+            period TEXT NOT NULL,
+            village_code TEXT NOT NULL,
+            last_day TEXT NOT NULL,
+            as_of TEXT NOT NULL,
+            policy TEXT NOT NULL,
+            computed_at TEXT NOT NULL,
+            htn_managed INTEGER NOT NULL, htn_standard INTEGER NOT NULL, htn_controlled INTEGER NOT NULL,
+            dm_managed INTEGER NOT NULL, dm_standard INTEGER NOT NULL, dm_controlled INTEGER NOT NULL,
+            hearts_htn_registered INTEGER NOT NULL, hearts_htn_controlled INTEGER NOT NULL,
+            hearts_htn_missed INTEGER NOT NULL, hearts_htn_ltfu INTEGER NOT NULL,
+            red INTEGER NOT NULL, yellow INTEGER NOT NULL, green INTEGER NOT NULL,
+            referrals_up INTEGER NOT NULL, referrals_completed INTEGER NOT NULL,
+            serious_events INTEGER NOT NULL,
+            tasks_due INTEGER NOT NULL, tasks_done_on_time INTEGER NOT NULL,
+            PRIMARY KEY (period, village_code)
+        ) WITHOUT ROWID;
+        CREATE INDEX period_figures_village ON period_figures (village_code, last_day);
+        CREATE TABLE figure_villages (village_code TEXT PRIMARY KEY) WITHOUT ROWID;
+        INSERT INTO figure_villages SELECT DISTINCT village_code FROM residents
+        """,
+    )
+    for event in ("INSERT", "UPDATE OF village_code"):  # not OR IGNORE: an outer upsert's ABORT overrides it
+        db.execute(
+            f"CREATE TRIGGER residents_figure_village_{event.split()[0].lower()} AFTER {event} ON residents "
+            "BEGIN INSERT INTO figure_villages SELECT NEW.village_code WHERE NOT EXISTS "
+            "(SELECT 1 FROM figure_villages WHERE village_code = NEW.village_code); END"
+        )
+    resident = "OLD.village_code IS NOT NEW.village_code OR OLD.birth_date IS NOT NEW.birth_date"
+    resident += " OR OLD.status IS NOT NEW.status OR OLD.status_changed_on IS NOT NEW.status_changed_on"
+    visit = " OR ".join(
+        f"OLD.{c} IS NOT NEW.{c}" for c in ("date", "mode", "level", "sbp", "dbp", "fasting_glucose", "referral")
+    )
+    task = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ("village_code", "status", "due", "closed_on"))
+    condition = "OLD.code IS NOT NEW.code OR OLD.diagnosed_on IS NOT NEW.diagnosed_on"
+    everything = "''"
+    dated = {  # table -> (the village of a row, the date it changes from, when an update matters)
+        "visits": (_OF_RESIDENT, "date(R.date, '-30 days')", visit),
+        "events": (_OF_RESIDENT, "R.date", "OLD.date IS NOT NEW.date OR OLD.type IS NOT NEW.type"),
+        "tier_history": (_OF_RESIDENT, "R.as_of", "OLD.as_of IS NOT NEW.as_of OR OLD.to_tier IS NOT NEW.to_tier"),
+        "conditions": (_OF_RESIDENT, f"coalesce(R.diagnosed_on, {everything})", condition),
+        "tasks": ("{row}.village_code", "R.due", task),
+    }
+    for table, (village, since, changed) in dated.items():
+        for event, rows in (("INSERT", ("NEW",)), ("DELETE", ("OLD",)), ("UPDATE", ("OLD", "NEW"))):
+            when = f"FOR EACH ROW WHEN {changed}" if event == "UPDATE" else ""
+            for row in rows:
+                db.execute(
+                    _stale_trigger(
+                        f"{table}_figures_{event.lower()}_{row.lower()}",
+                        event,
+                        table,
+                        village.format(row=row),
+                        since.replace("R.", f"{row}."),
+                        when,
+                    )
+                )
+    for row in ("OLD", "NEW"):
+        db.execute(
+            _stale_trigger(
+                f"residents_figures_{row.lower()}",
+                "UPDATE",
+                "residents",
+                f"{row}.village_code",
+                everything,
+                f"FOR EACH ROW WHEN {resident}",
+            )
+        )
+    db.execute(_stale_trigger("residents_figures_delete", "DELETE", "residents", "OLD.village_code", everything))
