@@ -58,19 +58,27 @@ def compute_and_keep(
 
 
 def region_figures(
-    db: Database, user: Principal, region: str | None, period: Period, today: dt.date, policy: Policy
-) -> RegionFigures:
-    """Each village's figures of the region (default: the user's) from the table, computing the
-    villages it lacks; NotAllowed, OutsideRegion or BadPeriod."""
+    db: Database, user: Principal, region: str | None, periods: list[Period], today: dt.date, policy: Policy
+) -> list[RegionFigures]:
+    """Each village's figures of the region (default: the user's) for each period, from the table,
+    computing what it lacks in one read per village; NotAllowed, OutsideRegion or BadPeriod."""
     region = area_region(user, region, "indicators")
-    if period.start > today:
-        raise BadPeriod(f"period: {period.code} has not begun")
-    day = as_of(period, today).isoformat()
-    kept, missing = kept_figures(db, region, period.code, day, policy_key(policy), COLUMNS)
-    found = {village: _figures(counts) for village, counts in kept.items()}
-    for village in missing:
-        found[village] = compute_and_keep(db, village, [period], today, policy)[0][period.code]
-    return RegionFigures(region, period, found)
+    for period in periods:
+        if period.start > today:
+            raise BadPeriod(f"period: {period.code} has not begun")
+    key = policy_key(policy)
+    found: dict[str, dict[str, Figures]] = {}
+    wanted: dict[str, list[Period]] = {}  # village -> the periods it lacks
+    for period in dict.fromkeys(periods):  # each once (a trend's month may be the period asked for)
+        kept, missing = kept_figures(db, region, period.code, as_of(period, today).isoformat(), key, COLUMNS)
+        found[period.code] = {village: _figures(counts) for village, counts in kept.items()}
+        for village in missing:
+            wanted.setdefault(village, []).append(period)
+    for village, lacking in wanted.items():
+        computed = compute_and_keep(db, village, lacking, today, policy)[0]
+        for period in lacking:
+            found[period.code][village] = computed[period.code]
+    return [RegionFigures(region, period, found[period.code]) for period in periods]
 
 
 def periods_from(first: dt.date, today: dt.date) -> list[Period]:

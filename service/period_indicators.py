@@ -22,7 +22,7 @@ from service.area_views import CHILD_DIGITS
 from service.periods import Period, PeriodKind
 from service.store import now_utc
 from service.store.areas import area_names
-from service.store.period_facts import ResidentFacts, VisitFacts, resident_facts, tasks_due_by_village
+from service.store.period_facts import Group, ResidentFacts, VisitFacts, resident_facts, tasks_due_by
 from stratify.facts import SERIOUS_EVENTS, age_on
 from stratify.policy import Policy
 from stratify.records import DIABETES_CODES, HYPERTENSION_CODES
@@ -188,11 +188,11 @@ class RegionFigures(NamedTuple):
 
 
 def computed_figures(
-    db: Database, region: str, periods: list[Period], today: dt.date, policy: Policy
+    db: Database, region: str, periods: list[Period], today: dt.date, policy: Policy, group: Group = "village_code"
 ) -> dict[str, dict[str, Figures]]:
-    """period code -> village -> figures of the region, computed from the visits, events, tier history
-    and tasks in one pass over the region's residents (the definitions; `service.figure_table` keeps
-    what this gives)."""
+    """period code -> village (or family doctor) -> figures of the region, computed from the visits,
+    events, tier history and tasks in one pass over the region's residents (the definitions;
+    `service.figure_table` keeps what this gives by village)."""
     days = [as_of(period, today) for period in periods]
     lookback = dt.timedelta(days=LTFU_LOOKBACK_DAYS)
     visits_from = min(min(p.start, day - lookback) for p, day in zip(periods, days, strict=True))
@@ -201,10 +201,10 @@ def computed_figures(
     for resident in resident_facts(db, region, visits_from=visits_from, visits_to=visits_to, as_of=max(days)):
         for period in periods:
             counts = resident_counts(resident, period, today, policy)
-            found[period.code].setdefault(resident.village_code, Figures()).add(counts)
+            found[period.code].setdefault(getattr(resident, group) or "", Figures()).add(counts)
     for period, day in zip(periods, days, strict=True):
-        for village, (due, done) in tasks_due_by_village(db, region, period.start, day).items():
-            found[period.code].setdefault(village, Figures()).add(Counter(tasks_due=due, tasks_done_on_time=done))
+        for key, (due, done) in tasks_due_by(db, region, period.start, day, group).items():
+            found[period.code].setdefault(key or "", Figures()).add(Counter(tasks_due=due, tasks_done_on_time=done))
     return found
 
 

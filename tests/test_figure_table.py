@@ -49,7 +49,7 @@ def store(db, *residents: dict) -> None:
 
 
 def answered(db, code: str, policy: Policy = POLICY, today: dt.date = TODAY) -> dict[str, Figures]:
-    return region_figures(db, CENTER, None, parse_period(code), today, policy).villages
+    return region_figures(db, CENTER, None, [parse_period(code)], today, policy)[0].villages
 
 
 def fresh(db, code: str, policy: Policy = POLICY, today: dt.date = TODAY) -> dict[str, Figures]:

@@ -3,6 +3,8 @@ tables, drill-down county -> township -> village -> patients, names, CSV, and wh
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from conftest import PASSWORD, add_login, api_key, document, log_in, make_resident, make_visit
 
@@ -33,7 +35,7 @@ def county(client, db, settings):
 def test_before_the_first_nightly_run_the_page_says_so(county):
     page = county.get("/dashboard").text
 
-    assert "还没有统计" in page and "<svg" not in page
+    assert "还没有统计" in page and 'class="bar"' not in page  # no tier bars; the period figures are live
 
 
 def test_drill_down_from_county_to_a_villages_patients(county, db, settings):
@@ -111,3 +113,67 @@ def test_an_area_name_is_text_in_its_bar_never_markup(county, db, settings):
 
     assert "<script>" not in page and 'onmouseover="y' not in page
     assert 'aria-label="&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&#34; onmouseover=&#34;y"' in page
+
+
+def test_the_figures_of_a_chosen_period_by_area_with_their_total(county):
+    """CONTRACT §11 figures on the page: the picker keeps the period, each area links down with it."""
+    page = county.get("/dashboard?period=2026-10").text
+
+    assert "2026年10月管理指标" in page and '<option value="2026-10" selected>2026年10月</option>' in page
+    assert '<option value="2026Q4" ' in page and '<option value="2026" ' in page
+    assert f'href="/dashboard?region={TOWNSHIP}&period=2026-10#period">青山镇' in page
+    township_row = page.split(f"region={TOWNSHIP}&period=2026-10#period")[1].split("</tr>")[0]
+    assert '<td data-label="高血压管理">2</td>' in township_row
+    assert '<td data-label="血压控制率">0%</td>' in township_row
+    total_row = page.split('<tr class="total">')[1].split("</tr>")[0]
+    assert '<td data-label="高血压管理">3</td>' in total_row and '<td data-label="血压控制率">33%</td>' in total_row
+    assert "/api/v1/indicators?region=350421&period=2026-10&format=xlsx" in page
+
+
+def test_a_period_of_another_form_is_a_400_page(county):
+    response = county.get("/dashboard?period=2026Q5")
+
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+
+
+def test_twelve_months_of_trend_lines_up_to_the_periods_last_month(county):
+    page = county.get("/dashboard?period=2026Q3").text
+    trend = page.split('id="trend"')[1].split("</section>")[0]
+
+    assert trend.count('<svg viewBox="0 0 320 120" class="trend"') == 2
+    assert ">2025-10</text>" in trend and ">2026-09</text>" in trend  # Q3's last month, 12 months back
+    assert 'aria-label="高血压控制率、规范管理率、3个月未随访率"' in trend
+
+
+def test_a_villages_figures_by_family_doctor(client, db):
+    residents = [
+        make_resident(
+            record_id, village_code=VILLAGE, family_doctor=doctor, visits=[make_visit(sbp=s, dbp=d)], events=[]
+        )
+        for record_id, doctor, s, d in (("D1", "wang", 128, 80), ("D2", "wang", 162, 96), ("D3", None, 120, 70))
+    ]
+    assert client.post("/api/v1/records", json=document(*residents), headers=api_key(db, "ingest")).status_code == 200
+    add_login(db, "center1", role="center", region="350421")
+    log_in(client, "center1", PASSWORD)
+
+    page = client.get(f"/dashboard?region={VILLAGE}&period=2026-10").text
+    doctors = page.split('id="doctors"')[1].split("</section>")[0]
+
+    wang = doctors.split("<td>wang</td>")[1].split("</tr>")[0]
+    assert '<td data-label="高血压管理">2</td>' in wang and '<td data-label="血压控制率">50%</td>' in wang
+    assert "<td>未签约家庭医生</td>" in doctors
+
+
+def test_the_days_new_reds_and_overdue_urgent_referrals_are_live(county, db, settings):
+    """Read when the page is asked for: the ingest's re-assessment made RED red today, before any night."""
+    live = county.get("/dashboard").text.split('id="live"')[1].split("</section>")[0]
+    assert "今日新增红标（1）" in live and "/residents/RED" in live and "逾期未完成的紧急转诊（0）" in live
+
+    two_days_ago = (settings.today() - dt.timedelta(days=2)).isoformat()
+    db.execute("UPDATE tasks SET due = ? WHERE record_id = 'RED' AND kind = 'urgent_referral'", [two_days_ago])
+    db.conn.commit()
+
+    live = county.get("/dashboard").text.split('id="live"')[1].split("</section>")[0]
+    assert "逾期未完成的紧急转诊（1）" in live and live.count("/residents/RED") == 2
+    other_township = county.get("/dashboard?region=350421101").text.split('id="live"')[1].split("</section>")[0]
+    assert "今日新增红标（0）" in other_township and "逾期未完成的紧急转诊（0）" in other_township

@@ -69,7 +69,7 @@ def get_indicators(
     state = request.app.state
     today = state.settings.today()
     asked = parse_period(period) if period is not None else year_of(today.year)
-    found = region_figures(db, request.user, region, asked, today, state.policy)
+    [found] = region_figures(db, request.user, region, [asked], today, state.policy)
     if format is IndicatorFormat.XLSX:
         return _workbook(request, db, found)
     figures = summary(db, found)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from sqlite_utils import Database
 
@@ -30,6 +30,7 @@ class VisitFacts(NamedTuple):
 class ResidentFacts(NamedTuple):
     record_id: str
     village_code: str
+    family_doctor: str | None
     birth_date: dt.date
     status: str
     status_changed_on: dt.date | None
@@ -112,14 +113,15 @@ def resident_facts(
         )
     )
     residents = db.execute(
-        "SELECT record_id, village_code, birth_date, status, status_changed_on FROM residents "
+        "SELECT record_id, village_code, family_doctor, birth_date, status, status_changed_on FROM residents "
         "WHERE village_code >= :low AND village_code < :high ORDER BY record_id",
         params,
     )
-    for record_id, village, birth, status, changed in residents:
+    for record_id, village, doctor, birth, status, changed in residents:
         yield ResidentFacts(
             record_id=record_id,
             village_code=village,
+            family_doctor=doctor,
             birth_date=dt.date.fromisoformat(birth),
             status=status,
             status_changed_on=_day(changed),
@@ -130,14 +132,19 @@ def resident_facts(
         )
 
 
-def tasks_due_by_village(db: Database, region: str, start: dt.date, end: dt.date) -> dict[str, tuple[int, int]]:
-    """village -> (follow-up tasks due start..end, of those done by their due date); a cancelled task
-    (superseded by another) is not counted."""
+Group = Literal["village_code", "family_doctor"]  # the villages of a region, or the doctors of a village
+
+
+def tasks_due_by(db: Database, region: str, start: dt.date, end: dt.date, group: Group) -> dict[str, tuple[int, int]]:
+    """village (or the resident's family doctor) -> (follow-up tasks due start..end, of those done by
+    their due date); a cancelled task (superseded by another) is not counted."""
     low, high = region_bounds(region)
+    key = "t.village_code" if group == "village_code" else "r.family_doctor"  # a task's village: its own (m014)
     rows = db.execute(
-        "SELECT village_code, count(*), coalesce(sum(status = 'done' AND closed_on <= due), 0) FROM tasks "
-        "WHERE village_code >= ? AND village_code < ? AND status != 'cancelled' AND due >= ? AND due <= ? "
-        "GROUP BY village_code",
+        f"SELECT {key}, count(*), coalesce(sum(t.status = 'done' AND t.closed_on <= t.due), 0) "
+        "FROM tasks t JOIN residents r USING (record_id) "
+        "WHERE t.village_code >= ? AND t.village_code < ? AND t.status != 'cancelled' AND t.due >= ? AND t.due <= ? "
+        f"GROUP BY {key}",
         [low, high, start.isoformat(), end.isoformat()],
     )
-    return {village: (due, done) for village, due, done in rows}
+    return {key: (due, done) for key, due, done in rows}

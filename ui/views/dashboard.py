@@ -9,14 +9,18 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Template
+from markupsafe import Markup
 from sqlite_utils import Database
 
 from service.dashboard import AreaRow, dashboard
 from service.exports import export_response
+from service.period_board import PeriodBoard, period_board
+from service.periods import Period, parse_period, year_of
 from service.vocabulary import URGENT_FIRST
-from ui.charts import stacked_bar_svg
+from ui.charts import Series, stacked_bar_svg, trend_svg
 from ui.export import export_format, reason_cell
-from ui.pages import page
+from ui.i18n import translate
+from ui.pages import language, page
 
 CONTROL_COLUMNS = ("htn_registered", "htn_controlled", "dm_registered", "dm_controlled")  # WHO HEARTS
 
@@ -28,8 +32,10 @@ def dashboard_page(
     region: FromQuery[str | None] = None,
     show: FromQuery[Literal["unassigned"] | None] = None,
     export: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
 ) -> Template | Response:
-    """Tiers by area, indicators, model and runs; `?show=unassigned` lists the tasks nobody holds by village."""
+    """Tiers by area, the §11 figures of a period (default: this year) with their trends, the day's live
+    lists, model and runs; `?show=unassigned` lists the tasks nobody holds by village."""
     board = dashboard(db, request.user, region, unassigned=show == "unassigned")
     fmt = export_format(export)
     if fmt is not None and not board.village:
@@ -58,7 +64,52 @@ def dashboard_page(
         a.area: stacked_bar_svg(a.name or a.area, a.tiers(), URGENT_FIRST, f"/dashboard?region={a.area}")
         for a in board.areas
     }
-    return page(request, "dashboard.html", page=board, bars=bars)
+    state = request.app.state
+    today = state.settings.today()
+    chosen = parse_period(period) if period else year_of(today.year)
+    figures = period_board(db, request.user, board.region, chosen, today, state.policy)
+    lang = language(request)
+    return page(
+        request,
+        "dashboard.html",
+        page=board,
+        bars=bars,
+        figures=figures,
+        charts=trend_charts(figures, lang),
+        period_name=lambda p: period_name(p, lang),
+        share=share,
+    )
+
+
+def share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def period_name(period: Period, lang: str) -> str:
+    """2026年 / 2026年第3季度 / 2026年9月, or their English forms."""
+    year, month = period.start.year, period.start.month
+    return translate(lang, f"period_{period.kind}", year=year, quarter=(month + 2) // 3, month=month)
+
+
+def trend_charts(figures: PeriodBoard, lang: str) -> list[Markup]:
+    """The region's 12 months: control, standard management and missed visits (%), and the tiers."""
+    months = [p.code for p, _ in figures.trend]
+    totals = [f for _, f in figures.trend]
+
+    def percent(part: str, whole: str) -> list[float | None]:
+        return [None if (r := share(getattr(f, part), getattr(f, whole))) is None else 100 * r for f in totals]
+
+    rates = [
+        Series(translate(lang, "col_htn_controlled"), percent("htn_controlled", "htn_managed"), "control"),
+        Series(translate(lang, "col_htn_standard"), percent("htn_standard", "htn_managed"), "standard"),
+        Series(translate(lang, "col_hearts_missed"), percent("hearts_htn_missed", "hearts_htn_registered"), "missed"),
+    ]
+    tiers = [Series(translate(lang, tier), [getattr(f, tier) for f in totals], tier) for tier in URGENT_FIRST]
+    most = max((getattr(f, tier) for f in totals for tier in URGENT_FIRST), default=0)
+    return [
+        trend_svg(months, rates, low=0, high=100, guides=(50,), label=translate(lang, "trend_rates")),
+        trend_svg(months, tiers, low=0, high=max(most, 1), label=translate(lang, "trend_tiers")),
+    ]
 
 
 def _counts(a: AreaRow) -> tuple[int, ...]:
