@@ -13,14 +13,16 @@ See docs/who_risk.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from enum import StrEnum
 from typing import NamedTuple
 
 import msgspec
 
+from stratify.facts import Chart
 from stratify.policy import Policy, Recalibration
-from stratify.records import Sex
+from stratify.records import EventType, Resident, Sex, Visit
 
 # The charts cover ages 40-74 (Lancet Glob Health 2019, the charts' age groups 40-44 ... 70-74):
 # ages in [40, 75) have a risk; outside there is none, never an extrapolated one.
@@ -245,6 +247,36 @@ def who_cvd_risk(
         survival *= 1 - recalibrate(log_hazard, recalibration_of(policy, model, sex, endpoint))
     ten_year = 1 - survival
     return WhoRisk(ten_year=ten_year, model=model, band=chart_band(ten_year))
+
+
+def resident_who_risk(resident: Resident, as_of: dt.date, policy: Policy) -> WhoRisk | None:
+    """The risk from a resident's record up to as_of: age then, diabetes among the conditions, the
+    latest recorded SBP, smoking, total cholesterol, weight and height. None without an SBP or a
+    smoking status, and for established cardiovascular or kidney disease or a past MI or stroke:
+    the charts are for people without known CVD (Lancet Glob Health 2019), who are high risk anyway."""
+    facts = Chart(resident, as_of).on(as_of)
+    if facts.established or any(e.type in (EventType.MI, EventType.STROKE) for e in facts.events):
+        return None
+    sbp, smoker, cholesterol, weight, height = (
+        latest(facts.visits, field) for field in ("sbp", "smoker", "total_cholesterol", "weight_kg", "height_cm")
+    )
+    if sbp is None or smoker is None:
+        return None
+    return who_cvd_risk(
+        age=facts.age,
+        sex=resident.sex,
+        smoker=smoker,
+        sbp=sbp,
+        diabetes=facts.diabetes,
+        total_cholesterol=cholesterol,
+        bmi=weight / (height / 100) ** 2 if weight and height else None,
+        policy=policy,
+    )
+
+
+def latest(visits: list[Visit], field: str) -> float | bool | None:
+    """The field's value at the latest of these (date-sorted) visits that recorded it."""
+    return next((value for v in reversed(visits) if (value := getattr(v, field)) is not None), None)
 
 
 def chart_band(ten_year: float) -> str:

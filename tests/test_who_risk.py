@@ -3,6 +3,7 @@ the chart bands and the 12-month horizon."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import msgspec
@@ -11,8 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stratify.policy import Policy, policy_from
-from stratify.records import Sex
-from stratify.who_risk import LAB, Endpoint, WhoModel, chart_band, twelve_month_risk, who_cvd_risk
+from stratify.records import Condition, Event, EventType, Level, Resident, Sex, Visit, VisitMode
+from stratify.who_risk import (
+    LAB,
+    Endpoint,
+    WhoModel,
+    chart_band,
+    resident_who_risk,
+    twelve_month_risk,
+    who_cvd_risk,
+)
 
 # A chart cell is computed at the middle of its bands (docs/who_risk.md): age group 40-44 -> 42.5,
 # SBP <120 -> 110 ... >=180 -> 190 mmHg, cholesterol <4 -> 3.5 ... >=7 -> 7.5 mmol/L,
@@ -24,18 +33,15 @@ BMI = {"<20": 17.5, "20-24": 22.5, "25-29": 27.5, "30-35": 32.5, ">=35": 37.5}
 M, F = Sex.MALE, Sex.FEMALE
 
 
+def risk_of(**inputs):
+    """who_cvd_risk of a man of 55, SBP 150, not smoking, no diabetes, cholesterol 5.0, BMI 24, but for `inputs`."""
+    defaults = {"age": 55, "sex": Sex.MALE, "smoker": False, "sbp": 150, "diabetes": False}
+    return who_cvd_risk(**(defaults | {"total_cholesterol": 5.0, "bmi": 24.0, "policy": Policy()} | inputs))
+
+
 def cell_risk(sex, age, sbp, smoker=False, diabetes=False, cholesterol=None, bmi=None):
-    risk = who_cvd_risk(
-        age=AGE[age],
-        sex=sex,
-        smoker=smoker,
-        sbp=SBP[sbp],
-        diabetes=diabetes,
-        total_cholesterol=CHOLESTEROL.get(cholesterol),
-        bmi=BMI.get(bmi),
-        policy=Policy(),
-    )
-    return 100 * risk.ten_year
+    cell = {"age": AGE[age], "sex": sex, "sbp": SBP[sbp], "smoker": smoker, "diabetes": diabetes}
+    return 100 * risk_of(**cell, total_cholesterol=CHOLESTEROL.get(cholesterol), bmi=BMI.get(bmi)).ten_year
 
 
 # Lab charts: DylanRJCollins/whoishRisk, inst/extdata/WHO_2019_Scores.csv, column EAS_ASI, the row
@@ -96,19 +102,6 @@ def test_at_the_centre_values_the_uncalibrated_risk_is_one_minus_the_baseline_su
     assert 1 - math.exp(-math.exp(log_hazard)) == pytest.approx(expected, rel=1e-9)
 
 
-def risk_at(age=55, cholesterol=5.0, bmi=24.0, diabetes=False, sbp=150, policy=None):
-    return who_cvd_risk(
-        age=age,
-        sex=Sex.MALE,
-        smoker=False,
-        sbp=sbp,
-        diabetes=diabetes,
-        total_cholesterol=cholesterol,
-        bmi=bmi,
-        policy=policy or Policy(),
-    )
-
-
 @pytest.mark.parametrize(
     ("age", "has_risk"),
     [
@@ -120,7 +113,7 @@ def risk_at(age=55, cholesterol=5.0, bmi=24.0, diabetes=False, sbp=150, policy=N
     ],
 )
 def test_only_ages_40_to_74_have_a_risk(age, has_risk):
-    assert (risk_at(age=age) is not None) == has_risk
+    assert (risk_of(age=age) is not None) == has_risk
 
 
 @pytest.mark.parametrize(
@@ -133,20 +126,20 @@ def test_only_ages_40_to_74_have_a_risk(age, has_risk):
     ],
 )
 def test_lab_model_when_cholesterol_is_known_else_non_lab_with_bmi(cholesterol, bmi, model):
-    risk = risk_at(cholesterol=cholesterol, bmi=bmi)
+    risk = risk_of(total_cholesterol=cholesterol, bmi=bmi)
     assert (risk and risk.model) == model
 
 
 def test_the_non_lab_model_has_no_diabetes_term():
-    with_diabetes = risk_at(cholesterol=None, diabetes=True)
-    without = risk_at(cholesterol=None, diabetes=False)
+    with_diabetes = risk_of(total_cholesterol=None, diabetes=True)
+    without = risk_of(total_cholesterol=None, diabetes=False)
     assert with_diabetes.ten_year == without.ten_year
-    assert risk_at(diabetes=True).ten_year > risk_at(diabetes=False).ten_year  # the lab model has one
+    assert risk_of(diabetes=True).ten_year > risk_of(diabetes=False).ten_year  # the lab model has one
 
 
 def test_the_county_recalibration_is_used():
     county = policy_from({"who_lab_chd_men": [0.0, 1.0], "who_lab_stroke_men": [0.0, 1.0]})
-    assert risk_at(policy=county).ten_year != risk_at().ten_year
+    assert risk_of(policy=county).ten_year != risk_of().ten_year
 
 
 def test_a_recalibration_slope_must_be_positive():
@@ -165,17 +158,15 @@ def test_a_recalibration_slope_must_be_positive():
 )
 def test_risk_rises_with_sbp(age, sex, smoker, diabetes, cholesterol, bmi, sbp):
     def risk(at):
-        values = {"age": age, "sex": sex, "smoker": smoker, "diabetes": diabetes, "bmi": bmi, "policy": Policy()}
-        return who_cvd_risk(sbp=at, total_cholesterol=cholesterol, **values).ten_year
+        values = {"age": age, "sex": sex, "smoker": smoker, "diabetes": diabetes, "bmi": bmi}
+        return risk_of(sbp=at, total_cholesterol=cholesterol, **values).ten_year
 
     assert risk(sbp + 1) > risk(sbp)
 
 
 def test_extreme_inputs_within_the_record_ranges_give_a_risk_not_an_error():
     # CONTRACT §3 allows SBP up to 300 and cholesterol up to 20: the risk saturates at 100%
-    risk = who_cvd_risk(
-        age=40, sex=Sex.MALE, smoker=True, sbp=300, diabetes=True, total_cholesterol=20.0, bmi=None, policy=Policy()
-    )
+    risk = risk_of(age=40, smoker=True, sbp=300, diabetes=True, total_cholesterol=20.0)
     assert risk.ten_year == pytest.approx(1.0) and risk.band == ">=30"
 
 
@@ -197,7 +188,7 @@ def test_chart_band_edges(ten_year, band):
 
 
 def test_the_risk_carries_its_band():
-    risk = risk_at(age=72, sbp=190, cholesterol=7.5, diabetes=True)
+    risk = risk_of(age=72, sbp=190, total_cholesterol=7.5, diabetes=True)
     assert risk.band == chart_band(risk.ten_year) == ">=30"
 
 
@@ -213,3 +204,77 @@ def test_twelve_month_risk_assumes_a_constant_hazard(ten_year, twelve_month):
     one_year = twelve_month_risk(ten_year)
     assert one_year == pytest.approx(twelve_month, abs=1e-6)
     assert 1 - (1 - one_year) ** 10 == pytest.approx(ten_year)  # ten such years give the 10-year risk back
+
+
+AS_OF = dt.date(2026, 11, 1)
+
+
+def resident(visits, conditions=("I10",), events=(), birth=dt.date(1966, 3, 2)):
+    return Resident(
+        record_id="r1",
+        name="x",
+        sex=Sex.MALE,
+        birth_date=birth,
+        village_code="350421101201",
+        conditions=[Condition(code) for code in conditions],
+        visits=[
+            Visit(visit_id=f"v{i}", date=day, mode=VisitMode.CLINIC, level=Level.VILLAGE, **fields)
+            for i, (day, fields) in enumerate(visits)
+        ],
+        events=[Event(event_id=f"e{i}", date=day, type=kind) for i, (day, kind) in enumerate(events)],
+    )
+
+
+MARCH, JUNE, DECEMBER = dt.date(2026, 3, 1), dt.date(2026, 6, 1), dt.date(2026, 12, 1)
+
+
+def test_a_residents_risk_takes_each_input_from_the_latest_visit_that_recorded_it():
+    history = resident(
+        [
+            (MARCH, {"sbp": 170, "dbp": 95, "smoker": True, "total_cholesterol": 6.8, "weight_kg": 70.0}),
+            (JUNE, {"sbp": 150, "dbp": 90}),  # smoking, cholesterol not asked this time
+            (DECEMBER, {"sbp": 200, "dbp": 120, "smoker": False}),  # after as_of: not seen
+        ],
+        conditions=("I10", "E11"),
+    )
+
+    risk = resident_who_risk(history, AS_OF, Policy())
+
+    assert risk == risk_of(age=60, sbp=150, smoker=True, diabetes=True, total_cholesterol=6.8)
+
+
+def test_without_cholesterol_the_bmi_comes_from_the_latest_weight_and_height():
+    history = resident([(MARCH, {"sbp": 150, "dbp": 90, "smoker": False, "weight_kg": 80.0, "height_cm": 160.0})])
+
+    risk = resident_who_risk(history, AS_OF, Policy())
+
+    assert risk.model == WhoModel.NON_LAB
+    assert risk == risk_of(age=60, sbp=150, total_cholesterol=None, bmi=80.0 / 1.6**2)
+
+
+@pytest.mark.parametrize(
+    ("visit", "conditions", "events"),
+    [
+        pytest.param({"sbp": 150, "dbp": 90}, ("I10",), (), id="smoking-not-recorded"),
+        pytest.param({"smoker": True, "total_cholesterol": 6.0}, ("I10",), (), id="no-sbp"),
+        pytest.param({"sbp": 150, "dbp": 90, "smoker": True}, ("I10",), (), id="neither-cholesterol-nor-bmi"),
+        pytest.param(
+            {"sbp": 150, "dbp": 90, "smoker": True, "total_cholesterol": 6.0}, ("I10", "I63"), (), id="past-stroke-code"
+        ),
+        pytest.param(
+            {"sbp": 150, "dbp": 90, "smoker": True, "total_cholesterol": 6.0},
+            ("I10",),
+            ((JUNE, EventType.MI),),
+            id="past-mi-event",
+        ),
+    ],
+)
+def test_no_risk_without_its_inputs_or_with_established_cvd(visit, conditions, events):
+    history = resident([(MARCH, visit)], conditions=conditions, events=events)
+    assert resident_who_risk(history, AS_OF, Policy()) is None
+
+
+def test_a_hospital_admission_for_something_else_does_not_stop_the_risk():
+    visit = {"sbp": 150, "dbp": 90, "smoker": True, "total_cholesterol": 6.0}
+    history = resident([(MARCH, visit)], events=((JUNE, EventType.OTHER_ADMISSION),))
+    assert resident_who_risk(history, AS_OF, Policy()) is not None
