@@ -20,6 +20,7 @@ from service.privacy import mask_national_id, mask_phone, sees_national_id, sees
 from service.reasons import StoredReason, stored_reasons
 from service.store.assessments import current_assessment
 from service.store.audit import record_action, record_read
+from service.store.histories import load_histories
 from service.store.residents import recent_visits
 from service.store.tasks import resident_tasks
 from stratify.facts import age_on
@@ -27,6 +28,7 @@ from stratify.policy import Policy
 from stratify.records import Level
 from stratify.rules import bp_target
 from stratify.tiers import Status, Tier
+from stratify.who_risk import WhoRisk, resident_who_risk
 
 CARD_VISITS = 12  # the visits a card lists and charts, newest first
 CHILDBEARING_AGES = (15, 49)  # WHO: women of reproductive age; the visit form asks about pregnancy
@@ -58,6 +60,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     as_of: dt.date | None
     risk: float | None
     model_version: str | None
+    who_risk: WhoRisk | None  # WHO 2019 10-year CVD risk and chart band, ages 40-74 (docs/who_risk.md)
     owner_level: Level | None
     reasons: list[StoredReason]
     tasks: list[Task]  # open tasks, the most pressing first
@@ -107,6 +110,7 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
         as_of=dt.date.fromisoformat(found["as_of"]) if found["as_of"] else None,
         risk=found["risk"],
         model_version=found["model_version"],
+        who_risk=who_risk_of(db, record_id, policy, today),
         owner_level=Level(found["owner_level"]) if found["owner_level"] else None,
         reasons=stored_reasons(found["reasons"]),
         tasks=resident_tasks(db, record_id),
@@ -117,6 +121,12 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
         may_override=user.role in OVERRIDE_ROLES,
         may_be_pregnant=found["sex"] == "F" and CHILDBEARING_AGES[0] <= age <= CHILDBEARING_AGES[1],
     )
+
+
+def who_risk_of(db: Database, record_id: str, policy: Policy, today: dt.date) -> WhoRisk | None:
+    """The resident's WHO 2019 CVD risk from their whole record as of today."""
+    histories = load_histories(db, [record_id])
+    return resident_who_risk(histories[0].resident, today, policy) if histories else None
 
 
 def dial(db: Database, user: Principal, record_id: str) -> str:

@@ -17,6 +17,7 @@ from msgspec import Meta
 
 Days = Annotated[int, Meta(ge=1, le=3650)]
 Share = Annotated[float, Meta(gt=0, lt=1)]
+Recalibration = tuple[float, Annotated[float, Meta(gt=0)]]  # (cons, slope) of a WHO CVD endpoint
 
 
 class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -55,6 +56,17 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     model_min_events: int = 30  # CONTRACT §4.3: fewer serious events -> no training
     model_min_auc: float = 0.65  # sanbiao: a model below this held-out AUC is kept inactive
     model_calibration_range: tuple[float, float] = (0.8, 1.25)  # sanbiao: observed/predicted events on hold-out
+    # WHO 2019 CVD risk, GBD East Asia: (cons, slope) per model, endpoint and sex, estimated from the published
+    # WHO 2019 East Asia chart cells (the official whocvdrisk_t10_calparms_gbd_sens0.dta was not readable here);
+    # how, and how well they reproduce the charts: docs/who_risk.md
+    who_lab_chd_men: Recalibration = (-0.2926, 1.1271)  # WHO 2019 EAS lab chart, men
+    who_lab_chd_women: Recalibration = (-0.4298, 0.7808)  # WHO 2019 EAS lab chart, women
+    who_lab_stroke_men: Recalibration = (0.1140, 0.6989)  # WHO 2019 EAS lab chart, men
+    who_lab_stroke_women: Recalibration = (-0.2602, 0.5930)  # WHO 2019 EAS lab chart, women
+    who_non_lab_chd_men: Recalibration = (-0.1935, 1.2668)  # WHO 2019 EAS non-lab chart, men
+    who_non_lab_chd_women: Recalibration = (-0.3389, 0.8006)  # WHO 2019 EAS non-lab chart, women
+    who_non_lab_stroke_men: Recalibration = (0.0418, 0.6764)  # WHO 2019 EAS non-lab chart, men
+    who_non_lab_stroke_women: Recalibration = (-0.2297, 0.6034)  # WHO 2019 EAS non-lab chart, women
 
     # Follow-up (CONTRACT §6; DESIGN §Follow-up)
     specialist_review_days: Days = 14  # CONTRACT §6: other red -> specialist review within 14 days

@@ -11,6 +11,10 @@ import pytest
 from conftest import PASSWORD, add_login, api_key, document, log_in, make_resident, make_visit
 
 from followup.tasks import CallOutcome
+from stratify.facts import age_on
+from stratify.policy import Policy
+from stratify.records import Sex
+from stratify.who_risk import who_cvd_risk
 
 
 def born(settings, years: int) -> str:
@@ -62,3 +66,36 @@ def test_opening_the_card_is_audited_and_so_is_the_apis_read(doctor, db):
     assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'read_card' AND record_id = 'OLD'").fetchone() == (
         2,
     )
+
+
+def who_paragraph(page: str) -> str | None:
+    found = re.search(r'<p id="who-risk">(.*?)</p>', page, re.DOTALL)
+    return found and re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", found.group(1)))
+
+
+def test_the_card_shows_the_who_risk_and_its_band_for_ages_40_to_74(doctor, settings):
+    # OLD: a woman of 70, SBP 145, not smoking, no cholesterol, 61.5 kg and 160 cm -> the non-lab model
+    age = age_on(dt.date.fromisoformat(born(settings, 70)), settings.today())
+    expected = who_cvd_risk(
+        age=age,
+        sex=Sex.FEMALE,
+        smoker=False,
+        sbp=145,
+        diabetes=False,
+        total_cholesterol=None,
+        bmi=61.5 / 1.6**2,
+        policy=Policy(),
+    )
+
+    shown = who_paragraph(doctor.get("/residents/OLD").text)
+
+    assert shown == f"10年心血管病风险（WHO，按体重指数）: {expected.ten_year * 100:.0f}% 风险图分层 {expected.band}%"
+
+
+def test_no_who_risk_after_a_stroke_or_after_74(doctor, db, settings):
+    older = make_resident("OLDER", birth_date=born(settings, 75), visits=[make_visit(sbp=150, dbp=85)], events=[])
+    client_post = doctor.post("/api/v1/records", json=document(older), headers=api_key(db, "ingest"))
+    assert client_post.json()["accepted"] == 1
+
+    assert who_paragraph(doctor.get("/residents/YOUNG").text) is None  # a stroke on record: no chart risk
+    assert who_paragraph(doctor.get("/residents/OLDER").text) is None
