@@ -110,7 +110,7 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
         as_of=dt.date.fromisoformat(found["as_of"]) if found["as_of"] else None,
         risk=found["risk"],
         model_version=found["model_version"],
-        who_risk=who_risk_of(db, record_id, policy, today),
+        who_risk=who_risk_of(db, record_id, policy, dt.date.fromisoformat(found["as_of"]) if found["as_of"] else today),
         owner_level=Level(found["owner_level"]) if found["owner_level"] else None,
         reasons=stored_reasons(found["reasons"]),
         tasks=resident_tasks(db, record_id),
@@ -123,10 +123,10 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
     )
 
 
-def who_risk_of(db: Database, record_id: str, policy: Policy, today: dt.date) -> WhoRisk | None:
-    """The resident's WHO 2019 CVD risk from their whole record as of today."""
+def who_risk_of(db: Database, record_id: str, policy: Policy, as_of: dt.date) -> WhoRisk | None:
+    """The resident's WHO 2019 CVD risk from their record as of the assessment (CONTRACT §4.4)."""
     histories = load_histories(db, [record_id])
-    return resident_who_risk(histories[0].resident, today, policy) if histories else None
+    return resident_who_risk(histories[0].resident, as_of, policy) if histories else None
 
 
 def dial(db: Database, user: Principal, record_id: str) -> str:

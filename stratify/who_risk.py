@@ -22,15 +22,16 @@ import msgspec
 
 from stratify.facts import Chart
 from stratify.policy import Policy, Recalibration
-from stratify.records import EventType, Resident, Sex, Visit
+from stratify.records import Resident, Sex, Visit
 
 # The charts cover ages 40-74 (Lancet Glob Health 2019, the charts' age groups 40-44 ... 70-74):
 # ages in [40, 75) have a risk; outside there is none, never an extrapolated one.
 AGES = (40, 75)
 
-# The chart bands this project shows (issue 16; the WHO 2019 charts' colours, with <5 and 5-<10 merged):
-# a risk below each bound gets that band, from 30% up the top one.
-CHART_BANDS = ((0.10, "<10"), (0.20, "10-20"), (0.30, "20-30"))
+# The chart bands (CONTRACT §4.4; the WHO 2019 charts' colours): a risk below each bound gets that
+# band, from 30% up the top one.
+CHART_BANDS = ((0.05, "<5"), (0.10, "5-10"), (0.20, "10-20"), (0.30, "20-30"))
+CHOLESTEROL_YEARS = 5  # CONTRACT §4.4: the lab model takes a total cholesterol of the last 5 years
 TOP_BAND = ">=30"
 
 # Centring of every predictor (whocvdrisk_erfc_score_v03.ado: cenages, censbp, centchol, cenbmi).
@@ -41,8 +42,8 @@ BMI_CENTRE = 25.0  # kg/m²
 
 
 class WhoModel(StrEnum):
-    LAB = "lab"  # total cholesterol measured
-    NON_LAB = "non_lab"  # BMI instead of cholesterol and diabetes
+    LAB = "who2019_lab"  # total cholesterol measured (CONTRACT §4.4 names)
+    NON_LAB = "who2019_nonlab"  # BMI instead of cholesterol
 
 
 class Endpoint(StrEnum):
@@ -250,18 +251,16 @@ def who_cvd_risk(
 
 
 def resident_who_risk(resident: Resident, as_of: dt.date, policy: Policy) -> WhoRisk | None:
-    """The risk from a resident's record up to as_of: age then, diabetes among the conditions, the
-    latest recorded SBP, smoking, total cholesterol, weight and height. None without an SBP or a
-    smoking status, and for established cardiovascular or kidney disease or a past MI or stroke:
-    the charts are for people without known CVD (Lancet Glob Health 2019), who are high risk anyway."""
+    """The risk from a resident's record up to as_of (CONTRACT §4.4): age then, diabetes among the
+    conditions, the latest recorded SBP, smoking, weight and height, and a total cholesterol of the
+    last 5 years. None without an SBP or a smoking status, or with neither cholesterol nor BMI. (The
+    charts are made for people without known CVD; for those with it the card says so beside the risk.)"""
     facts = Chart(resident, as_of).on(as_of)
-    if facts.established or any(e.type in (EventType.MI, EventType.STROKE) for e in facts.events):
-        return None
-    sbp, smoker, cholesterol, weight, height = (
-        latest(facts.visits, field) for field in ("sbp", "smoker", "total_cholesterol", "weight_kg", "height_cm")
-    )
+    sbp, smoker, weight, height = (latest(facts.visits, field) for field in ("sbp", "smoker", "weight_kg", "height_cm"))
     if sbp is None or smoker is None:
         return None
+    since = as_of - dt.timedelta(days=round(365.25 * CHOLESTEROL_YEARS))
+    cholesterol = latest([v for v in facts.visits if v.date >= since], "total_cholesterol")
     return who_cvd_risk(
         age=facts.age,
         sex=resident.sex,
@@ -280,7 +279,7 @@ def latest(visits: list[Visit], field: str) -> float | bool | None:
 
 
 def chart_band(ten_year: float) -> str:
-    """The chart band of a 10-year risk: "<10", "10-20", "20-30" or ">=30" (%)."""
+    """The chart band of a 10-year risk: "<5", "5-10", "10-20", "20-30" or ">=30" (%)."""
     return next((band for below, band in CHART_BANDS if ten_year < below), TOP_BAND)
 
 

@@ -92,10 +92,24 @@ def test_the_card_shows_the_who_risk_and_its_band_for_ages_40_to_74(doctor, sett
     assert shown == f"10年心血管病风险（WHO，按体重指数）: {expected.ten_year * 100:.0f}% 风险图分层 {expected.band}%"
 
 
-def test_no_who_risk_after_a_stroke_or_after_74(doctor, db, settings):
+def test_after_a_stroke_the_risk_says_the_charts_are_for_people_without_cvd_and_after_74_there_is_none(
+    doctor, db, settings
+):
     older = make_resident("OLDER", birth_date=born(settings, 75), visits=[make_visit(sbp=150, dbp=85)], events=[])
     client_post = doctor.post("/api/v1/records", json=document(older), headers=api_key(db, "ingest"))
     assert client_post.json()["accepted"] == 1
 
-    assert who_paragraph(doctor.get("/residents/YOUNG").text) is None  # a stroke on record: no chart risk
+    young = who_paragraph(doctor.get("/residents/YOUNG").text)  # 50, a stroke on record
+    assert young.startswith("10年心血管病风险") and "风险图适用于尚无心脑血管病者" in young
+    assert "风险图适用于" not in who_paragraph(doctor.get("/residents/OLD").text)
     assert who_paragraph(doctor.get("/residents/OLDER").text) is None
+    assert doctor.get("/api/v1/residents/OLDER").json()["cvd_risk"] is None
+
+
+def test_the_api_gives_the_who_risk_as_the_contract_names_it(doctor, settings):
+    """CONTRACT §4.4 `cvd_risk`: ten_year, band, model (who2019_nonlab: a BMI, no cholesterol)."""
+    card = doctor.get("/residents/OLD").text
+    risk = doctor.get("/api/v1/residents/OLD").json()["cvd_risk"]
+
+    assert set(risk) == {"ten_year", "band", "model"} and risk["model"] == "who2019_nonlab"
+    assert f"{risk['ten_year'] * 100:.0f}%" in who_paragraph(card) and f"{risk['band']}%" in who_paragraph(card)

@@ -173,8 +173,10 @@ def test_extreme_inputs_within_the_record_ranges_give_a_risk_not_an_error():
 @pytest.mark.parametrize(
     ("ten_year", "band"),
     [
-        pytest.param(0.0, "<10", id="zero"),
-        pytest.param(0.0999, "<10", id="9.99"),
+        pytest.param(0.0, "<5", id="zero"),
+        pytest.param(0.0499, "<5", id="4.99"),
+        pytest.param(0.05, "5-10", id="5.0"),
+        pytest.param(0.0999, "5-10", id="9.99"),
         pytest.param(0.10, "10-20", id="10.0"),
         pytest.param(0.1999, "10-20", id="19.99"),
         pytest.param(0.20, "20-30", id="20.0"),
@@ -253,25 +255,34 @@ def test_without_cholesterol_the_bmi_comes_from_the_latest_weight_and_height():
 
 
 @pytest.mark.parametrize(
-    ("visit", "conditions", "events"),
+    "visit",
     [
-        pytest.param({"sbp": 150, "dbp": 90}, ("I10",), (), id="smoking-not-recorded"),
-        pytest.param({"smoker": True, "total_cholesterol": 6.0}, ("I10",), (), id="no-sbp"),
-        pytest.param({"sbp": 150, "dbp": 90, "smoker": True}, ("I10",), (), id="neither-cholesterol-nor-bmi"),
-        pytest.param(
-            {"sbp": 150, "dbp": 90, "smoker": True, "total_cholesterol": 6.0}, ("I10", "I63"), (), id="past-stroke-code"
-        ),
-        pytest.param(
-            {"sbp": 150, "dbp": 90, "smoker": True, "total_cholesterol": 6.0},
-            ("I10",),
-            ((JUNE, EventType.MI),),
-            id="past-mi-event",
-        ),
+        pytest.param({"sbp": 150, "dbp": 90}, id="smoking-not-recorded"),
+        pytest.param({"smoker": True, "total_cholesterol": 6.0}, id="no-sbp"),
+        pytest.param({"sbp": 150, "dbp": 90, "smoker": True}, id="neither-cholesterol-nor-bmi"),
     ],
 )
-def test_no_risk_without_its_inputs_or_with_established_cvd(visit, conditions, events):
-    history = resident([(MARCH, visit)], conditions=conditions, events=events)
-    assert resident_who_risk(history, AS_OF, Policy()) is None
+def test_no_risk_without_its_inputs(visit):
+    """CONTRACT §4.4: null unless the latest SBP and smoking status are known and a cholesterol or a BMI."""
+    assert resident_who_risk(resident([(MARCH, visit)]), AS_OF, Policy()) is None
+
+
+def test_a_cholesterol_older_than_five_years_is_not_used():
+    """CONTRACT §4.4: the lab model takes a total cholesterol of the last 5 years, else BMI."""
+    old = {"sbp": 150, "dbp": 90, "smoker": True, "total_cholesterol": 6.0, "weight_kg": 70.0, "height_cm": 165.0}
+    recent = {"sbp": 150, "dbp": 90, "smoker": True}
+    stale = AS_OF - dt.timedelta(days=5 * 366)
+    assert resident_who_risk(resident([(stale, old), (MARCH, recent)]), AS_OF, Policy()).model == WhoModel.NON_LAB
+    within = AS_OF - dt.timedelta(days=4 * 365)
+    assert resident_who_risk(resident([(within, old), (MARCH, recent)]), AS_OF, Policy()).model == WhoModel.LAB
+
+
+def test_established_cvd_still_gets_a_risk_the_card_qualifies():
+    """CONTRACT §4.4 names when there is none; a past stroke is not one of them (the card says the
+    charts are for people without CVD)."""
+    visit = {"sbp": 150, "dbp": 90, "smoker": True, "total_cholesterol": 6.0}
+    history = resident([(MARCH, visit)], conditions=("I10", "I63"), events=((JUNE, EventType.MI),))
+    assert resident_who_risk(history, AS_OF, Policy()) is not None
 
 
 def test_a_hospital_admission_for_something_else_does_not_stop_the_risk():

@@ -164,8 +164,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "green_owner": {"zh-CN": "村医常规随访", "en": "the village doctor continues routine care"},
     "why": {"zh-CN": "原因", "en": "Why"},
     "risk": {"zh-CN": "12个月严重事件风险", "en": "12-month risk of a serious event"},
-    "who_risk_lab": {"zh-CN": "10年心血管病风险（WHO，含胆固醇）", "en": "10-year CVD risk (WHO, with cholesterol)"},
-    "who_risk_non_lab": {"zh-CN": "10年心血管病风险（WHO，按体重指数）", "en": "10-year CVD risk (WHO, with BMI)"},
+    "who_risk_who2019_lab": {
+        "zh-CN": "10年心血管病风险（WHO，含胆固醇）",
+        "en": "10-year CVD risk (WHO, with cholesterol)",
+    },
+    "who_risk_who2019_nonlab": {
+        "zh-CN": "10年心血管病风险（WHO，按体重指数）",
+        "en": "10-year CVD risk (WHO, with BMI)",
+    },
+    "who_risk_established": {
+        "zh-CN": "已有心脑血管病：风险图适用于尚无心脑血管病者，此人本已属高危",
+        "en": "Has cardiovascular disease: the charts are for people without it; this patient is high risk already",
+    },
     "who_band": {"zh-CN": "风险图分层", "en": "chart band"},
     "visits": {"zh-CN": "随访记录", "en": "Visits"},
     "visit_mode": {"zh-CN": "方式", "en": "How"},

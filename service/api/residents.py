@@ -28,6 +28,12 @@ class FollowupOut(msgspec.Struct):
     assignee: str | None
 
 
+class CvdRiskOut(msgspec.Struct):
+    ten_year: float  # WHO 2019, East Asia recalibration (docs/who_risk.md)
+    band: str  # <5, 5-10, 10-20, 20-30, >=30 (percent)
+    model: str  # who2019_lab or who2019_nonlab
+
+
 class ResidentOut(msgspec.Struct):
     record_id: str
     managed: bool
@@ -40,6 +46,7 @@ class ResidentOut(msgspec.Struct):
     owner_level: str | None
     next_followup: FollowupOut | None
     care_state: str  # WHO HEARTS: under_care, missed_visit, lost_to_follow_up, dead, moved
+    cvd_risk: CvdRiskOut | None  # ages 40-74 with an SBP, a smoking status and a cholesterol or BMI
 
 
 @get(
@@ -66,4 +73,5 @@ def get_resident(request: Request, record_id: FromPath[str], db: NamedDependency
         owner_level=card.owner_level,
         next_followup=FollowupOut(task.task_id, task.kind, task.due.isoformat(), task.assignee) if task else None,
         care_state=card.care_state,
+        cvd_risk=CvdRiskOut(round(who.ten_year, 4), who.band, who.model) if (who := card.who_risk) else None,
     )
