@@ -9,7 +9,7 @@ import msgspec
 from sqlite_utils import Database
 
 from fixtures.bphs import write_events, write_sheet
-from fixtures.county import COUNTY, area_names, doctor_for, generate, village_codes
+from fixtures.county import COUNTY, area_names, doctor_for, generate, village_codes, village_populations
 from service.auth import Role, hash_password, new_api_key
 from service.importer import import_file
 from service.ingest import IngestSummary
@@ -70,7 +70,7 @@ def prepare_demo(
         )
     except NotEnoughData as e:
         model = f"none ({e})"
-    save_areas(db, area_names(), actor="demo")
+    save_areas(db, area_names(village_populations(generate(residents, seed, today), seed)), actor="demo")
     run = run_nightly(db, policy, today, trigger="demo")
     logins = demo_logins()
     for login in logins:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from service.period_indicators import Figures, Indicators
+from service.period_indicators import Indicators, TotalFigures
 from service.periods import Period
 
 DEFAULT_COMBO = "HllvX50cXC0"  # DHIS2's default categoryOptionCombo
@@ -49,7 +49,7 @@ def load_dhis2_mapping(path: Path) -> Dhis2Mapping:
         mapping = msgspec.convert(tomllib.loads(path.read_text(encoding="utf-8")), Dhis2Mapping)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, msgspec.ValidationError) as e:
         raise BadDhis2Mapping(f"{path.name}: {e}") from None
-    unknown = sorted(set(mapping.data_elements) - set(Figures.__struct_fields__))
+    unknown = sorted(set(mapping.data_elements) - set(TotalFigures.__struct_fields__))
     if unknown:
         raise BadDhis2Mapping(f"{path.name}: not an indicator: {', '.join(unknown)}")
     uids = [*mapping.data_elements.values(), *mapping.org_units.values(), mapping.category_option_combo]
@@ -60,8 +60,9 @@ def load_dhis2_mapping(path: Path) -> Dhis2Mapping:
 
 
 def data_value_set(figures: Indicators, period: Period, mapping: Dhis2Mapping) -> DataValueSet:
-    """The mapped indicators of the mapped areas, and of the region itself (its total) when mapped."""
-    areas: list[tuple[str, Figures]] = [(a.code, a) for a in figures.areas]
+    """The mapped indicators of the mapped areas, and of the region itself (its total) when mapped;
+    an expected count whose population is not known is left out."""
+    areas: list[tuple[str, TotalFigures]] = [(a.code, a) for a in figures.areas]
     if figures.region not in {code for code, _ in areas}:  # a village's own figures are its only area
         areas.append((figures.region, figures.total))
     return DataValueSet(
@@ -72,5 +73,6 @@ def data_value_set(figures: Indicators, period: Period, mapping: Dhis2Mapping) -
             for code, counts in areas
             if code in mapping.org_units
             for key, element in mapping.data_elements.items()
+            if getattr(counts, key) is not None
         ]
     )

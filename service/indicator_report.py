@@ -7,9 +7,10 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from service.exports import Sheet
-from service.period_indicators import Figures, RegionFigures
+from service.period_indicators import EXPECTED, Figures, RegionFigures, expected
 from service.periods import PeriodKind
-from service.store.areas import area_names
+from service.store.areas import area_names, area_populations
+from stratify.policy import Policy
 
 LABELS = {  # the BPHS and HEARTS names a county center reports under
     "htn_managed": "高血压管理人数",
@@ -30,6 +31,8 @@ LABELS = {  # the BPHS and HEARTS names a county center reports under
     "serious_events": "严重事件数",
     "tasks_due": "到期随访任务数",
     "tasks_done_on_time": "按时完成随访任务数",
+    "htn_expected": "高血压估算患病人数（35岁及以上）",
+    "dm_expected": "糖尿病估算患病人数（35岁及以上）",
 }
 LEVELS = {6: [("乡镇", 9), ("村", 12)], 9: [("村", 12)], 12: [("村", 12)]}  # region digits -> sheets
 TOTAL = "合计"
@@ -44,9 +47,16 @@ def period_label(found: RegionFigures) -> str:
     return f"{period.start.year}年{period.start.month}月"
 
 
-def report_sheets(db: Database, found: RegionFigures) -> list[Sheet]:
-    """The report's sheets, each level's areas in code order and the region's total last."""
+def report_sheets(db: Database, found: RegionFigures, policy: Policy) -> list[Sheet]:
+    """The report's sheets, each level's areas in code order and the region's total last; the expected
+    patients are empty cells where an area's population is not known."""
     keys = list(Figures.__struct_fields__)
+    known, villages = area_populations(db, found.region), set(found.villages)
+
+    def row(code: str, name: str, figures: Figures) -> list:
+        expect = expected(code, known, villages, policy)
+        return [code, name, *(getattr(figures, k) for k in keys), *(expect[k] for k in EXPECTED)]
+
     levels = LEVELS[len(found.region)]
     by_level = {digits: found.rolled_up(digits) for _, digits in levels}
     total = found.rolled_up(len(found.region)).get(found.region, Figures())
@@ -54,15 +64,15 @@ def report_sheets(db: Database, found: RegionFigures) -> list[Sheet]:
     region = names.get(found.region) or found.region
     dates = f"{found.period.start} 至 {found.period.end}"
     title = f"{region}（{found.region}）{period_label(found)} 高血压、糖尿病管理指标（{dates}）"
-    header = ["编码", "名称", *(LABELS[k] for k in keys)]
+    header = ["编码", "名称", *(LABELS[k] for k in (*keys, *EXPECTED))]
     return [
         Sheet(
             name,
             title,
             header,
             [
-                *([code, names.get(code, ""), *(getattr(areas[code], k) for k in keys)] for code in sorted(areas)),
-                [found.region, TOTAL, *(getattr(total, k) for k in keys)],
+                *(row(code, names.get(code, ""), areas[code]) for code in sorted(areas)),
+                row(found.region, TOTAL, total),
             ],
         )
         for name, digits in levels

@@ -72,7 +72,7 @@ def period_board(
     return PeriodBoard(
         period=period,
         choices=picker_periods(today),
-        figures=summary(db, found),
+        figures=summary(db, found, policy),
         trend=trend,
         doctors=doctors,
         new_reds=LiveList(*new_reds(db, region, today)),

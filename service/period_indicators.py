@@ -21,7 +21,7 @@ from followup.hearts import RECENT_VISIT_DAYS, REGISTERED_DAYS, CareState, care_
 from service.area_views import CHILD_DIGITS
 from service.periods import Period, PeriodKind
 from service.store import now_utc
-from service.store.areas import area_names
+from service.store.areas import area_names, area_populations
 from service.store.period_facts import Group, ResidentFacts, VisitFacts, resident_facts, tasks_due_by
 from stratify.facts import SERIOUS_EVENTS, age_on
 from stratify.policy import Policy
@@ -64,7 +64,18 @@ class Figures(msgspec.Struct, kw_only=True):
             setattr(self, key, getattr(self, key) + n)
 
 
-class AreaFigures(Figures, kw_only=True):
+class TotalFigures(Figures, kw_only=True):
+    """The counts with the patients the area is expected to have (CONTRACT §11): its population aged
+    35+ x the policy's prevalence; None when its population is not known."""
+
+    htn_expected: int | None = None
+    dm_expected: int | None = None
+
+
+EXPECTED = ("htn_expected", "dm_expected")
+
+
+class AreaFigures(TotalFigures, kw_only=True):
     code: str
     name: str | None
 
@@ -76,7 +87,7 @@ class Indicators(msgspec.Struct):
     end: dt.date
     computed_at: str
     areas: list[AreaFigures]
-    total: Figures
+    total: TotalFigures
 
 
 def as_of(period: Period, today: dt.date) -> dt.date:
@@ -208,19 +219,42 @@ def computed_figures(
     return found
 
 
-def summary(db: Database, found: RegionFigures) -> Indicators:
-    """The region's areas (townships of a county, villages of a township) and its total."""
+def population(code: str, known: dict[str, int], villages: set[str]) -> int | None:
+    """An area's population aged 35+: its own figure, else the sum of its townships' or villages'
+    (those with residents or a figure of their own) when every one has a figure, else None."""
+    if code in known:
+        return known[code]
+    if len(code) == 12:
+        return None
+    digits = CHILD_DIGITS[len(code)]
+    children = {c[:digits] for c in (*villages, *known) if c.startswith(code) and len(c) >= digits}
+    counts = [population(child, known, villages) for child in sorted(children)]
+    return sum(counts) if counts and None not in counts else None  # type: ignore[arg-type]
+
+
+def expected(code: str, known: dict[str, int], villages: set[str], policy: Policy) -> dict[str, int | None]:
+    """htn_expected and dm_expected of an area (None when its population is not known)."""
+    people = population(code, known, villages)
+    prevalence = (policy.htn_prevalence_35plus, policy.dm_prevalence_35plus)
+    return {key: None if people is None else round(people * p) for key, p in zip(EXPECTED, prevalence, strict=True)}
+
+
+def summary(db: Database, found: RegionFigures, policy: Policy) -> Indicators:
+    """The region's areas (townships of a county, villages of a township) and its total, each with the
+    patients it is expected to have where its population is known."""
     by_area = found.rolled_up(CHILD_DIGITS[len(found.region)])
     names = area_names(db, list(by_area))
+    known, villages = area_populations(db, found.region), set(found.villages)
+
+    def fields(code: str, figures: Figures) -> dict:
+        return msgspec.structs.asdict(figures) | expected(code, known, villages, policy)
+
     return Indicators(
         region=found.region,
         period=found.period.code,
         start=found.period.start,
         end=found.period.end,
         computed_at=now_utc(),
-        areas=[
-            AreaFigures(code=code, name=names.get(code), **msgspec.structs.asdict(by_area[code]))
-            for code in sorted(by_area)
-        ],
-        total=found.rolled_up(len(found.region)).get(found.region, Figures()),
+        areas=[AreaFigures(code=code, name=names.get(code), **fields(code, by_area[code])) for code in sorted(by_area)],
+        total=TotalFigures(**fields(found.region, found.rolled_up(len(found.region)).get(found.region, Figures()))),
     )

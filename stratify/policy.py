@@ -49,6 +49,9 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     both_uncontrolled_red: bool = True  # Sanming M1: HTN + DM both uncontrolled -> red (county may turn off)
     step_down_visits: int = 2  # DESIGN: step down after two consecutive qualifying visits...
     step_down_gap_days: Days = 14  # ... at least 14 days apart (BPHS-3 two-week re-check)
+    # Expected patients (CONTRACT §11 management rate = managed / (population aged 35+ x prevalence)), docs/policy.md
+    htn_prevalence_35plus: Share = 0.372  # Lu J et al., Lancet 2017;390:2549 (China PEACE MPP): 35-75, standardised
+    dm_prevalence_35plus: Share = 0.124  # Wang L et al., JAMA 2021;326:2498 (CCDRFS 2018): adults 18+, a floor for 35+
     # Model
     model_red_share: Share = 0.03  # sanbiao (DESIGN ~5%): top 3% of predicted risk -> red, see docs/policy.md
     model_yellow_share: Share = 0.12  # sanbiao (DESIGN ~25%): the next 12% -> yellow

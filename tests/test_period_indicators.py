@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from service.indicator_report import LABELS, period_label
 from service.ingest import Ingestor
 from service.jobs import run_nightly
-from service.period_indicators import Figures, RegionFigures
+from service.period_indicators import RegionFigures, TotalFigures
 from service.periods import parse_period
 from service.store.areas import save_areas
 from stratify.policy import Policy
@@ -479,7 +479,9 @@ def test_the_report_workbook_has_a_sheet_per_level_chinese_headers_and_the_perio
         [OTHER_VILLAGE, None, 1],
         ["350421", "合计", 2],
     ]
-    assert len(townships[2]) == 2 + len(LABELS) and set(LABELS) == set(Figures.__struct_fields__)
+    assert len(townships[2]) == 2 + len(LABELS) and set(LABELS) == set(TotalFigures.__struct_fields__)
+    assert townships[2][-2:] == ["高血压估算患病人数（35岁及以上）", "糖尿病估算患病人数（35岁及以上）"]
+    assert townships[3][-2:] == [None, None]  # no population loaded: empty, never a guess
     audit = db.execute("SELECT detail FROM audit_log WHERE action = 'export'").fetchone()[0]
     assert '"list":"indicators-350421-2026Q3"' in audit and '"rows":6' in audit
 
@@ -489,3 +491,27 @@ def test_the_report_workbook_has_a_sheet_per_level_chinese_headers_and_the_perio
 )
 def test_a_period_is_named_as_a_report_names_it(period, label):
     assert period_label(RegionFigures("350421", parse_period(period), {})) == label
+
+
+def test_expected_patients_are_the_population_aged_35_plus_times_the_policys_prevalence(center, db, settings):
+    """CONTRACT §11: an area's own population, else its townships' or villages' when all are known;
+    defaults 37.2% hypertension, 12.4% diabetes (docs/policy.md)."""
+    elsewhere = htn("E2", visit("v1", "2026-08-02"), village_code=OTHER_VILLAGE)
+    store(db, settings, htn("E1", visit("v1", "2026-08-01")), elsewhere)
+    other_township = OTHER_VILLAGE[:9]
+    save_areas(db, [(TOWNSHIP, "青山镇", 10_000), (VILLAGE, "上坪村", 800)], actor="test")
+
+    county = center.get("/api/v1/indicators", params={"period": Q3}).json()
+    by_code = {a["code"]: a for a in county["areas"]}
+    assert (by_code[TOWNSHIP]["htn_expected"], by_code[TOWNSHIP]["dm_expected"]) == (3720, 1240)
+    assert by_code[other_township]["htn_expected"] is None and county["total"]["htn_expected"] is None  # partial
+
+    save_areas(db, [(OTHER_VILLAGE, "下坪村", 5_000)], actor="test")  # the other township's only village
+    county = center.get("/api/v1/indicators", params={"period": Q3}).json()
+    by_code = {a["code"]: a for a in county["areas"]}
+    assert by_code[other_township]["htn_expected"] == 1860  # from its villages, all known
+    assert (county["total"]["htn_expected"], county["total"]["dm_expected"]) == (5580, 1860)  # 15,000 people
+
+    township = center.get("/api/v1/indicators", params={"period": Q3, "region": TOWNSHIP}).json()
+    assert township["areas"][0]["htn_expected"] == 298  # 800 x 0.372 = 297.6
+    assert township["total"]["htn_expected"] == 3720  # the township's own figure, not its villages' sum

@@ -50,6 +50,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m012_own_urgent",
         "m013_outcome_ids",
         "m014_period_figures",
+        "m015_area_population",
     ]
     assert migrate(db) == []
     assert is_current(db)

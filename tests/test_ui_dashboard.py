@@ -177,3 +177,15 @@ def test_the_days_new_reds_and_overdue_urgent_referrals_are_live(county, db, set
     assert "逾期未完成的紧急转诊（1）" in live and live.count("/residents/RED") == 2
     other_township = county.get("/dashboard?region=350421101").text.split('id="live"')[1].split("</section>")[0]
     assert "今日新增红标（0）" in other_township and "逾期未完成的紧急转诊（0）" in other_township
+
+
+def test_the_management_rate_is_shown_where_the_population_is_known(county, db):
+    """Managed / expected (population aged 35+ x 37.2%): 2 of 10 expected in 青山镇, unknown elsewhere."""
+    save_areas(db, [(TOWNSHIP, "青山镇", 27)], actor="test")  # 27 x 0.372 = 10.04 -> 10 expected
+
+    page = county.get("/dashboard?period=2026-10").text
+    township_row = page.split(f"region={TOWNSHIP}&period=2026-10#period")[1].split("</tr>")[0]
+    other_row = page.split("region=350421101&period=2026-10#period")[1].split("</tr>")[0]
+
+    assert '<td data-label="高血压管理率">20%</td>' in township_row
+    assert '<td data-label="高血压管理率">—</td>' in other_row

@@ -22,8 +22,9 @@ from service.dhis2 import BadDhis2Mapping, DataValueSet, data_value_set, load_dh
 from service.exports import MEDIA_TYPES, ExportFormat, export_report, export_response, file_response, record_export
 from service.figure_table import region_figures
 from service.indicator_report import report_sheets
-from service.period_indicators import Figures, Indicators, RegionFigures, summary
+from service.period_indicators import Indicators, RegionFigures, TotalFigures, summary
 from service.periods import parse_period, year_of
+from stratify.policy import Policy
 
 
 class IndicatorFormat(StrEnum):
@@ -71,12 +72,12 @@ def get_indicators(
     asked = parse_period(period) if period is not None else year_of(today.year)
     [found] = region_figures(db, request.user, region, [asked], today, state.policy)
     if format is IndicatorFormat.XLSX:
-        return _workbook(request, db, found)
-    figures = summary(db, found)
+        return _workbook(request, db, found, state.policy)
+    figures = summary(db, found, state.policy)
     if format is IndicatorFormat.DHIS2:
         return _dhis2(request, db, figures)
     if format is IndicatorFormat.CSV:
-        keys = list(Figures.__struct_fields__)
+        keys = list(TotalFigures.__struct_fields__)
         rows = [[a.code, a.name or "", *(getattr(a, k) for k in keys)] for a in figures.areas]
         rows.append([figures.region, "total", *(getattr(figures.total, k) for k in keys)])
         filters = {"region": figures.region, "period": figures.period}
@@ -94,13 +95,13 @@ def get_indicators(
     return figures
 
 
-def _workbook(request: Request, db: Database, found: RegionFigures) -> Response:
+def _workbook(request: Request, db: Database, found: RegionFigures, policy: Policy) -> Response:
     """The report workbook (service.indicator_report), audited as an export."""
     name = f"indicators-{found.region}-{found.period.code}"
     filters = {"region": found.region, "period": found.period.code}
     at = dt.datetime.now(ZoneInfo(request.app.state.settings.timezone))
     return file_response(
-        export_report(db, request.user, name=name, filters=filters, sheets=report_sheets(db, found), at=at)
+        export_report(db, request.user, name=name, filters=filters, sheets=report_sheets(db, found, policy), at=at)
     )
 
 

@@ -521,3 +521,12 @@ def m014_period_figures(db: Database) -> None:
             )
         )
     db.execute(_stale_trigger("residents_figures_delete", "DELETE", "residents", "OLD.village_code", everything))
+
+
+@migrations()
+def m015_area_population(db: Database) -> None:
+    """An area's population aged 35 and over (CONTRACT §11: expected patients), when the county gives it."""
+    db.execute(
+        "ALTER TABLE areas ADD COLUMN population_35plus INTEGER "
+        "CHECK (population_35plus IS NULL OR population_35plus >= 0)"
+    )
