@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from filelock import FileLock, Timeout
 
-from service.jobs import run_nightly
+from service.jobs import run_figures, run_nightly
 from service.settings import Settings
 from service.store import connect
 from service.store.jobs import run_today
@@ -103,12 +103,15 @@ class NightlyScheduler:
             db.close()
 
     def run(self) -> None:
-        """One nightly run as of today; failures are recorded in job_runs and logged, never raised."""
+        """One nightly run as of today, then the figure table's; failures are recorded in job_runs and
+        logged, never raised."""
         db = connect(self.settings.db_path)
         try:
-            run_nightly(db, self.policy, self.settings.today(), trigger="scheduler")
-        except Exception:  # recorded by run_nightly; the scheduler must live on to the next night
-            log.exception("nightly job failed")
+            for job in (run_nightly, run_figures):
+                try:
+                    job(db, self.policy, self.settings.today(), trigger="scheduler")
+                except Exception:  # recorded by the job; the scheduler must live on to the next night
+                    log.exception("%s failed", job.__name__)
         finally:
             db.close()
 

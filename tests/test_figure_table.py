@@ -16,6 +16,7 @@ from service.auth import Principal, Role
 from service.cli import cli
 from service.figure_table import fill, nightly_periods, periods_from, policy_key, region_figures
 from service.ingest import Ingestor
+from service.jobs import run_figures
 from service.outcomes import OutcomeIn, record_outcome
 from service.period_indicators import Figures, computed_figures
 from service.periods import parse_period
@@ -203,3 +204,15 @@ def test_the_rebuild_command_computes_every_period_since_a_year_again(db, settin
     assert f"1 villages, {months + quarters + today.year - 2024} rows" in result.output
     assert answered(db, "2026-03", today=today) == fresh(db, "2026-03", today=today)
     assert answered(db, "2026-03", today=today)[VILLAGE].htn_managed == 1
+
+
+def test_the_figures_job_fills_the_nightly_span_as_its_own_run(db):
+    store(db, resident("J1", visit("v1", "2026-06-03")))
+    first = run_figures(db, POLICY, TODAY, trigger="test")
+    again = run_figures(db, POLICY, TODAY, trigger="test")
+
+    assert (first.periods, first.villages, first.rows, first.skipped) == (20, 1, 20, 0)
+    assert (again.villages, again.rows) == (0, 0)
+    runs = db.execute("SELECT kind, status, as_of FROM job_runs ORDER BY run_id").fetchall()
+    assert runs == [("figures", "ok", TODAY.isoformat())] * 2
+    assert answered(db, "2026-06") == fresh(db, "2026-06")

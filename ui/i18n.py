@@ -301,6 +301,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "no_model": {"zh-CN": "尚无启用的模型", "en": "No active model"},
     "job_runs": {"zh-CN": "夜间任务", "en": "Job runs"},
     "run_nightly": {"zh-CN": "夜间重新分级", "en": "nightly re-stratification"},
+    "run_figures": {"zh-CN": "统计指标更新", "en": "figures for the dashboard"},
     "run_running": {"zh-CN": "运行中", "en": "running"},
     "run_ok": {"zh-CN": "完成", "en": "done"},
     "run_failed": {"zh-CN": "失败", "en": "failed"},
