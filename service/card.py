@@ -28,6 +28,7 @@ from stratify.policy import Policy
 from stratify.records import Level
 from stratify.rules import bp_target
 from stratify.tiers import Status, Tier
+from stratify.treatment import Treatment, resident_treatment
 from stratify.who_risk import WhoRisk, resident_who_risk
 
 CARD_VISITS = 12  # the visits a card lists and charts, newest first
@@ -61,6 +62,7 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     risk: float | None
     model_version: str | None
     who_risk: WhoRisk | None  # WHO 2019 10-year CVD risk and chart band, ages 40-74 (docs/who_risk.md)
+    treatment: Treatment  # medicines, their history and the protocol steps (docs/policy.md "Medicines")
     owner_level: Level | None
     reasons: list[StoredReason]
     tasks: list[Task]  # open tasks, the most pressing first
@@ -94,6 +96,8 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
     age = age_on(birth, today)
     status = Status(found["status"])
     own = sees_national_id(user.name, found["family_doctor"])
+    assessed_on = dt.date.fromisoformat(found["as_of"]) if found["as_of"] else today
+    resident = load_histories(db, [record_id])[0].resident
     full_phone = sees_phone(user, found["village_code"])
     return Card(
         record_id=record_id,
@@ -110,7 +114,8 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
         as_of=dt.date.fromisoformat(found["as_of"]) if found["as_of"] else None,
         risk=found["risk"],
         model_version=found["model_version"],
-        who_risk=who_risk_of(db, record_id, policy, dt.date.fromisoformat(found["as_of"]) if found["as_of"] else today),
+        who_risk=resident_who_risk(resident, assessed_on, policy),
+        treatment=resident_treatment(resident, today, policy),
         owner_level=Level(found["owner_level"]) if found["owner_level"] else None,
         reasons=stored_reasons(found["reasons"]),
         tasks=resident_tasks(db, record_id),
@@ -121,12 +126,6 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
         may_override=user.role in OVERRIDE_ROLES,
         may_be_pregnant=found["sex"] == "F" and CHILDBEARING_AGES[0] <= age <= CHILDBEARING_AGES[1],
     )
-
-
-def who_risk_of(db: Database, record_id: str, policy: Policy, as_of: dt.date) -> WhoRisk | None:
-    """The resident's WHO 2019 CVD risk from their record as of the assessment (CONTRACT §4.4)."""
-    histories = load_histories(db, [record_id])
-    return resident_who_risk(histories[0].resident, as_of, policy) if histories else None
 
 
 def dial(db: Database, user: Principal, record_id: str) -> str:

@@ -144,9 +144,19 @@ def import_(
         on_stored = Reassessor(db, ctx.policy, today) if assess else None
         try:
             if is_sheet(path):
-                summary = import_sheet(db, path, mapping=columns, actor=cli_actor(), today=today, on_stored=on_stored)
+                summary = import_sheet(
+                    db, path, mapping=columns, actor=cli_actor(), today=today, on_stored=on_stored, policy=ctx.policy
+                )
             else:
-                summary = import_file(db, path, source=source, actor=cli_actor(), today=today, on_stored=on_stored)
+                summary = import_file(
+                    db,
+                    path,
+                    source=source,
+                    actor=cli_actor(),
+                    today=today,
+                    on_stored=on_stored,
+                    formulary=ctx.policy.formulary,
+                )
             total.add(summary)
         except (BadFile, BadSheet) as e:
             raise click.ClickException(f"{path}: {e} (nothing of this file was stored)") from e

@@ -11,6 +11,7 @@ import msgspec
 from sqlite_utils import Database
 
 from service.ingest import Ingestor, IngestSummary, OnStored
+from service.validation import DEFAULT_FORMULARY, Formulary
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 DOCUMENT_KEYS = frozenset({"source", "residents"})
@@ -75,13 +76,14 @@ def import_file(
     actor: str,
     today: dt.date,
     on_stored: OnStored | None = None,
+    formulary: Formulary = DEFAULT_FORMULARY,
 ) -> IngestSummary:
     """Ingest one file as its own import batch; returns that file's summary."""
     if is_ndjson(path):
         raws, batch_source = ndjson_residents(path), source or path.name
     else:
         raws, batch_source = document_residents(path), document_source(path)
-    ingestor = Ingestor(db, today=today, on_stored=on_stored)
+    ingestor = Ingestor(db, today=today, on_stored=on_stored, formulary=formulary)
     ingestor.begin(origin="cli", source=batch_source[:SOURCE_MAX_CHARS], filename=str(path), actor=actor)
     try:
         ingestor.run(raws, file=path.name)

@@ -14,7 +14,15 @@ from service.problems import problem
 from service.store import writing
 from service.store.batches import finish_batch, start_batch
 from service.store.residents import Outcome, upsert_residents
-from service.validation import FieldError, Invalid, decode_resident, located, record_id_of
+from service.validation import (
+    DEFAULT_FORMULARY,
+    FieldError,
+    Formulary,
+    Invalid,
+    decode_resident,
+    located,
+    record_id_of,
+)
 from stratify.records import Batch, Resident
 
 log = logging.getLogger(__name__)
@@ -81,9 +89,12 @@ class Ingestor:
         region: str = "",
         on_stored: OnStored | None = None,
         chunk: int = CHUNK_RESIDENTS,
+        formulary: Formulary = DEFAULT_FORMULARY,
     ) -> None:
-        """`on_stored` gets each chunk's residents and outcomes, inside its transaction."""
+        """`on_stored` gets each chunk's residents and outcomes, inside its transaction; medicines
+        are checked against the county's `formulary`."""
         self.db = db
+        self.formulary = formulary
         self.chunk = chunk
         self.today = today
         self.region = region
@@ -101,7 +112,7 @@ class Ingestor:
 
     def feed(self, index: int, raw: bytes, file: str | None = None) -> None:
         try:
-            resident = decode_resident(raw, self.today)
+            resident = decode_resident(raw, self.today, self.formulary)
         except Invalid as e:
             self.reject(Rejection(index, record_id_of(raw), e.errors, file))
             return
@@ -217,6 +228,7 @@ def ingest_document(
     region: str,
     today: dt.date,
     on_stored: OnStored | None = None,
+    formulary: Formulary = DEFAULT_FORMULARY,
 ) -> IngestSummary:
     """The POST /api/v1/records path: one JSON document, at most MAX_BATCH_RESIDENTS residents."""
     try:
@@ -227,7 +239,9 @@ def ingest_document(
         raise BadDocument(FieldError("(document)", problem("malformed_json", detail=e))) from None
     if len(batch.residents) > MAX_BATCH_RESIDENTS:
         raise TooLarge(f"{len(batch.residents)} residents in one request; the limit is {MAX_BATCH_RESIDENTS}")
-    ingestor = Ingestor(db, today=today, region=region, on_stored=on_stored, chunk=REQUEST_CHUNK_RESIDENTS)
+    ingestor = Ingestor(
+        db, today=today, region=region, on_stored=on_stored, chunk=REQUEST_CHUNK_RESIDENTS, formulary=formulary
+    )
     ingestor.begin(origin="api", source=batch.source, filename=None, actor=actor)
     try:
         ingestor.run(batch.residents)

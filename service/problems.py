@@ -85,6 +85,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "duplicate": {"en": "duplicate {key} '{value}' (also {other})", "zh-CN": "重复：{value}（与 {other} 相同）"},
     "bp_pair": {"en": "sbp and dbp must be given together", "zh-CN": "收缩压和舒张压要一起填"},
     "dbp_not_below_sbp": {"en": "dbp {dbp} must be lower than sbp {sbp}", "zh-CN": "舒张压 {dbp} 应低于收缩压 {sbp}"},
+    "unknown_drug": {
+        "en": "unknown drug '{drug}' (not in the county formulary)",
+        "zh-CN": "不认识的药物“{drug}”（不在本县药品目录中）",
+    },
     "visit_exists": {
         "en": "the resident already has a visit '{visit_id}'",
         "zh-CN": "该居民已有这次随访（{visit_id}）",

@@ -32,7 +32,8 @@ from service.ingest import Ingestor, IngestSummary, OnStored, Rejection
 from service.problems import problem
 from service.sheet_columns import IGNORED, RESIDENT_FIELDS, VISIT_FIELDS, Mapping, built_in, normalized
 from service.sheet_values import PARSERS, as_text
-from service.validation import FieldError, Invalid, decode_resident, filled_from_national_id
+from service.validation import FieldError, Formulary, Invalid, decode_resident, filled_from_national_id
+from stratify.policy import Policy
 
 SHEET_SUFFIXES = (".xlsx", ".csv")
 ENCODING_PROBE_BYTES = 1 << 20  # bytes read at a time while checking that a CSV is UTF-8
@@ -372,21 +373,23 @@ def import_sheet(
     batch_id: int | None = None,
     progress: Progress | None = None,
     name: str | None = None,
+    policy: Policy | None = None,
 ) -> IngestSummary:
     """Ingest one spreadsheet as its own import batch (or as `batch_id`, an upload's batch row);
     BadSheet (nothing stored) for a file that cannot be read or has a header the mapping does not
     know. `name` is the file's name as its owner knows it (an upload is stored under another)."""
     name = name or path.name
+    formulary = (policy or Policy()).formulary
     with tempfile.TemporaryDirectory(prefix="sanbiao-sheet-") as folder:
         staging = sqlite3.connect(Path(folder) / "rows.db")
         try:
             headers = stage(path, mapping or built_in(), staging, progress)
-            ingestor = Ingestor(db, today=today, region=region, on_stored=on_stored)
+            ingestor = Ingestor(db, today=today, region=region, on_stored=on_stored, formulary=formulary)
             # a batch made here is the command line's; an upload's (`batch_id`) was made, origin 'ui', on arrival
             ingestor.begin(origin="cli", source=name[:100], filename=name, actor=actor, batch_id=batch_id)
             try:
                 for index, rows in enumerate(residents_rows(staging)):
-                    feed(ingestor, index, build(rows, headers), name, today)
+                    feed(ingestor, index, build(rows, headers), name, today, formulary)
             except Exception as e:
                 ingestor.end(error=f"{type(e).__name__}: {e}")
                 raise
@@ -395,12 +398,12 @@ def import_sheet(
             staging.close()
 
 
-def feed(ingestor: Ingestor, index: int, built: Built, file: str, today: dt.date) -> None:
+def feed(ingestor: Ingestor, index: int, built: Built, file: str, today: dt.date, formulary: Formulary) -> None:
     """Store the resident, or reject it whole with every error located (cells first, then §3 rules)."""
     errors = built.errors
     if not errors:
         try:
-            resident = decode_resident(msgspec.json.encode(built.document), today)
+            resident = decode_resident(msgspec.json.encode(built.document), today, formulary)
         except Invalid as e:
             errors = e.errors
         else:

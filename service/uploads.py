@@ -155,6 +155,7 @@ def _import(
             batch_id=batch_id,
             progress=lambda rows: set_rows_read(db, batch_id, rows),
             name=filename,
+            policy=policy,
         )
         if not summary.rejected_total:
             _discard(settings, path, batch_id)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 
 import msgspec
 
 from service.problems import problem
+from stratify.medicines import Drug
+from stratify.policy import Policy
 from stratify.records import Resident, Sex, Visit
 
 MAX_AGE_YEARS = 120  # CONTRACT §3: age 0-120
@@ -141,7 +144,24 @@ def visit_errors(v: Visit, today: dt.date, born: dt.date, index: int | None = No
     return errors
 
 
-def check_resident(r: Resident, today: dt.date) -> list[FieldError]:
+Formulary = Mapping[str, Drug]
+DEFAULT_FORMULARY: Formulary = Policy().formulary  # callers without a county policy (tests, the fixtures' own checks)
+
+
+def medication_errors(v: Visit, formulary: Formulary, index: int | None = None) -> list[FieldError]:
+    """A visit's medicines: each drug in the county formulary, each drug once (CONTRACT §3)."""
+    if not v.medications:
+        return []
+    at = f"visits[{index}].medications" if index is not None else "medications"
+    errors = [
+        FieldError(f"{at}[{i}].drug", problem("unknown_drug", drug=m.drug))
+        for i, m in enumerate(v.medications)
+        if m.drug not in formulary
+    ]
+    return errors + _duplicates(v.medications, "drug", at)
+
+
+def check_resident(r: Resident, today: dt.date, formulary: Formulary = DEFAULT_FORMULARY) -> list[FieldError]:
     """Rules that relate fields to each other or to today's date (CONTRACT §3)."""
     errors: list[FieldError] = []
     if not r.name.strip():
@@ -159,6 +179,8 @@ def check_resident(r: Resident, today: dt.date) -> list[FieldError]:
             )
     for i, v in enumerate(r.visits):
         errors += visit_errors(v, today, r.birth_date, i)
+        if v.medications:
+            errors += medication_errors(v, formulary, i)
     for i, e in enumerate(r.events):
         errors += _date_errors(f"events[{i}].date", e.date, today, r.birth_date)
     errors += _duplicates(r.conditions, "code", "conditions")
@@ -170,28 +192,29 @@ def check_resident(r: Resident, today: dt.date) -> list[FieldError]:
 _resident_decoder = msgspec.json.Decoder(Resident)
 
 
-def decode_resident(raw: bytes, today: dt.date) -> Resident:
-    """One resident from its JSON bytes, or `Invalid` with every located error found."""
+def decode_resident(raw: bytes, today: dt.date, formulary: Formulary = DEFAULT_FORMULARY) -> Resident:
+    """One resident from its JSON bytes, or `Invalid` with every located error found (medicines
+    checked against the county's formulary)."""
     try:
         resident = _resident_decoder.decode(raw)
     except msgspec.ValidationError as e:
         raise Invalid([located(e, "(resident)")]) from None
     except msgspec.DecodeError as e:
         raise Invalid([FieldError("(resident)", problem("malformed_json", detail=e))]) from None
-    errors = check_resident(resident, today)
+    errors = check_resident(resident, today, formulary)
     if errors:
         raise Invalid(errors)
     return resident
 
 
-def decode_visit(fields: dict, resident: Resident, today: dt.date) -> Visit:
+def decode_visit(fields: dict, resident: Resident, today: dt.date, formulary: Formulary = DEFAULT_FORMULARY) -> Visit:
     """One visit of a stored resident from its fields, or `Invalid` with errors named by the visit's
     own fields (`sbp`, not `visits[0].sbp`): the same rules as a visit in a record document."""
     try:
         visit = msgspec.convert(fields, Visit)
     except msgspec.ValidationError as e:
         raise Invalid([located(e, "(visit)")]) from None
-    errors = visit_errors(visit, today, resident.birth_date)
+    errors = visit_errors(visit, today, resident.birth_date) + medication_errors(visit, formulary)
     if any(v.visit_id == visit.visit_id for v in resident.visits):
         errors.append(FieldError("visit_id", problem("visit_exists", visit_id=visit.visit_id)))
     if errors:

@@ -61,6 +61,7 @@ def record_visit(db: Database, policy: Policy, user: Principal, record_id: str, 
             },
             msgspec.structs.replace(resident, visits=others) if stored else resident,
             today,
+            policy.formulary,
         )
         if stored is not None:
             if stored != visit:

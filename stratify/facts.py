@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 
+from stratify.medicines import Regimen, derived_changes, in_force, regimen_of
 from stratify.records import DIABETES_CODES, HYPERTENSION_CODES, Event, EventType, Resident, Visit
 
 # CONTRACT §3: established cardiovascular or kidney disease.
@@ -57,12 +58,14 @@ class Chart:
     Every `Facts` of that resident (on as_of and on earlier visit days) shares it.
     """
 
-    __slots__ = ("carriers", "events", "resident", "visits")
+    __slots__ = ("carriers", "events", "medication_changes", "regimens", "resident", "visits")
 
     def __init__(self, resident: Resident, as_of: dt.date) -> None:
         self.resident = resident
         self.visits = [v for v in sorted_visits(resident) if v.date <= as_of]
         self.events = sorted_events(resident)
+        self.regimens: list[Regimen | None] = [regimen_of(v.medications) for v in self.visits]
+        self.medication_changes = derived_changes(self.visits)  # aligned with visits
         self.carriers: dict[str, list[int]] = {"bp": [i for i, v in enumerate(self.visits) if v.sbp is not None]}
         for reading in READINGS:
             self.carriers[reading] = [i for i, v in enumerate(self.visits) if getattr(v, reading) is not None]
@@ -118,3 +121,17 @@ class Facts:
         carriers = self._chart.carriers[reading]
         at = bisect.bisect_left(carriers, len(self.visits)) - 1
         return self._chart.visits[carriers[at]] if at >= 0 else None
+
+    @property
+    def regimens(self) -> list[Regimen | None]:
+        """Each visit's list of medicines as compared (None where the visit recorded none)."""
+        return self._chart.regimens[: len(self.visits)]
+
+    @property
+    def medication_changes(self) -> list[bool]:
+        """Each visit: medication changed, said or derived from the lists (`derived_changes`)."""
+        return self._chart.medication_changes[: len(self.visits)]
+
+    def medicines(self) -> Regimen | None:
+        """The medicines taken at the latest visit (the latest list recorded); None when none was."""
+        return in_force(self._chart.regimens, len(self.visits) - 1) if self.visits else None

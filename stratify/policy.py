@@ -15,6 +15,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from stratify.medicines import DEFAULT_DM_PROTOCOL, DEFAULT_FORMULARY, DEFAULT_HTN_PROTOCOL, Drug, Step
+
 Days = Annotated[int, Meta(ge=1, le=3650)]
 Share = Annotated[float, Meta(gt=0, lt=1)]
 Recalibration = tuple[float, Annotated[float, Meta(gt=0)]]  # (cons, slope) of a WHO CVD endpoint
@@ -86,6 +88,10 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     ltfu_days: Days = 365
     referral_chase_days: Days = 60  # CONTRACT §10: an older referral when first seen (imported history) opens no chase
     daily_capacity: int = 15  # DESIGN: a doctor's "today's 15"; the rest carry over, most overdue first
+    # Medicines (stratify/medicines.py, docs/policy.md): a county's [formulary] replaces the default whole
+    formulary: dict[str, Drug] = msgspec.field(default_factory=lambda: dict(DEFAULT_FORMULARY))  # EML-2018
+    htn_protocol: tuple[Step, ...] = DEFAULT_HTN_PROTOCOL  # HEARTS (2018) with PCHG-2020's A + C + D
+    dm_protocol: tuple[Step, ...] = DEFAULT_DM_PROTOCOL  # PCDG-2022, CDS-2020: metformin, + SU/AGI, + insulin
     # Data leaving the screen
     village_doctor_exports: bool = True  # PIPL data minimisation: a county may keep patient lists on the screen
 
@@ -95,6 +101,11 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
         low, high = self.model_calibration_range
         if not 0 < low <= 1 <= high:
             raise ValueError("model_calibration_range must be (low <= 1 <= high)")
+        classes = {drug.drug_class for drug in self.formulary.values()}
+        for name, protocol in (("htn_protocol", self.htn_protocol), ("dm_protocol", self.dm_protocol)):
+            unknown = sorted({c for step in protocol for need in step.needs for c in need.classes} - classes)
+            if unknown:
+                raise ValueError(f"{name} names classes no formulary drug has: {', '.join(unknown)}")
 
 
 def policy_from(values: Mapping[str, object]) -> Policy:

@@ -41,6 +41,10 @@ Waist = _range(float, 30, 250)  # cm
 Glucose = _range(float, 1.0, 40.0)  # mmol/L, fasting
 Cholesterol = _range(float, 1.0, 20.0)  # mmol/L
 HbA1c = _range(float, 3.0, 20.0)  # %
+# A medicine's international nonproprietary name as the county formulary keys it (lowercase, e.g.
+# "amlodipine", "insulin glargine"); whether the formulary lists it is checked in service/validation.py.
+DrugName = Annotated[str, Meta(pattern=r"^[a-z][a-z -]{0,62}[a-z]$")]
+DailyDose = Annotated[float, Meta(gt=0)]  # mg a day (insulin: units a day, docs/policy.md)
 
 
 class Sex(StrEnum):
@@ -130,6 +134,13 @@ class Condition(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     diagnosed_on: dt.date | None = None
 
 
+class Medication(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One medicine a resident takes (CONTRACT §3): its INN and its total daily dose."""
+
+    drug: DrugName
+    daily_dose_mg: DailyDose
+
+
 class Visit(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     visit_id: RecordId
     date: dt.date
@@ -154,6 +165,7 @@ class Visit(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     symptoms: list[Symptom] | None = None
     complications: list[Complication] | None = None
     referral: Referral | None = None
+    medications: list[Medication] | None = None  # [] takes none; None not recorded (CONTRACT §3)
 
 
 class Event(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from stratify.facts import SERIOUS_EVENTS, Facts, age_on, in_last
+from stratify.medicines import Regimen, Step, next_step
 from stratify.policy import Policy
 from stratify.records import Adherence, EventType, Hypoglycemia, Referral, Visit
 from stratify.tiers import Finding, Reason, Tier, because
@@ -193,14 +194,14 @@ def recurrent_hypoglycemia(f: Facts, policy: Policy) -> Reason | None:
     return None
 
 
-def _bp_problem(f: Facts, policy: Policy) -> Finding | None:
+def bp_problem(f: Facts, policy: Policy) -> Finding | None:
     visit = f.last("bp")
     if visit and bp_uncontrolled(visit, f, policy):
         return bp_finding(visit, bp_target(policy, f.birth_date, visit.date))
     return None
 
 
-def _glucose_problem(f: Facts, policy: Policy) -> Finding | None:
+def glucose_problem(f: Facts, policy: Policy) -> Finding | None:
     if not f.diabetes:
         return None
     visit = f.last("fasting_glucose")
@@ -215,20 +216,37 @@ def _glucose_problem(f: Facts, policy: Policy) -> Finding | None:
 def both_uncontrolled(f: Facts, policy: Policy) -> Reason | None:
     if not (policy.both_uncontrolled_red and f.hypertension and f.diabetes):
         return None
-    bp, glucose = _bp_problem(f, policy), _glucose_problem(f, policy)
+    bp, glucose = bp_problem(f, policy), glucose_problem(f, policy)
     return because("both_uncontrolled", RED, bp, glucose) if bp and glucose else None
 
 
+def _next_step(kind: str, regimen: Regimen, protocol: tuple[Step, ...], policy: Policy) -> Finding:
+    """What the county's protocol says to do next (`htn`/`dm`): its next step, or refer after the last."""
+    step = next_step(regimen, protocol, policy.formulary)
+    return Finding(f"{kind}_next_step", value=str(step)) if step else Finding(f"{kind}_refer")
+
+
 def uncontrolled(f: Facts, policy: Policy) -> Reason | None:
-    problems = [p for p in (_bp_problem(f, policy), _glucose_problem(f, policy)) if p]
-    return because("uncontrolled", YELLOW, *problems) if problems else None
+    """Uncontrolled at the latest visit; with the medicines known, the protocol's next step follows."""
+    bp, glucose = bp_problem(f, policy), glucose_problem(f, policy)
+    if not (bp or glucose):
+        return None
+    findings = [p for p in (bp, glucose) if p]
+    regimen = f.medicines()
+    if regimen is not None:
+        if bp:
+            findings.append(_next_step("htn", regimen, policy.htn_protocol, policy))
+        if glucose:
+            findings.append(_next_step("dm", regimen, policy.dm_protocol, policy))
+    return because("uncontrolled", YELLOW, *findings)
 
 
 def medication_changed(f: Facts, policy: Policy) -> Reason | None:
-    for visit in reversed(f.visits):
+    """Said at a visit, or its list of medicines differs from the previous one recorded (CONTRACT §3)."""
+    for visit, changed in zip(reversed(f.visits), reversed(f.medication_changes), strict=True):
         if not in_last(visit.date, f.day, policy.medication_change_days):
             break
-        if visit.medication_changed:
+        if changed:
             return because("medication_changed", YELLOW, Finding("medication_changed", visit.date))
     return None
 

@@ -51,6 +51,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m013_outcome_ids",
         "m014_period_figures",
         "m015_area_population",
+        "m016_medications",
     ]
     assert migrate(db) == []
     assert is_current(db)

@@ -79,6 +79,7 @@ async def post_records(request: Request[Principal, Any, Any], db: NamedDependenc
             region=user.region,
             today=today,
             on_stored=Reassessor(db, state.policy, today),
+            formulary=state.policy.formulary,
         )
 
     return await anyio.to_thread.run_sync(store)

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from service.api.errors import errors
 from service.auth import LOGIN_ROLES, allow
 from service.card import open_card
+from stratify.records import Medication
 
 
 class ReasonOut(msgspec.Struct):
@@ -47,6 +48,7 @@ class ResidentOut(msgspec.Struct):
     next_followup: FollowupOut | None
     care_state: str  # WHO HEARTS: under_care, missed_visit, lost_to_follow_up, dead, moved
     cvd_risk: CvdRiskOut | None  # ages 40-74 with an SBP, a smoking status and a cholesterol or BMI
+    medications: list[Medication] | None  # the latest visit's list that recorded one (CONTRACT §3, §4.4)
 
 
 @get(
@@ -74,4 +76,5 @@ def get_resident(request: Request, record_id: FromPath[str], db: NamedDependency
         next_followup=FollowupOut(task.task_id, task.kind, task.due.isoformat(), task.assignee) if task else None,
         care_state=card.care_state,
         cvd_risk=CvdRiskOut(round(who.ten_year, 4), who.band, who.model) if (who := card.who_risk) else None,
+        medications=card.treatment.medicines,
     )

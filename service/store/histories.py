@@ -10,7 +10,7 @@ import msgspec
 from sqlite_utils import Database
 
 from service.store.residents import CONDITION_COLUMNS, EVENT_COLUMNS, RESIDENT_COLUMNS, VISIT_COLUMNS
-from stratify.records import Condition, Event, Resident, Visit
+from stratify.records import Condition, Event, Medication, Resident, Visit
 from stratify.tiers import Status
 
 _date = dt.date.fromisoformat
@@ -18,6 +18,8 @@ _decode_list = msgspec.json.Decoder(list[str]).decode
 _SYMPTOMS = VISIT_COLUMNS.index("symptoms")
 _COMPLICATIONS = VISIT_COLUMNS.index("complications")
 _DATE = VISIT_COLUMNS.index("date")
+_MEDICATIONS = VISIT_COLUMNS.index("medications")
+_decode_medications = msgspec.json.Decoder(list[Medication]).decode
 
 
 class History(msgspec.Struct, frozen=True):
@@ -32,6 +34,8 @@ def _visit(row: tuple) -> Visit:
         text = values[i]
         if text is not None:
             values[i] = [] if text == "[]" else _decode_list(text)
+    if values[_MEDICATIONS] is not None:
+        values[_MEDICATIONS] = _decode_medications(values[_MEDICATIONS])
     return Visit(*values)
 
 

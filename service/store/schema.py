@@ -530,3 +530,31 @@ def m015_area_population(db: Database) -> None:
         "ALTER TABLE areas ADD COLUMN population_35plus INTEGER "
         "CHECK (population_35plus IS NULL OR population_35plus >= 0)"
     )
+
+
+@migrations()
+def m016_medications(db: Database) -> None:
+    """A visit's medicines (CONTRACT §3: a JSON list of {drug, daily_dose_mg}; NULL = not recorded), and
+    the §11 counts of uncontrolled residents whose treatment was not stepped up. A change of a visit's
+    medicines alters those counts, so the visits' update triggers of m014 are made again watching it;
+    the figures kept so far lack the new counts and are dropped (they are filled again when asked for)."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE visits ADD COLUMN medications TEXT;
+        ALTER TABLE period_figures ADD COLUMN htn_uncontrolled_not_intensified INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE period_figures ADD COLUMN dm_uncontrolled_not_intensified INTEGER NOT NULL DEFAULT 0;
+        DELETE FROM period_figures
+        """,
+    )
+    watched = ("date", "mode", "level", "sbp", "dbp", "fasting_glucose", "referral", "medications")
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in watched)
+    for row in ("OLD", "NEW"):
+        name = f"visits_figures_update_{row.lower()}"
+        db.execute(f"DROP TRIGGER {name}")
+        since = f"date({row}.date, '-30 days')"
+        db.execute(
+            _stale_trigger(
+                name, "UPDATE", "visits", _OF_RESIDENT.format(row=row), since, f"FOR EACH ROW WHEN {changed}"
+            )
+        )
