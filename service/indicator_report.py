@@ -31,6 +31,8 @@ LABELS = {  # the BPHS and HEARTS names a county center reports under
     "serious_events": "严重事件数",
     "tasks_due": "到期随访任务数",
     "tasks_done_on_time": "按时完成随访任务数",
+    "htn_uncontrolled_not_intensified": "高血压连续两次未控制且未调整用药人数",
+    "dm_uncontrolled_not_intensified": "糖尿病连续两次未控制且未调整用药人数",
     "htn_expected": "高血压估算患病人数（35岁及以上）",
     "dm_expected": "糖尿病估算患病人数（35岁及以上）",
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from typing import NamedTuple
 
 import msgspec
@@ -24,8 +25,9 @@ from service.store import now_utc
 from service.store.areas import area_names, area_populations
 from service.store.period_facts import Group, ResidentFacts, VisitFacts, resident_facts, tasks_due_by
 from stratify.facts import SERIOUS_EVENTS, age_on
+from stratify.medicines import not_intensified, regimen_of
 from stratify.policy import Policy
-from stratify.records import DIABETES_CODES, HYPERTENSION_CODES
+from stratify.records import DIABETES_CODES, HYPERTENSION_CODES, Medication
 from stratify.tiers import Status
 
 FACE_TO_FACE = frozenset({"clinic", "home"})  # BPHS-3: a phone call is not a face-to-face follow-up
@@ -58,6 +60,8 @@ class Figures(msgspec.Struct, kw_only=True):
     serious_events: int = 0
     tasks_due: int = 0
     tasks_done_on_time: int = 0
+    htn_uncontrolled_not_intensified: int = 0
+    dm_uncontrolled_not_intensified: int = 0
 
     def add(self, counts: Counter[str]) -> None:
         for key, n in counts.items():
@@ -143,6 +147,22 @@ def _referrals(visits: list[VisitFacts], period: Period, day: dt.date) -> tuple[
     return up, done
 
 
+_decode_regimen = msgspec.json.Decoder(list[Medication]).decode
+
+
+def _not_intensified(seen: list[VisitFacts], start: dt.date, uncontrolled: Callable[[VisitFacts], bool | None]) -> bool:
+    """The latest two visits in the period that measured it (from `start`) both uncontrolled, with no
+    change of medicines between them (stratify.medicines.not_intensified; lists recorded before the
+    period count, as far back as the visits read)."""
+    if not any(v.medications is not None for v in seen):
+        return False
+    return not_intensified(
+        [uncontrolled(v) if v.date >= start else None for v in seen],
+        [None if v.medications is None else regimen_of(_decode_regimen(v.medications)) for v in seen],
+        [bool(v.medication_changed) for v in seen],
+    )
+
+
 def resident_counts(r: ResidentFacts, period: Period, today: dt.date, policy: Policy) -> Counter[str]:
     """Which of the §11 counts one resident adds to (visits: those read for the period's window)."""
     day = as_of(period, today)
@@ -167,10 +187,18 @@ def resident_counts(r: ResidentFacts, period: Period, today: dt.date, policy: Po
             target = policy.bp_target_elderly if elderly else policy.bp_target
             counts.update(htn_managed=1, htn_standard=standard)
             counts["htn_controlled"] += _bp_controlled(_latest(in_period, "sbp"), target)
+            counts["htn_uncontrolled_not_intensified"] += _not_intensified(
+                seen, period.start, lambda v: None if v.dbp is None else not _bp_controlled(v, target)
+            )
         if dm:
             counts.update(dm_managed=1, dm_standard=standard)
             latest = _latest(in_period, "fasting_glucose")
             counts["dm_controlled"] += latest is not None and latest.fasting_glucose < policy.fpg_target
+            counts["dm_uncontrolled_not_intensified"] += _not_intensified(
+                seen,
+                period.start,
+                lambda v: None if v.fasting_glucose is None else v.fasting_glucose >= policy.fpg_target,
+            )
     if htn and _registered_by(r, HYPERTENSION_CODES, day):
         recent = [v for v in seen if (day - v.date).days < RECENT_VISIT_DAYS]
         state = care_state(seen[-1].date if seen else None, Status.ACTIVE, day, policy)

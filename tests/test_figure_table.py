@@ -134,6 +134,20 @@ def test_after_each_kind_of_write_the_table_answers_what_a_fresh_computation_giv
     assert after != before, f"{what} changed none of the figures: the case tests nothing"
 
 
+def test_a_change_of_a_visits_medicines_alone_is_seen(county):
+    """m016: the visits' update triggers watch the medicines too (they decide "not intensified")."""
+    amlodipine = [{"drug": "amlodipine", "daily_dose_mg": 5}]
+    first = visit("v7", "2026-07-20", sbp=160, dbp=95, medications=amlodipine)
+    store(county, resident("C1", first, visit("v8", "2026-09-20", sbp=162, dbp=96, medications=amlodipine)))
+    assert sum(f.htn_uncontrolled_not_intensified for f in answered(county, "2026Q3").values()) == 1
+
+    stepped_up = [{"drug": "amlodipine", "daily_dose_mg": 10}]
+    store(county, resident("C1", first, visit("v8", "2026-09-20", sbp=162, dbp=96, medications=stepped_up)))
+
+    assert answered(county, "2026Q3") == fresh(county, "2026Q3")
+    assert sum(f.htn_uncontrolled_not_intensified for f in answered(county, "2026Q3").values()) == 0
+
+
 def test_a_write_dated_later_leaves_the_rows_of_earlier_periods(county):
     store(county, resident("A2", visit("v5", "2026-10-20"), village=OTHER_VILLAGE))
     rows = county.execute("SELECT period FROM period_figures WHERE village_code = ?", [OTHER_VILLAGE])

@@ -24,6 +24,8 @@ from ui.app import create_app
 TOWNSHIP = VILLAGE[:9]
 OTHER_VILLAGE = "350421102201"  # another township
 Q3 = "2026Q3"  # 2026-07-01 .. 2026-09-30, over (today is the machine's date, after it)
+A5, A10 = {"drug": "amlodipine", "daily_dose_mg": 5}, {"drug": "amlodipine", "daily_dose_mg": 10}
+N30, M1000 = {"drug": "nifedipine", "daily_dose_mg": 30}, {"drug": "metformin", "daily_dose_mg": 1000}
 
 
 def visit(visit_id: str, date: str, **fields: object) -> dict:
@@ -230,6 +232,80 @@ CASES = [
         ],
         Q3,
         {"dm_managed": 2, "dm_controlled": 1, "htn_managed": 0},
+    ),
+    (
+        "uncontrolled twice on the same medicines is not intensified; a dose change or a swap is",
+        "issue #16, docs/indicators.md: the latest two BP visits of the period, lists unchanged between them",
+        [
+            htn(
+                "SAME",
+                visit("v1", "2026-07-05", sbp=150, dbp=92, medications=[A5]),
+                visit("v2", "2026-09-05", sbp=152, dbp=90, medications=[A5]),
+            ),
+            htn(
+                "DOSE",
+                visit("v1", "2026-07-05", sbp=150, dbp=92, medications=[A5]),
+                visit("v2", "2026-09-05", sbp=152, dbp=90, medications=[A10]),
+            ),
+            htn(
+                "SWAP",
+                visit("v1", "2026-07-05", sbp=150, dbp=92, medications=[A5]),
+                visit("v2", "2026-09-05", sbp=152, dbp=90, medications=[N30]),
+            ),
+            htn("NONE", visit("v1", "2026-07-05", sbp=150, dbp=92), visit("v2", "2026-09-05", sbp=152, dbp=90)),
+        ],
+        Q3,
+        {"htn_managed": 4, "htn_uncontrolled_not_intensified": 1},
+    ),
+    (
+        "a list from before the period is in force; a controlled second visit is not counted",
+        "issue #16, docs/indicators.md",
+        [
+            htn(
+                "PRIOR",
+                visit("v0", "2026-05-05", medications=[A5]),
+                visit("v1", "2026-07-05", sbp=150, dbp=92),
+                visit("v2", "2026-09-05", sbp=150, dbp=92),
+            ),
+            htn(
+                "CTRL",
+                visit("v1", "2026-07-05", sbp=150, dbp=92, medications=[A5]),
+                visit("v2", "2026-09-05", sbp=130, dbp=80, medications=[A5]),
+            ),
+            htn(
+                "ONE",
+                visit("v0", "2026-06-05", sbp=150, dbp=92, medications=[A5]),
+                visit("v1", "2026-08-05", sbp=150, dbp=92),
+            ),
+        ],
+        Q3,
+        {"htn_managed": 3, "htn_uncontrolled_not_intensified": 1},
+    ),
+    (
+        "diabetes: fasting glucose >= 7.0 twice on the same metformin dose",
+        "issue #16; BPHS-3 (diabetes): FPG < 7.0 mmol/L",
+        [
+            make_resident(
+                "DMSAME",
+                conditions=[{"code": "E11", "diagnosed_on": "2015-01-01"}],
+                visits=[
+                    visit("v1", "2026-07-05", fasting_glucose=8.1, medications=[M1000]),
+                    visit("v2", "2026-09-05", fasting_glucose=7.0, medications=[M1000]),
+                ],
+                events=[],
+            ),
+            make_resident(
+                "DMUP",
+                conditions=[{"code": "E11", "diagnosed_on": "2015-01-01"}],
+                visits=[
+                    visit("v1", "2026-07-05", fasting_glucose=8.1, medications=[M1000]),
+                    visit("v2", "2026-09-05", fasting_glucose=7.5, medications=[{**M1000, "daily_dose_mg": 2000}]),
+                ],
+                events=[],
+            ),
+        ],
+        Q3,
+        {"dm_managed": 2, "dm_uncontrolled_not_intensified": 1, "htn_uncontrolled_not_intensified": 0},
     ),
 ]
 

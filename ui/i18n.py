@@ -267,6 +267,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "col_referrals": {"zh-CN": "上转30天内完成", "en": "Referrals done in 30 d"},
     "col_events": {"zh-CN": "严重事件", "en": "Serious events"},
     "col_tasks": {"zh-CN": "随访按时完成", "en": "Tasks done on time"},
+    "col_not_intensified": {"zh-CN": "未控制未调药 高血压/糖尿病", "en": "Not intensified HTN/DM"},
     "total": {"zh-CN": "合计", "en": "Total"},
     "trend_title": {"zh-CN": "近12个月趋势", "en": "The last 12 months"},
     "trend_rates": {

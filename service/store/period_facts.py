@@ -25,6 +25,8 @@ class VisitFacts(NamedTuple):
     dbp: int | None
     fasting_glucose: float | None
     referral: str | None
+    medications: str | None  # JSON, as stored (CONTRACT §3)
+    medication_changed: int | None
 
 
 class ResidentFacts(NamedTuple):
@@ -92,7 +94,8 @@ def resident_facts(
     )
     visits = _Stream(  # CROSS JOIN: from the region's residents, not the county's visits of the dates (5.4 -> 0.16 s)
         db.execute(
-            "SELECT v.record_id, v.visit_id, v.date, v.mode, v.level, v.sbp, v.dbp, v.fasting_glucose, v.referral "
+            "SELECT v.record_id, v.visit_id, v.date, v.mode, v.level, v.sbp, v.dbp, v.fasting_glucose, v.referral, "
+            "v.medications, v.medication_changed "
             "FROM residents r CROSS JOIN visits v ON v.record_id = r.record_id "
             "WHERE r.village_code >= :low AND r.village_code < :high AND v.date >= :from AND v.date <= :to "
             "ORDER BY v.record_id, v.date, v.visit_id",
