@@ -24,6 +24,7 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "max": {"api": "Expected `{expected}` <= {limit}", "en": "at most {limit}", "zh-CN": "不能大于 {limit}"},
     "min": {"api": "Expected `{expected}` >= {limit}", "en": "at least {limit}", "zh-CN": "不能小于 {limit}"},
+    "above": {"api": "Expected `{expected}` > {limit}", "en": "more than {limit}", "zh-CN": "应大于 {limit}"},
     "max_length": {
         "api": "Expected `{expected}` of length <= {limit}",
         "en": "at most {limit} {unit}",
@@ -139,6 +140,10 @@ PATTERN_BY_FIELD: dict[str, dict[str, str]] = {
     "family_doctor": {"en": "a username", "zh-CN": "应为系统用户名"},
     "visit_id": {"en": "1-64 letters, digits, _ or -", "zh-CN": "随访编号应为1-64位字母、数字、_ 或 -"},
     "outcome_id": {"en": "1-64 letters, digits, _ or -", "zh-CN": "编号应为1-64位字母、数字、_ 或 -"},
+    "drug": {
+        "en": "a medicine's name in lowercase (INN), e.g. amlodipine",
+        "zh-CN": "药名应为小写通用名（INN），如 amlodipine",
+    },
 }
 
 # msgspec's type names and what a length counts, as a page says them.

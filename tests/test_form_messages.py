@@ -76,6 +76,10 @@ VISIT_CASES = [  # each field of the visit form, each way it can be wrong
     ("visit_id", ""),
     ("visit_id", "a b"),
     ("unknown_field", 1),
+    ("medications", [{"drug": "amlodipine", "daily_dose_mg": 0}]),
+    ("medications", [{"drug": "Amlodipine", "daily_dose_mg": 5}]),
+    ("medications", [{"drug": "amlodipine"}]),
+    ("medications", "amlodipine"),
 ]
 
 

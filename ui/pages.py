@@ -57,12 +57,17 @@ def form_value(value: str, name: str, parse: Callable[[str], T]) -> T | None:
         raise ValidationException(f"{name}: {e}") from None
 
 
-def form_errors(errors: Iterable[FieldError], lang: str, field: Callable[[str], str] | None = None) -> dict[str, str]:
-    """Located errors keyed by the form field they belong beside (by default the path's first name:
-    `visits[0].sbp` -> `visits`, `sbp` -> `sbp`), worded in the page's language; a field's first error wins."""
+def field_key(path: str) -> str:
+    """The form field an error's path belongs beside: its first name (`visits[0].sbp` -> `visits`)."""
+    return path.split(".", maxsplit=1)[0].split("[", maxsplit=1)[0]
+
+
+def form_errors(errors: Iterable[FieldError], lang: str, field: Callable[[str], str] = field_key) -> dict[str, str]:
+    """Located errors keyed by the form field they belong beside (by default `field_key`), worded in the
+    page's language; a field's first error wins."""
     result: dict[str, str] = {}
     for e in errors:
-        key = field(e.field) if field else e.field.split(".")[0].split("[")[0]
+        key = field(e.field)
         result.setdefault(key, word(e.field, e.message, lang))
     return result
 

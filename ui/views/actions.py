@@ -3,6 +3,9 @@ without JavaScript the forms post and redirect like any web form."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import anyio.to_thread
 import msgspec
 from litestar import post
@@ -22,7 +25,7 @@ from service.params import TaskId
 from service.problems import problem, word
 from service.validation import FieldError, Invalid, located
 from service.visits import record_visit
-from ui.pages import form_errors, language, page
+from ui.pages import field_key, form_errors, language, page
 from ui.views.resident import CardPage, card_page
 
 INTEGER_FIELDS = ("sbp", "dbp", "heart_rate")
@@ -30,14 +33,16 @@ DECIMAL_FIELDS = ("fasting_glucose", "hba1c", "temperature_c")
 CHOICE_FIELDS = ("visit_id", "date", "mode", "adherence", "referral", "hypoglycemia")  # visit_id: a phone's own
 
 Form = dict[str, list[str]]
+LISTED_FIELDS = frozenset({"symptoms", "med_drug", "med_dose", "med_stop"})  # fields sent once per row or box
 
 
 def first(form: Form, name: str) -> str:
     return (form.get(name) or [""])[0].strip()
 
 
-def parse_visit(form: Form) -> tuple[dict, list[FieldError]]:
-    """Form fields -> a record-format visit, and errors for values that are not numbers."""
+def parse_visit(form: Form) -> tuple[dict, list[FieldError], list[str]]:
+    """Form fields -> a record-format visit, errors for values that are not numbers, and the form key of
+    each of the visit's medicines (`parse_medicines`)."""
     visit: dict = {name: first(form, name) for name in CHOICE_FIELDS if first(form, name)}
     errors: list[FieldError] = []
     for name, kind in [*((n, int) for n in INTEGER_FIELDS), *((n, float) for n in DECIMAL_FIELDS)]:
@@ -50,7 +55,50 @@ def parse_visit(form: Form) -> tuple[dict, list[FieldError]]:
     if first(form, "pregnant") == "on":  # unticked is "not asked" (the box shows only for women 15-49)
         visit["pregnant"] = True
     visit["symptoms"] = [s for s in form.get("symptoms", []) if s]
-    return visit, errors
+    medications, keys, wrong = parse_medicines(form)
+    if medications is not None:
+        visit["medications"] = medications
+    return visit, errors + wrong, keys
+
+
+NEW_MEDICINE = "med:new"  # the form key of the "add a medicine" row's errors; a listed one's is med:<drug>
+
+
+def parse_medicines(form: Form) -> tuple[list[dict] | None, list[str], list[FieldError]]:
+    """The form's medicines -> the visit's list (CONTRACT §3), the form key of each entry (for errors
+    beside their row) and errors for doses that are not numbers. The list is recorded when the form
+    showed one (the last list, pre-filled) or a medicine is added; every one stopped records `[]`."""
+    drugs, doses, stopped = form.get("med_drug", []), form.get("med_dose", []), set(form.get("med_stop", []))
+    rows = [
+        (drug, dose.strip(), f"med:{drug}") for drug, dose in zip(drugs, doses, strict=False) if drug not in stopped
+    ]
+    if added := first(form, "add_drug"):
+        rows.append((added, first(form, "add_dose"), NEW_MEDICINE))
+    if not drugs and not added:
+        return None, [], []
+    medications, keys, errors = [], [], []
+    for drug, dose, key in rows:
+        try:
+            medications.append({"drug": drug, "daily_dose_mg": float(dose)})
+            keys.append(key)
+        except ValueError:
+            errors.append(FieldError(key, problem("number")))
+    return medications, keys, errors
+
+
+_MEDICINE_PATH = re.compile(r"^medications\[(\d+)\]")
+
+
+def error_key(keys: list[str]) -> Callable[[str], str]:
+    """The form field a visit error belongs beside: a medicine's row for `medications[i]...`."""
+
+    def key(path: str) -> str:
+        found = _MEDICINE_PATH.match(path)
+        if found and int(found[1]) < len(keys):
+            return keys[int(found[1])]
+        return field_key(path)
+
+    return key
 
 
 async def read_form(request: HTMXRequest) -> Form:
@@ -80,7 +128,7 @@ async def add_visit(
     state = request.app.state
     today = state.settings.today()
     user: Principal = request.user
-    visit, errors = parse_visit(form)
+    visit, errors, medicine_keys = parse_visit(form)
 
     def store() -> Template | Redirect | None:
         nonlocal errors
@@ -91,8 +139,9 @@ async def add_visit(
             except Invalid as e:
                 errors = e.errors
         context = current(request, db, record_id)
-        values = {k: v if k == "symptoms" else v[0] for k, v in form.items()}
-        context = msgspec.structs.replace(context, form=values, errors=form_errors(errors, language(request)))
+        values = {k: v if k in LISTED_FIELDS else v[0] for k, v in form.items()}
+        messages = form_errors(errors, language(request), error_key(medicine_keys))
+        context = msgspec.structs.replace(context, form=values, errors=messages)
         template = "resident/_visit_form.html" if request.htmx else "resident/card.html"
         response = page(request, template, status_code=422, page=context)
         if request.htmx:

@@ -23,6 +23,14 @@ BP_CHART = (50, 220)  # mmHg shown on the BP trend
 FPG_CHART = (2, 20)  # mmol/L shown on the glucose trend
 
 
+class MedicineRow(msgspec.Struct, frozen=True):
+    """A medicine on the visit form: kept as it is, its dose changed, or stopped."""
+
+    drug: str
+    dose: str
+    stopped: bool = False
+
+
 class CardPage(msgspec.Struct):
     card: Card
     bp_chart: Markup
@@ -33,6 +41,18 @@ class CardPage(msgspec.Struct):
     override_form: dict = msgspec.field(default_factory=dict)
     override_errors: dict = msgspec.field(default_factory=dict)
     outcome_errors: dict = msgspec.field(default_factory=dict)  # task_id -> message
+
+    @property
+    def medicine_rows(self) -> list[MedicineRow]:
+        """The visit form's medicines: as sent when the form comes back with errors, else the last list."""
+        if "med_drug" in self.form:
+            stopped = set(self.form.get("med_stop", ()))
+            doses = self.form.get("med_dose", [])
+            return [
+                MedicineRow(drug, dose, drug in stopped)
+                for drug, dose in zip(self.form["med_drug"], doses, strict=False)
+            ]
+        return [MedicineRow(m.drug, f"{m.daily_dose_mg:g}") for m in self.card.treatment.medicines or ()]
 
 
 @get("/residents/{record_id:str}", sync_to_thread=True, include_in_schema=False)
