@@ -4,7 +4,8 @@ county's own mapping file.
 A header may carry a unit in ASCII or full-width brackets (`收缩压(mmHg)`, `空腹血糖（mmol/L）`) and
 surrounding spaces; both are ignored. A mapping file is TOML:
 
-    [columns]            # header = field (a CONTRACT §3 field, `conditions`, `diagnosed_on` or `-`)
+    [columns]            # header = field (a CONTRACT §3 field, `conditions`, `diagnosed_on`, `-`, or
+                         # `drug1`, `dose1`... the Nth medicine's name and daily dose)
     "Record no" = "record_id"
     "SBP" = "sbp"
     [ignore]
@@ -54,6 +55,12 @@ VISIT_FIELDS = (
     "symptoms",
     "referral",
 )
+# The BPHS follow-up forms' 用药情况 lists medicines by number (药物名称1-3 and 其他); county exports go a
+# little further. drugN and doseN are the Nth medicine's name and daily dose (service.sheets makes the list).
+MEDICINES_PER_ROW = 5
+MEDICINE_NUMBERS = range(1, MEDICINES_PER_ROW + 1)
+MEDICINE_FIELDS = tuple(f"{part}{n}" for n in MEDICINE_NUMBERS for part in ("drug", "dose"))
+VISIT_FIELDS += MEDICINE_FIELDS
 FIELDS = frozenset((*RESIDENT_FIELDS, *VISIT_FIELDS, IGNORED))
 
 BUILT_IN: dict[str, str] = {  # CONTRACT §8
@@ -87,6 +94,9 @@ BUILT_IN: dict[str, str] = {  # CONTRACT §8
     "低血糖反应": "hypoglycemia",
     "症状": "symptoms",
     "转诊": "referral",
+    **{f"药物名称{n}": f"drug{n}" for n in MEDICINE_NUMBERS},
+    **{f"每日剂量{n}": f"dose{n}" for n in MEDICINE_NUMBERS},
+    **{f"用法用量{n}": f"dose{n}" for n in MEDICINE_NUMBERS},
     "此次随访分类": IGNORED,
     "下次随访日期": IGNORED,
     "备注": IGNORED,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from service.problems import problem
+from service.sheet_columns import MEDICINE_NUMBERS
 from stratify.records import DIABETES_CODES, HYPERTENSION_CODES, ICD10_PATTERN
 from stratify.wording import SYMPTOMS, ZH
 
@@ -107,6 +108,25 @@ def as_symptoms(cell: object) -> list[str]:
     return [SYMPTOM_WORDS[name] for name in names]
 
 
+_DOSE = re.compile(r"^(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>mg|毫克|g|克|IU|U|单位)?$", re.IGNORECASE)
+_DOSE_TIMES = re.compile(r"^每日\s*(?P<times>\d+)\s*次\s*[,，、;；]?\s*每次\s*(?P<dose>.+)$")
+GRAMS = {"g", "克"}  # a dose in grams is written in mg (metformin 0.5 g = 500 mg)
+
+
+def as_daily_dose(cell: object) -> float:
+    """A medicine's daily dose in mg (insulin: units) from a number, `5mg`, `0.5g`, or the BPHS form's
+    用法用量 `每日2次 每次5mg` (= 10)."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return float(cell)
+    text = as_text(cell).replace(" ", "")
+    times = _DOSE_TIMES.match(text)
+    match = _DOSE.match(times["dose"] if times else text)
+    if match is None:
+        raise ValueError(problem("sheet_dose", value=text))
+    amount = float(match["amount"]) * (1000 if (match["unit"] or "").lower() in GRAMS else 1)
+    return amount * (int(times["times"]) if times else 1)
+
+
 def as_conditions(cell: object) -> list[str]:
     """ICD-10 codes from 高血压 / 糖尿病 or from codes, separated by 、 , or ;."""
     codes = []
@@ -143,4 +163,5 @@ PARSERS: dict[str, Callable[[object], object]] = {
     "hypoglycemia": _word(HYPOGLYCEMIA),
     "symptoms": as_symptoms,
     "referral": _word({**REFERRAL, NONE_WORD: None}),
+    **{f"dose{n}": as_daily_dose for n in MEDICINE_NUMBERS},
 }

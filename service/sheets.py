@@ -30,8 +30,17 @@ from sqlite_utils import Database
 
 from service.ingest import Ingestor, IngestSummary, OnStored, Rejection
 from service.problems import problem
-from service.sheet_columns import IGNORED, RESIDENT_FIELDS, VISIT_FIELDS, Mapping, built_in, normalized
-from service.sheet_values import PARSERS, as_text
+from service.sheet_columns import (
+    IGNORED,
+    MEDICINE_FIELDS,
+    MEDICINE_NUMBERS,
+    RESIDENT_FIELDS,
+    VISIT_FIELDS,
+    Mapping,
+    built_in,
+    normalized,
+)
+from service.sheet_values import NONE_WORD, PARSERS, as_text
 from service.validation import FieldError, Formulary, Invalid, decode_resident, filled_from_national_id
 from stratify.policy import Policy
 
@@ -295,6 +304,7 @@ class Built(msgspec.Struct):
     document: dict
     errors: list[FieldError]
     visit_rows: list[tuple[str | None, int]]  # the sheet (None in a CSV file) and row of visits[i]
+    medicine_numbers: list[list[int]]  # of visits[i]: the column number N (药物名称N) of medications[j]
     first_row: tuple[str | None, int]  # the sheet and row of the resident's first visit
     headers: Headers
 
@@ -304,26 +314,75 @@ class Built(msgspec.Struct):
         return here.get(field) or next((h[field] for h in self.headers.values() if field in h), None)
 
 
-def build(rows: list[Staged], headers: Headers) -> Built:
+def drug_names(formulary: Formulary) -> dict[str, str]:
+    """A formulary's names as a sheet may write them -> INN: its INNs and its Chinese names."""
+    return {**{inn: inn for inn in formulary}, **{drug.name_zh: inn for inn, drug in formulary.items()}}
+
+
+def drug_inn(name: str, names: dict[str, str]) -> str | None:
+    """The INN of a medicine as written on a sheet: a name of the formulary, or the longest formulary
+    name it contains (`苯磺酸氨氯地平片` -> amlodipine, `甘精胰岛素注射液` -> insulin glargine)."""
+    if name in names or name.lower() in names:
+        return names.get(name) or names[name.lower()]
+    found = max((known for known in names if known in name), key=len, default=None)
+    return names[found] if found else None
+
+
+def _medicines(visit: dict, names: dict[str, str]) -> tuple[list[dict] | None, list[int], list[tuple[str, str]]]:
+    """A row's medicine columns -> the visit's list (None when every cell is
+    empty: not recorded; `无` alone in 药物名称1: takes none), the column number of each entry, and
+    (field, message) errors by column."""
+    cells = [(n, visit.get(f"drug{n}"), visit.get(f"dose{n}")) for n in MEDICINE_NUMBERS]
+    filled = [(n, name, dose) for n, name, dose in cells if name is not None or dose is not None]
+    if not filled:
+        return None, [], []
+    if [(name, dose) for _, name, dose in filled] == [(NONE_WORD, None)]:
+        return [], [], []
+    medications, numbers, errors = [], [], []
+    for n, name, dose in filled:
+        inn = drug_inn(str(name), names) if name is not None else None
+        if name is None:
+            errors.append((f"drug{n}", problem("required")))
+        elif inn is None:
+            errors.append((f"drug{n}", problem("unknown_drug", drug=name)))
+        if dose is None:
+            errors.append((f"dose{n}", problem("required")))
+        if inn is not None and dose is not None:
+            medications.append({"drug": inn, "daily_dose_mg": dose})
+            numbers.append(n)
+    return medications, numbers, errors
+
+
+def build(rows: list[Staged], headers: Headers, formulary: Formulary) -> Built:
     """One resident from its rows: resident fields from the latest row that has them (rows by visit
-    date), conditions from every row, a visit per row with a date; visit_id, when the sheet has
+    date), conditions from every row, a visit per row with a date (its medicine columns made into
+    its list of medicines, named through the county's formulary); visit_id, when the sheet has
     none, from the date and the mode, so the same sheet imported twice changes nothing."""
     ordered = sorted(rows, key=lambda r: str(r.visit.get("date", "")))
     resident: dict = {}
     conditions: dict[str, object] = {}
     visits: list[dict] = []
     visit_rows: list[int] = []
+    numbers: list[list[int]] = []
     errors: list[FieldError] = []
+    names = drug_names(formulary)
     for row in ordered:
         sheet = headers[row.sheet]
+        visit = row.visit
+        medications, numbers_here, wrong = _medicines(visit, names) if "date" in visit else (None, [], [])
         errors += [
-            FieldError(_path(f, len(visits), row), m, row.row, sheet.get(f), row.sheet or None) for f, m in row.errors
+            FieldError(_path(f, len(visits), row), m, row.row, sheet.get(f), row.sheet or None)
+            for f, m in row.errors + wrong
         ]
+        for field in MEDICINE_FIELDS:
+            visit.pop(field, None)
         resident.update(row.person)
         for code in row.conditions.get("conditions", []):
             conditions.setdefault(code, row.conditions.get("diagnosed_on"))
-        visit = row.visit
         if "date" in visit:
+            if medications is not None:
+                visit["medications"] = medications
+            numbers.append(numbers_here)
             visit.setdefault("level", DEFAULT_LEVEL)
             visit.setdefault("visit_id", f"{str(visit['date']).replace('-', '')}-{visit.get('mode', '')}")
             visits.append(visit)
@@ -331,7 +390,7 @@ def build(rows: list[Staged], headers: Headers) -> Built:
     resident["conditions"] = [{"code": c, **({"diagnosed_on": d} if d else {})} for c, d in conditions.items()]
     resident["visits"] = visits
     last = ordered[-1]  # the identity a sheet gives is its latest row's
-    built = Built(resident, errors, visit_rows, (ordered[0].sheet or None, ordered[0].row), headers)
+    built = Built(resident, errors, visit_rows, numbers, (ordered[0].sheet or None, ordered[0].row), headers)
     errors += [
         FieldError(e.field, e.message, last.row, built.header(last.sheet, e.field), last.sheet or None)
         for e in filled_from_national_id(resident)
@@ -339,9 +398,20 @@ def build(rows: list[Staged], headers: Headers) -> Built:
     return built
 
 
+_MEDICINE_CELL = re.compile(r"^(?P<part>drug|dose)(?P<n>\d+)$")
+_MEDICINE_ENTRY = re.compile(r"^medications\[(?P<j>\d+)\](?:\.(?P<leaf>\w+))?$")
+_MEDICINE_LEAF = {"drug": "drug", "dose": "daily_dose_mg"}
+
+
 def _path(field: str, visit_index: int, row: Staged) -> str:
-    """The record field path of a cell: `visits[i].sbp` for a visit's field on a row with a date."""
+    """The record field path of a cell: `visits[i].sbp` for a visit's field on a row with a date; the
+    Nth medicine's cells `visits[i].medications[j].drug` (j counts the medicines filled before it)."""
     if field in VISIT_FIELDS and "date" in row.visit:
+        cell = _MEDICINE_CELL.match(field)
+        if cell:
+            n = int(cell["n"])
+            j = sum(f"drug{k}" in row.visit or f"dose{k}" in row.visit for k in range(1, n))
+            return f"visits[{visit_index}].medications[{j}].{_MEDICINE_LEAF[cell['part']]}"
         return f"visits[{visit_index}].{field}"
     return "conditions" if field == "diagnosed_on" else field
 
@@ -353,7 +423,11 @@ def located(error: FieldError, built: Built) -> FieldError:
     head = error.field.split(".")[0]
     if head.startswith("visits["):
         index = int(head[len("visits[") : head.index("]")])
-        field = error.field.split(".")[1] if "." in error.field else "date"
+        field = error.field.split(".", maxsplit=1)[1] if "." in error.field else "date"
+        entry = _MEDICINE_ENTRY.match(field)
+        if entry and index < len(built.medicine_numbers) and int(entry["j"]) < len(built.medicine_numbers[index]):
+            n = built.medicine_numbers[index][int(entry["j"])]
+            field = f"dose{n}" if entry["leaf"] == "daily_dose_mg" else f"drug{n}"
         sheet, row = built.visit_rows[index] if index < len(built.visit_rows) else built.first_row
         return FieldError(error.field, error.message, row, built.header(sheet, field), sheet)
     field = "conditions" if head.startswith("conditions") else head
@@ -389,7 +463,7 @@ def import_sheet(
             ingestor.begin(origin="cli", source=name[:100], filename=name, actor=actor, batch_id=batch_id)
             try:
                 for index, rows in enumerate(residents_rows(staging)):
-                    feed(ingestor, index, build(rows, headers), name, today, formulary)
+                    feed(ingestor, index, build(rows, headers, formulary), name, today, formulary)
             except Exception as e:
                 ingestor.end(error=f"{type(e).__name__}: {e}")
                 raise

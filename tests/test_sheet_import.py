@@ -444,3 +444,84 @@ def test_an_error_is_located_by_the_header_of_its_own_sheet(county, tmp_path):
             "sheet": "随访",
         }
     ]
+
+
+MEDICINE_CELLS = [
+    # (the row's medicine cells, the visit's list); issue #16, docs/import.md
+    pytest.param({}, None, id="no-cells-not-recorded"),
+    pytest.param({"药物名称1": "氨氯地平", "每日剂量1(mg)": 5}, [("amlodipine", 5)], id="chinese-name-daily-mg"),
+    pytest.param(
+        {"药物名称1": "metformin", "用法用量1": "每日2次 每次0.5g"}, [("metformin", 1000)], id="inn-times-grams"
+    ),
+    pytest.param({"药物名称1": "苯磺酸氨氯地平片", "每日剂量1": "5mg"}, [("amlodipine", 5)], id="salt-and-form-named"),
+    pytest.param(
+        {"药物名称1": "甘精胰岛素注射液", "每日剂量1": "12"}, [("insulin glargine", 12)], id="longest-name-wins"
+    ),
+    pytest.param(
+        {"药物名称1": "氨氯地平", "每日剂量1": 10, "药物名称3": "氯沙坦", "每日剂量3": 50},
+        [("amlodipine", 10), ("losartan", 50)],
+        id="a-gap-between-columns",
+    ),
+    pytest.param({"药物名称1": "无"}, [], id="none-takes-none"),
+]
+
+
+@pytest.mark.parametrize(("cells", "expected"), MEDICINE_CELLS)
+def test_the_forms_medicine_columns_make_the_visits_list(county, tmp_path, cells, expected):
+    settings, db = county
+
+    summary = imported(settings, write_csv(tmp_path / "m.csv", [row(**cells)]))
+
+    assert summary["accepted"] == 1, summary["rejected"]
+    stored = visit(db)["medications"]
+    listed = None if stored is None else [(m["drug"], m["daily_dose_mg"]) for m in json.loads(stored)]
+    assert listed == expected
+
+
+@pytest.mark.parametrize(
+    ("cells", "field", "column", "says"),
+    [
+        pytest.param(
+            {"药物名称1": "氨氯地平", "每日剂量1": 5, "药物名称2": "某某片", "每日剂量2": 5},
+            "visits[0].medications[1].drug",
+            "药物名称2",
+            "unknown drug '某某片'",
+            id="unknown-name",
+        ),
+        pytest.param(
+            {"药物名称1": "氨氯地平", "每日剂量1": "一片"},
+            "visits[0].medications[0].daily_dose_mg",
+            "每日剂量1",
+            "not a daily dose",
+            id="dose-not-a-dose",
+        ),
+        pytest.param(
+            {"药物名称1": "氨氯地平"}, "visits[0].medications[0].daily_dose_mg", "每日剂量1", "required", id="no-dose"
+        ),
+        pytest.param(
+            {"药物名称1": "氨氯地平", "每日剂量1": 5, "药物名称2": "amlodipine", "每日剂量2": 10},
+            "visits[0].medications[1].drug",
+            "药物名称2",
+            "duplicate drug 'amlodipine'",
+            id="twice-after-naming",
+        ),
+        pytest.param(
+            {"药物名称1": "氨氯地平", "每日剂量1": 0},
+            "visits[0].medications[0].daily_dose_mg",
+            "每日剂量1",
+            "> 0",
+            id="zero-dose-by-the-record-rules",
+        ),
+    ],
+)
+def test_a_bad_medicine_cell_names_its_row_and_column(county, tmp_path, cells, field, column, says):
+    settings, db = county
+    if "每日剂量1" not in cells:
+        cells = {**cells, "每日剂量1": ""}  # the column is there, its cell empty
+
+    summary = imported(settings, write_csv(tmp_path / "m.csv", [row("H-0"), row(**cells)]))
+
+    [rejected] = summary["rejected"]
+    error = next(e for e in rejected["errors"] if e["field"] == field)
+    assert (error["row"], error["column"]) == (3, column) and says in error["message"], rejected["errors"]
+    assert db.execute("SELECT count(*) FROM visits WHERE record_id = 'H-1'").fetchone()[0] == 0
