@@ -180,3 +180,15 @@ def test_the_countys_own_formulary_decides_what_is_known(tmp_path):
 
     assert summary["rejected"][0]["errors"][0]["field"] == "visits[0].medications[0].drug"
     assert stored["accepted"] == 1
+
+
+def test_the_recheck_task_of_an_uncontrolled_resident_says_the_next_step(client, db, settings):
+    today = settings.today()
+    only = visit("v-1", today - dt.timedelta(days=3), [AMLODIPINE_5], sbp=150, dbp=92, fasting_glucose=None)
+    post(client, db, make_resident("A", visits=[only], events=[]))
+
+    tasks = client.get("/api/v1/followups", params={"status": "open"}, headers=api_key(db, "center", "350421")).json()
+
+    [task] = [t for t in tasks["items"] if t["record_id"] == "A"]
+    assert task["kind"] == "recheck"
+    assert any("hypertension protocol: next step 2" in reason for reason in task["reasons"]), task["reasons"]

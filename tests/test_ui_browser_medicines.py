@@ -8,9 +8,9 @@ import datetime as dt
 import msgspec
 import pytest
 from conftest import document, make_resident, make_visit
-from playwright.sync_api import sync_playwright
 from servers import start_server
-from test_ui_browser import ARGS, CHROMIUM, PASSWORD, TODAY, log_in, no_horizontal_scroll, phone, shoot
+from test_ui_browser import PASSWORD, TODAY, log_in, no_horizontal_scroll, phone, shoot
+from test_ui_browser import browser as chromium  # noqa: F401  (the fixture: Debian's chromium, once per module)
 
 from service.auth import hash_password
 from service.ingest import Ingestor
@@ -57,14 +57,6 @@ def server(tmp_path_factory):
     db.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
-
-
 def save_visit(page, sbp: str, dbp: str) -> None:
     page.fill("#visit-form input[name=sbp]", sbp)
     page.fill("#visit-form input[name=dbp]", dbp)
@@ -76,9 +68,9 @@ def medicines(page) -> str:
     return page.locator("#current-medicines").inner_text()
 
 
-def test_a_doctor_changes_adds_and_stops_medicines_on_a_phone(server, browser):
+def test_a_doctor_changes_adds_and_stops_medicines_on_a_phone(server, chromium):  # noqa: F811 (a fixture)
     base, db = server
-    page = phone(browser).new_page()
+    page = phone(chromium).new_page()
     log_in(page, base, "vd-meds")
     page.goto(f"{base}/residents/T-MEDS")
     assert "氨氯地平 5 mg" in medicines(page)
