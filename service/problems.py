@@ -120,7 +120,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "no_record_id": {"en": "no column holds the record_id", "zh-CN": "没有档案编号列"},
     "upload_kind": {"en": "upload a spreadsheet: {kinds}", "zh-CN": "请上传电子表格（{kinds}）"},
     "sheet_dose": {
-        "en": "'{value}' is not a daily dose (mg a day, or 每日N次 每次X mg)",
+        "en": "'{value}' is not a daily dose (mg a day, or the form's times a day and mg each time)",
         "zh-CN": "“{value}”不是每日剂量（填每日毫克数，或“每日N次 每次X mg”）",
     },
     "sheet_word": {"en": "'{value}' is not one of: {words}", "zh-CN": "“{value}”不是可选的值（{words}）"},
