@@ -57,7 +57,7 @@ VISIT_FIELDS = (
 )
 # The BPHS follow-up forms' 用药情况 lists medicines by number (药物名称1-3 and 其他); county exports go a
 # little further. drugN and doseN are the Nth medicine's name and daily dose (service.sheets makes the list).
-MEDICINES_PER_ROW = 6  # a patient at the top steps of both default protocols takes 6
+MEDICINES_PER_ROW = 5
 MEDICINE_NUMBERS = range(1, MEDICINES_PER_ROW + 1)
 MEDICINE_FIELDS = tuple(f"{part}{n}" for n in MEDICINE_NUMBERS for part in ("drug", "dose"))
 VISIT_FIELDS += MEDICINE_FIELDS
