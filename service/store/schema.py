@@ -530,3 +530,4 @@ def m015_area_population(db: Database) -> None:
         "ALTER TABLE areas ADD COLUMN population_35plus INTEGER "
         "CHECK (population_35plus IS NULL OR population_35plus >= 0)"
     )
+
