@@ -95,6 +95,15 @@ def offline_visit(page, sbp: str, dbp: str) -> None:
     page.wait_for_selector("#visit-form .queued")
 
 
+def queued_on_card(browser, base: str, record_id: str, sbp: str):
+    """A phone that went online once, opened a card, lost the network and recorded a visit there."""
+    context, page = online_once(browser, base)
+    page.goto(f"{base}/residents/{record_id}")
+    context.set_offline(True)
+    offline_visit(page, sbp, "80")
+    return context, page
+
+
 def pending(page) -> str:
     return page.locator("#outbox .count").inner_text()
 
@@ -136,11 +145,7 @@ def test_visits_and_an_outcome_made_offline_are_each_stored_once(server, browser
 
 def test_a_visit_the_server_refuses_stays_with_its_message_until_fixed(server, browser):
     base, db, _ = server
-    context, page = online_once(browser, base)
-    page.goto(f"{base}/residents/OFF-RED")
-    context.set_offline(True)
-    offline_visit(page, "400", "90")  # SBP above 300: the server refuses it
-    before = phone_visits(db, "OFF-RED")
+    context, page = queued_on_card(browser, base, "OFF-RED", "400")  # SBP above 300: the server refuses it
 
     context.set_offline(False)
 
@@ -150,6 +155,7 @@ def test_a_visit_the_server_refuses_stays_with_its_message_until_fixed(server, b
     page.reload()  # still there on the next page
     assert "不能大于 300" in page.locator("#outbox li.item.rejected").inner_text()
     assert pending(page) == "1 条待上传"
+    assert phone_visits(db, "OFF-RED") == []
 
     page.click("#outbox a.fix")
     expect(page.locator("#visit-form input[name=sbp]")).to_have_value("400")
@@ -157,17 +163,13 @@ def test_a_visit_the_server_refuses_stays_with_its_message_until_fixed(server, b
     page.click("#visit-form button[type=submit]")
     expect(page.locator("#visit-form input[name=sbp]")).to_have_value("")  # stored: a fresh form
     assert page.locator("#outbox").is_hidden()
-    stored = phone_visits(db, "OFF-RED")
-    assert len(stored) == len(before) + 1 and (stored[-1][1] if stored else None) == 160
+    assert [sbp for _, sbp in phone_visits(db, "OFF-RED")] == [160]
     context.close()
 
 
 def test_an_expired_session_keeps_the_queue_until_the_doctor_signs_in(server, browser):
     base, db, db_path = server
-    context, page = online_once(browser, base)
-    page.goto(f"{base}/residents/OFF-YELLOW")
-    context.set_offline(True)
-    offline_visit(page, "128", "80")
+    context, page = queued_on_card(browser, base, "OFF-YELLOW", "128")
     [item] = page.eval_on_selector_all("#outbox li.item", "rows => rows.map(r => r.dataset.id)")
     with sqlite3.connect(f"{db_path}.sessions.db") as sessions:
         sessions.execute("DELETE FROM entries")  # the session ends on the server meanwhile
@@ -198,11 +200,8 @@ SAVED = """async () => {
 
 def test_sign_out_sends_the_outbox_then_clears_the_phone(server, browser):
     base, _, _ = server
-    context, page = online_once(browser, base)
+    context, page = queued_on_card(browser, base, "OFF-YELLOW", "126")
     assert sorted(page.evaluate(SAVED)["cards"]) == ["/residents/OFF-RED", "/residents/OFF-YELLOW"]
-    page.goto(f"{base}/residents/OFF-YELLOW")
-    context.set_offline(True)
-    offline_visit(page, "126", "78")
     page.once("dialog", lambda dialog: dialog.dismiss())  # offline: it cannot be sent; keep it
 
     page.click("header form.inline button[type=submit]")
