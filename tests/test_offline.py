@@ -229,3 +229,39 @@ def test_nothing_of_the_center_staff_is_kept_on_the_phone(server, browser):
     assert page.evaluate(SAVED) == {"cards": [], "outbox": 0}
     assert page.evaluate("caches.has('sanbiao-pages')") is False
     context.close()
+
+
+def test_send_now_sends_what_a_failed_attempt_left(server, browser):
+    base, db, _ = server
+    context, page = queued_on_card(browser, base, "OFF-RED", "150")
+    [item] = page.eval_on_selector_all("#outbox li.item", "rows => rows.map(r => r.dataset.id)")
+    page.route("**/residents/OFF-RED/visits", lambda route: route.abort("internetdisconnected"))
+
+    with page.expect_request("**/residents/OFF-RED/visits"):
+        context.set_offline(False)  # the `online` event sends; the post finds no network on the way
+    page.wait_for_selector("#outbox li.item.waiting")
+
+    assert pending(page) == "1 条待上传" and phone_visits(db, "OFF-RED") == []
+    page.unroute("**/residents/OFF-RED/visits")
+    page.click("#outbox button.send")
+    page.wait_for_selector("#outbox .count:has-text('1 条已上传')")
+    assert phone_visits(db, "OFF-RED") == [(item, 150)]
+    context.close()
+
+
+def test_a_form_whose_post_finds_no_network_is_kept_under_the_id_it_was_sent_with(server, browser):
+    base, db, _ = server
+    context, page = online_once(browser, base)
+    page.goto(f"{base}/residents/OFF-RED")
+    page.route("**/residents/OFF-RED/visits", lambda route: route.abort("internetdisconnected"))
+
+    with page.expect_request("**/residents/OFF-RED/visits") as attempt:
+        offline_visit(page, "152", "88")  # the phone thinks it is online: htmx posts, and fails
+
+    [item] = page.eval_on_selector_all("#outbox li.item", "rows => rows.map(r => r.dataset.id)")
+    assert f"visit_id={item}" in attempt.value.post_data
+    page.unroute("**/residents/OFF-RED/visits")
+    page.click("#outbox button.send")
+    page.wait_for_selector("#outbox .count:has-text('1 条已上传')")
+    assert phone_visits(db, "OFF-RED") == [(item, 152)]
+    context.close()

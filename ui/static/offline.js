@@ -23,7 +23,7 @@ function say(key, values = {}) {
 function clock(iso) {
   const at = new Date(iso);
   const time = at.toTimeString().slice(0, 5);
-  return at.toDateString() === new Date().toDateString() ? time : `${at.toISOString().slice(5, 10)} ${time}`;
+  return at.toDateString() === new Date().toDateString() ? time : `${at.getMonth() + 1}/${at.getDate()} ${time}`;
 }
 
 function element(tag, attributes = {}, text = "") {
@@ -54,7 +54,10 @@ async function render() {
   box.querySelector(".send").hidden = !mine.length;
   const list = box.querySelector("ul");
   list.replaceChildren(...mine.map(row));
-  if (others) list.append(element("li", { className: "muted" }, say("outbox_others", { n: others, user: all.find((i) => i.user !== user).user })));
+  if (others) {
+    const owner = all.find((item) => item.user !== user).user;
+    list.append(element("li", { className: "muted" }, say("outbox_others", { n: others, user: owner })));
+  }
 }
 
 function row(item) {
@@ -66,7 +69,8 @@ function row(item) {
   if (item.message) li.append(element("span", { className: "field-error", role: "alert" }, item.message));
   if (item.status === "login") li.append(" ", element("a", { href: "/login" }, words.login));
   if (item.status === "rejected") {
-    if (item.kind === "visit") li.append(" ", element("a", { href: `${item.card}#fix=${item.id}`, className: "fix" }, say("outbox_fix")));
+    const fix = element("a", { href: `${item.card}#fix=${item.id}`, className: "fix" }, say("outbox_fix"));
+    if (item.kind === "visit") li.append(" ", fix);
     const discard = element("button", { type: "button", className: "discard" }, say("outbox_discard"));
     discard.addEventListener("click", () => del(item.id, outbox).then(render));
     li.append(" ", discard);
@@ -252,7 +256,8 @@ async function fixing() {
 
 function showStale() {
   const main = document.querySelector("main");
-  if (savedAt && main) main.prepend(element("p", { className: "stale", role: "status" }, say("offline_stale", { time: clock(savedAt) })));
+  if (!savedAt || !main) return;
+  main.prepend(element("p", { className: "stale", role: "status" }, say("offline_stale", { time: clock(savedAt) })));
 }
 
 async function start() {
