@@ -12,7 +12,7 @@ import test_ui_browser
 from conftest import document, make_resident, make_visit
 from playwright.sync_api import expect
 from servers import start_server
-from test_ui_browser import PASSWORD, TODAY, VILLAGE, day, no_horizontal_scroll, phone
+from test_ui_browser import PASSWORD, SHOTS, TODAY, VILLAGE, day, no_horizontal_scroll, phone
 
 from service.auth import hash_password
 from service.ingest import Ingestor
@@ -129,6 +129,9 @@ def test_visits_and_an_outcome_made_offline_are_each_stored_once(server, browser
     offline_visit(page, "132", "82")
     assert pending(page) == "3 条待上传"
     assert no_horizontal_scroll(page)  # the outbox fits a phone
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / "offline-360.png"))  # the screen, not the whole card: the outbox
     assert page.locator("#outbox li.item").count() == 3
     ids = page.eval_on_selector_all("#outbox li.item", "rows => rows.map(r => r.dataset.id)")
     assert phone_visits(db, "OFF-YELLOW") == []  # nothing reached the server

@@ -255,9 +255,7 @@ async function fixing() {
 }
 
 function showStale() {
-  const main = document.querySelector("main");
-  if (!savedAt || !main) return;
-  main.prepend(element("p", { className: "stale", role: "status" }, say("offline_stale", { time: clock(savedAt) })));
+  if (savedAt) box.before(element("p", { className: "stale", role: "status" }, say("offline_stale", { time: clock(savedAt) })));
 }
 
 async function start() {
