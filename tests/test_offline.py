@@ -165,7 +165,7 @@ def test_a_visit_the_server_refuses_stays_with_its_message_until_fixed(server, b
     page.fill("#visit-form input[name=sbp]", "160")
     page.click("#visit-form button[type=submit]")
     expect(page.locator("#visit-form input[name=sbp]")).to_have_value("")  # stored: a fresh form
-    assert page.locator("#outbox").is_hidden()
+    expect(page.locator("#outbox")).to_be_hidden()
     assert [sbp for _, sbp in phone_visits(db, "OFF-RED")] == [160]
     context.close()
 
@@ -267,4 +267,17 @@ def test_a_form_whose_post_finds_no_network_is_kept_under_the_id_it_was_sent_wit
     page.click("#outbox button.send")
     page.wait_for_selector("#outbox .count:has-text('1 条已上传')")
     assert phone_visits(db, "OFF-RED") == [(item, 152)]
+    context.close()
+
+
+def test_the_list_again_within_half_an_hour_reads_no_card_again(server, browser):
+    base, db, _ = server
+    card_reads = "SELECT count(*) FROM audit_log WHERE action = 'read_card'"
+    context, page = online_once(browser, base)
+    assert db.execute(card_reads).fetchone() == (2,)  # saving the cards read them: audited
+
+    page.goto(f"{base}/")
+    page.wait_for_selector("#offline-saved:has-text('2')")
+
+    assert db.execute(card_reads).fetchone() == (2,)
     context.close()

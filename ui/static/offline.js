@@ -254,6 +254,15 @@ async function fixing() {
   form.scrollIntoView();
 }
 
+async function showSaved() {
+  // The list says how many cards the phone keeps (read from the worker's cache: its message after a
+  // save can come before this page is ready to hear it).
+  const line = document.getElementById("offline-saved");
+  if (!line || !(await caches.has(PAGES))) return;
+  const paths = (await (await caches.open(PAGES)).keys()).map((request) => new URL(request.url).pathname);
+  if (paths.includes("/")) line.textContent = say("offline_saved", { n: paths.length - 1 });
+}
+
 function showStale() {
   if (savedAt) box.before(element("p", { className: "stale", role: "status" }, say("offline_stale", { time: clock(savedAt) })));
 }
@@ -266,10 +275,8 @@ async function start() {
   }
   if ("serviceWorker" in navigator && user) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" });
-    navigator.serviceWorker.addEventListener("message", (event) => {
-      const saved = document.getElementById("offline-saved");
-      if (event.data.type === "saved" && saved) saved.textContent = say("offline_saved", { n: event.data.cards });
-    });
+    navigator.serviceWorker.addEventListener("message", (event) => event.data.type === "saved" && showSaved());
+    showSaved();
     if (location.pathname === "/" && !location.search && !savedAt && !navigator.serviceWorker.controller) {
       navigator.serviceWorker.ready.then((registration) => registration.active.postMessage({ type: "save-list" }));
     }

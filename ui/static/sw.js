@@ -23,6 +23,8 @@ const CARD = /^\/residents\/[^/]+$/;
 const CARD_LINK = /href="(\/residents\/[^"/?#]+)"/g;
 const MAX_CARDS = 100; // the list's first page shows at most 50 residents
 const NETWORK_SECONDS = 8; // a weak signal: after this, a saved copy rather than a blank page
+const CARD_MINUTES = 30; // a card saved this recently is not read again for the list (each read is audited);
+// opening it online saves it afresh
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -98,14 +100,12 @@ async function saveList(response) {
   const at = new Date().toISOString();
   await cache.put(LIST, stamped(html, response, at));
   const cards = [...new Set(Array.from(html.matchAll(CARD_LINK), (m) => m[1]))].slice(0, MAX_CARDS);
-  let saved = 0;
   for (const path of cards) {
+    const kept = await cache.match(path);
+    if (kept && Date.now() - Date.parse(kept.headers.get("x-saved-at")) < CARD_MINUTES * 60_000) continue;
     try {
       const card = await fetch(path, { redirect: "error" });
-      if (card.ok) {
-        await save(path, card, at);
-        saved += 1;
-      }
+      if (card.ok) await save(path, card, at);
     } catch (error) {
       break; // the network or the session went: the cards saved so far stay
     }
@@ -115,7 +115,7 @@ async function saveList(response) {
     if (CARD.test(path) && !cards.includes(path)) await cache.delete(request); // off the list: off the phone
   }
   const clients = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-  clients.forEach((client) => client.postMessage({ type: "saved", cards: saved, at }));
+  clients.forEach((client) => client.postMessage({ type: "saved" }));
 }
 
 async function save(path, response, at = new Date().toISOString()) {
@@ -125,7 +125,7 @@ async function save(path, response, at = new Date().toISOString()) {
 
 function stamped(html, response, at) {
   return new Response(html.replace("<body", `<body data-saved-at="${at}"`), {
-    headers: { "content-type": response.headers.get("content-type") || "text/html; charset=utf-8" },
+    headers: { "content-type": response.headers.get("content-type") || "text/html; charset=utf-8", "x-saved-at": at },
   });
 }
 
