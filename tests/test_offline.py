@@ -14,11 +14,12 @@ from playwright.sync_api import expect
 from servers import start_server
 from test_ui_browser import PASSWORD, SHOTS, TODAY, VILLAGE, day, no_horizontal_scroll, phone
 
-from service.auth import hash_password
+from service.auth import Principal, Role, hash_password
 from service.ingest import Ingestor
 from service.reassess import Reassessor
 from service.store import connect, migrate
 from service.store.access import add_user
+from service.visits import record_visit
 from stratify.policy import Policy
 
 pytestmark = pytest.mark.slow
@@ -167,6 +168,27 @@ def test_a_visit_the_server_refuses_stays_with_its_message_until_fixed(server, b
     expect(page.locator("#visit-form input[name=sbp]")).to_have_value("")  # stored: a fresh form
     expect(page.locator("#outbox")).to_be_hidden()
     assert [sbp for _, sbp in phone_visits(db, "OFF-RED")] == [160]
+    context.close()
+
+
+def test_other_content_stored_under_the_phone_id_is_shown_until_discarded(server, browser):
+    base, db, _ = server
+    context, page = queued_on_card(browser, base, "OFF-YELLOW", "144")
+    [item] = page.eval_on_selector_all("#outbox li.item", "rows => rows.map(r => r.dataset.id)")
+    doctor = Principal(DOCTOR, Role.VILLAGE_DOCTOR, VILLAGE, "session")
+    record_visit(
+        db, Policy(), doctor, "OFF-YELLOW", {"visit_id": item, "date": TODAY.isoformat(), "sbp": 150, "dbp": 90}, TODAY
+    )
+
+    context.set_offline(False)
+
+    refused = page.locator("#outbox li.item.rejected")
+    refused.wait_for()
+    assert "同一编号已保存了不同的内容" in refused.inner_text()  # the server's 409, in the page's words
+    page.click("#outbox button.discard")
+    expect(page.locator("#outbox")).to_be_hidden()
+    assert page.evaluate(SAVED)["outbox"] == 0
+    assert phone_visits(db, "OFF-YELLOW") == [(item, 150)]  # the first content stays, once
     context.close()
 
 
