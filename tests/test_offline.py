@@ -27,6 +27,7 @@ browser = test_ui_browser.browser  # the fixture: Debian's chromium, one per mod
 
 
 DOCTOR, CENTER = "vd-offline", "center-offline"
+VISIT_POSTS = "**/residents/OFF-RED/visits"
 PHONE_IDS = "visit_id NOT LIKE 'ui-%' AND visit_id <> 'v1'"  # visits made by the outbox (ids from the phone)
 
 
@@ -105,6 +106,18 @@ def queued_on_card(browser, base: str, record_id: str, sbp: str):
     return context, page
 
 
+def queued(page) -> list[str]:
+    """The phone-made ids of the outbox's items, as listed."""
+    return page.eval_on_selector_all("#outbox li.item", "rows => rows.map(r => r.dataset.id)")
+
+
+def send_now(page) -> None:
+    """The network is back for the visit form's posts: the doctor taps "send now"."""
+    page.unroute(VISIT_POSTS)
+    page.click("#outbox button.send")
+    page.wait_for_selector("#outbox .count:has-text('1 条已上传')")
+
+
 def pending(page) -> str:
     return page.locator("#outbox .count").inner_text()
 
@@ -134,7 +147,7 @@ def test_visits_and_an_outcome_made_offline_are_each_stored_once(server, browser
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "offline-360.png"))  # the screen, not the whole card: the outbox
     assert page.locator("#outbox li.item").count() == 3
-    ids = page.eval_on_selector_all("#outbox li.item", "rows => rows.map(r => r.dataset.id)")
+    ids = queued(page)
     assert phone_visits(db, "OFF-YELLOW") == []  # nothing reached the server
 
     context.set_offline(False)  # the browser's `online` event sends the outbox
@@ -174,7 +187,7 @@ def test_a_visit_the_server_refuses_stays_with_its_message_until_fixed(server, b
 def test_other_content_stored_under_the_phone_id_is_shown_until_discarded(server, browser):
     base, db, _ = server
     context, page = queued_on_card(browser, base, "OFF-YELLOW", "144")
-    [item] = page.eval_on_selector_all("#outbox li.item", "rows => rows.map(r => r.dataset.id)")
+    [item] = queued(page)
     doctor = Principal(DOCTOR, Role.VILLAGE_DOCTOR, VILLAGE, "session")
     record_visit(
         db, Policy(), doctor, "OFF-YELLOW", {"visit_id": item, "date": TODAY.isoformat(), "sbp": 150, "dbp": 90}, TODAY
@@ -195,7 +208,7 @@ def test_other_content_stored_under_the_phone_id_is_shown_until_discarded(server
 def test_an_expired_session_keeps_the_queue_until_the_doctor_signs_in(server, browser):
     base, db, db_path = server
     context, page = queued_on_card(browser, base, "OFF-YELLOW", "128")
-    [item] = page.eval_on_selector_all("#outbox li.item", "rows => rows.map(r => r.dataset.id)")
+    [item] = queued(page)
     with sqlite3.connect(f"{db_path}.sessions.db") as sessions:
         sessions.execute("DELETE FROM entries")  # the session ends on the server meanwhile
 
@@ -259,17 +272,15 @@ def test_nothing_of_the_center_staff_is_kept_on_the_phone(server, browser):
 def test_send_now_sends_what_a_failed_attempt_left(server, browser):
     base, db, _ = server
     context, page = queued_on_card(browser, base, "OFF-RED", "150")
-    [item] = page.eval_on_selector_all("#outbox li.item", "rows => rows.map(r => r.dataset.id)")
-    page.route("**/residents/OFF-RED/visits", lambda route: route.abort("internetdisconnected"))
+    [item] = queued(page)
+    page.route(VISIT_POSTS, lambda route: route.abort("internetdisconnected"))
 
-    with page.expect_request("**/residents/OFF-RED/visits"):
+    with page.expect_request(VISIT_POSTS):
         context.set_offline(False)  # the `online` event sends; the post finds no network on the way
     page.wait_for_selector("#outbox li.item.waiting")
 
     assert pending(page) == "1 条待上传" and phone_visits(db, "OFF-RED") == []
-    page.unroute("**/residents/OFF-RED/visits")
-    page.click("#outbox button.send")
-    page.wait_for_selector("#outbox .count:has-text('1 条已上传')")
+    send_now(page)
     assert phone_visits(db, "OFF-RED") == [(item, 150)]
     context.close()
 
@@ -278,16 +289,14 @@ def test_a_form_whose_post_finds_no_network_is_kept_under_the_id_it_was_sent_wit
     base, db, _ = server
     context, page = online_once(browser, base)
     page.goto(f"{base}/residents/OFF-RED")
-    page.route("**/residents/OFF-RED/visits", lambda route: route.abort("internetdisconnected"))
+    page.route(VISIT_POSTS, lambda route: route.abort("internetdisconnected"))
 
-    with page.expect_request("**/residents/OFF-RED/visits") as attempt:
+    with page.expect_request(VISIT_POSTS) as attempt:
         offline_visit(page, "152", "88")  # the phone thinks it is online: htmx posts, and fails
 
-    [item] = page.eval_on_selector_all("#outbox li.item", "rows => rows.map(r => r.dataset.id)")
+    [item] = queued(page)
     assert f"visit_id={item}" in attempt.value.post_data
-    page.unroute("**/residents/OFF-RED/visits")
-    page.click("#outbox button.send")
-    page.wait_for_selector("#outbox .count:has-text('1 条已上传')")
+    send_now(page)
     assert phone_visits(db, "OFF-RED") == [(item, 152)]
     context.close()
 
