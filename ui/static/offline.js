@@ -152,7 +152,8 @@ function send() {
 async function token() {
   // A fresh CSRF token, and whether this doctor is still signed in (else: the login form).
   const response = await fetch("/outbox/token", { headers: { accept: "application/json" }, cache: "no-store" });
-  if (!response.ok || response.redirected) return null;
+  if (response.redirected || response.status === 401 || response.status === 403) return null; // signed out
+  if (!response.ok) throw new Error(`the server answered ${response.status}`); // busy: the items wait
   const answer = await response.json();
   return answer.user === user ? answer.csrf : null;
 }
@@ -164,7 +165,7 @@ async function sendAll() {
   try {
     csrf = await token();
   } catch (error) {
-    return render(); // still no network
+    return render(); // still no network, or the server could not answer: try again later
   }
   if (csrf === null) {
     for (const item of waiting) await update(item, { status: "login" });
