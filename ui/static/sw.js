@@ -22,7 +22,6 @@ const LIST = "/";
 const CARD = /^\/residents\/[^/]+$/;
 const CARD_LINK = /href="(\/residents\/[^"/?#]+)"/g;
 const MAX_CARDS = 100; // the list's first page shows at most 50 residents
-const NETWORK_SECONDS = 8; // a weak signal: after this, a saved copy rather than a blank page
 const CARD_MINUTES = 30; // a card saved this recently is not read again for the list (each read is audited);
 // opening it online saves it afresh
 
@@ -73,13 +72,13 @@ async function shellFile(request) {
 }
 
 async function page(event, url) {
+  // Network first: a saved copy only when the network fails. (Not on a slow answer: under load the
+  // server may take seconds, and an online doctor must not act on an old card.)
   const key = url.pathname; // the list under any filter falls back to the saved list
   const saved = () => caches.match(key, { cacheName: PAGES }); // never creates the cache
-  const network = fetch(event.request);
   let response;
   try {
-    response = await Promise.race([network, timeout(NETWORK_SECONDS)]);
-    if (response === undefined) response = (await saved()) || (await network);
+    response = await fetch(event.request);
   } catch (error) {
     return (await saved()) || offlinePage();
   }
@@ -88,10 +87,6 @@ async function page(event, url) {
     else if (key !== LIST && (await saved())) event.waitUntil(save(key, response.clone()));
   }
   return response;
-}
-
-function timeout(seconds) {
-  return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 }
 
 async function saveList(response) {
