@@ -181,7 +181,7 @@ def test_a_village_doctor_works_through_the_day_on_a_phone(server, browser):
 
     page.select_option("#tasks form.outcome select[name=outcome]", "visited")
     page.click("#tasks form.outcome button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("#tasks", state="detached")  # the answer swapped in (networkidle was reached long ago)
     page.goto(f"{base}/")
     assert "陈红" not in page.locator("ul.tasks").inner_text()  # the visited task left the list
     context.close()
