@@ -130,14 +130,15 @@ def enough_events(ex: Examples, minimum: int) -> str | None:
 
 
 def temporal_validation(
-    procedure: Procedure, ex: Examples, windows: Windows, *, as_of: dt.date, horizon_days: int, policy: Policy
+    procedure: Procedure, ex: Examples, windows: Windows, *, as_of: dt.date, horizon_days: int
 ) -> TemporalValidation | None:
     """The procedure rerun on examples whose horizon ended by as_of - horizon, shifted on the earlier
-    window, judged on the recent one; None when either has too few events."""
+    window, judged on the recent one; None when either has too few events. The rerun needs events in
+    every grouped fold, not the county's `model_min_events`: it checks the procedure, it is never served."""
     cut = as_of - dt.timedelta(days=horizon_days)
     before = ex.rows(ex.days <= (cut - dt.timedelta(days=horizon_days)).toordinal())
     recent = windows.recent
-    if enough_events(before, policy.model_min_events) or not 0 < recent.y.sum() < len(recent.y):
+    if enough_events(before, CV_FOLDS) or not 0 < recent.y.sum() < len(recent.y):
         return None  # (the AUC needs residents with and without an event)
     model = procedure.fit(before)
     shift = window_shift(model, windows.earlier, horizon_days)
@@ -191,7 +192,7 @@ def train(
         risk[test_rows] = procedure.fit(ex.rows(train_rows)).predict_proba(x[test_rows])[:, 1]
     estimator = procedure.fit(ex)
     shift = window_shift(estimator, windows.recent, horizon_days)
-    temporal = temporal_validation(procedure, ex, windows, as_of=as_of, horizon_days=horizon_days, policy=policy)
+    temporal = temporal_validation(procedure, ex, windows, as_of=as_of, horizon_days=horizon_days)
 
     auc = float(roc_auc_score(y, risk))
     ratio = float(y.sum() / risk.sum())

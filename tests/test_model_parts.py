@@ -11,6 +11,7 @@ from history import AS_OF, resident, visit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 
+from stratify.drift import closed_quarters, expected_events
 from stratify.features import FEATURES, feature_matrix
 from stratify.model import WHO_FALLBACK_VERSION, ModelCard, RiskModel, WhoFallback, intercept_shift, shift_risk
 from stratify.policy import Policy
@@ -104,3 +105,30 @@ def test_the_fallback_serves_the_who_chart_over_12_months_and_raises_no_tier():
 
 def test_the_fallback_scores_an_empty_batch():
     assert WhoFallback().opinions(feature_matrix([], dt.date(2026, 1, 1), Policy())) == []
+
+
+@pytest.mark.parametrize(
+    ("activated", "as_of", "quarters"),
+    [
+        pytest.param(dt.date(2026, 2, 10), dt.date(2026, 3, 31), [], id="first-quarter-still-open"),
+        pytest.param(dt.date(2026, 2, 10), dt.date(2026, 4, 1), ["2026Q1"], id="closed-the-day-after"),
+        pytest.param(dt.date(2025, 11, 5), dt.date(2026, 7, 2), ["2025Q4", "2026Q1", "2026Q2"], id="across-a-year"),
+    ],
+)
+def test_closed_quarters_since_activation(activated, as_of, quarters):
+    assert [q for q, _, _ in closed_quarters(activated, as_of)] == quarters
+
+
+def test_a_quarter_is_scored_on_the_day_before_it_and_the_first_on_activation():
+    (_, first_scored, first_last), (_, scored, last) = closed_quarters(dt.date(2025, 11, 5), dt.date(2026, 4, 1))
+
+    assert (first_scored, first_last) == (dt.date(2025, 11, 5), dt.date(2025, 12, 31))
+    assert (scored, last) == (dt.date(2025, 12, 31), dt.date(2026, 3, 31))
+
+
+def test_expected_events_over_a_quarter_follow_a_constant_hazard():
+    risk = np.array([0.1, 0.19])
+
+    assert expected_events(risk, 365, 365) == pytest.approx(0.29)
+    assert expected_events(risk, 730, 365) == pytest.approx(1 - 0.9**2 + 1 - 0.81**2)
+    assert expected_events(np.array([0.0]), 91, 365) == 0
