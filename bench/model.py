@@ -31,8 +31,9 @@ from fixtures.county import generate  # noqa: E402
 from service.importer import import_file  # noqa: E402
 from service.risk import train_model  # noqa: E402
 from service.store import connect, migrate  # noqa: E402
+from service.store.models import model_artifact  # noqa: E402
 from stratify.features import FEATURES, Examples, window_examples  # noqa: E402
-from stratify.model import RiskModel  # noqa: E402
+from stratify.model import NotEnoughData, RiskModel  # noqa: E402
 from stratify.policy import Policy  # noqa: E402
 from stratify.records import Resident, is_managed  # noqa: E402
 
@@ -66,17 +67,27 @@ def run(residents: int, seed: int, history_years: int, folder: Path) -> None:
     migrate(db)
     import_file(db, source, source=None, actor="bench", today=END)
     policy = Policy()
-    card = train_model(db, policy, as_of=T, horizon_days=365, now=dt.datetime(2025, 11, 2, tzinfo=dt.UTC))
-    from service.risk import _loaded  # noqa: PLC0415 (the model just trained, active or not)
-    from service.store.models import model_artifact  # noqa: PLC0415
-
-    _loaded.clear()
-    model = RiskModel.loads(model_artifact(db, card.version)[1], card)
     with source.open("rb") as f:
         everyone = [msgspec.json.decode(line, type=Resident) for line in f]
     managed = [r for r in everyone if is_managed([c.code for c in r.conditions])]
     ids = [r.record_id for r in managed]
+    after = window_examples(managed, T, 365, policy)
+    try:
+        card = train_model(db, policy, as_of=T, horizon_days=365, now=dt.datetime(2025, 11, 2, tzinfo=dt.UTC))
+    except NotEnoughData as e:
+        print(f"residents {residents} seed {seed}: managed {len(managed)}, no model (422: {e}): WHO fallback served")
+        who_line(after)
+        db.close()
+        return
+    model = RiskModel.loads(model_artifact(db, card.version)[1], card)  # the model just trained, active or not
+    db.close()
     temporal = card.temporal
+    shift = card.intercept_shift
+    print(
+        f"  calibration-in-the-large on {shift.window_start}..{shift.window_end}: mean predicted "
+        f"{shift.mean_predicted:.4f} before the shift vs observed {shift.observed_rate:.4f}, "
+        f"logit shift {shift.shift:+.3f}"
+    )
     print(
         f"residents {residents} seed {seed}: managed {len(managed)}, {card.n_events} events in {card.n_train} "
         f"examples, {card.algorithm}, active {card.active} ({card.why_inactive or 'ok'}), "
@@ -89,18 +100,21 @@ def run(residents: int, seed: int, history_years: int, folder: Path) -> None:
         print(f"  temporal validation {T - YEAR}..{T}: {served}; {true_auc(last_year, ids, true)}")
     else:
         print("  temporal validation: none (too few events before T - 365)")
-    after = window_examples(managed, T, 365, policy)
     true = truth_on(residents, seed, history_years, T)
     risk = model.risk(after.x)
     served = f"AUC {roc_auc_score(after.y, risk):.3f} O/E {after.y.sum() / risk.sum():.2f}"
     print(f"  served model on {T}..{END}: {served}; {true_auc(after, ids, true)}")
+    who_line(after)
+
+
+def who_line(after: Examples) -> None:
+    """The WHO fallback's 12-month risk on the year after T, on the residents the charts cover."""
     who = after.x[:, FEATURES.index("who_risk_12m")]
     known = ~np.isnan(who)
     print(
         f"  WHO 2019 12-month risk on {T}..{END} (the {known.mean():.0%} it covers): "
         f"AUC {roc_auc_score(after.y[known], who[known]):.3f} O/E {after.y[known].sum() / who[known].sum():.2f}"
     )
-    db.close()
 
 
 def main() -> None:
