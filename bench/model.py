@@ -82,16 +82,16 @@ def run(residents: int, seed: int, history_years: int, folder: Path) -> None:
     model = RiskModel.loads(model_artifact(db, card.version)[1], card)  # the model just trained, active or not
     db.close()
     temporal = card.temporal
+    print(
+        f"residents {residents} seed {seed}: managed {len(managed)}, {card.n_events} events in {card.n_train} "
+        f"examples, {card.algorithm}, active {card.active} ({card.why_inactive or 'ok'}), "
+        f"out-of-fold AUC {card.auc:.3f}, trained in {time.perf_counter() - started:.0f} s"
+    )
     shift = card.intercept_shift
     print(
         f"  calibration-in-the-large on {shift.window_start}..{shift.window_end}: mean predicted "
         f"{shift.mean_predicted:.4f} before the shift vs observed {shift.observed_rate:.4f}, "
         f"logit shift {shift.shift:+.3f}"
-    )
-    print(
-        f"residents {residents} seed {seed}: managed {len(managed)}, {card.n_events} events in {card.n_train} "
-        f"examples, {card.algorithm}, active {card.active} ({card.why_inactive or 'ok'}), "
-        f"out-of-fold AUC {card.auc:.3f}, trained in {time.perf_counter() - started:.0f} s"
     )
     if temporal:
         last_year = window_examples(managed, T - YEAR, 365, policy)

@@ -207,13 +207,17 @@ def train(
     }
     medians = [float(np.median(col[~np.isnan(col)])) if (~np.isnan(col)).any() else 0.0 for col in x.T]
     low, high = policy.model_calibration_range
-    # Calibration is judged where it matters, on the last window when there is one (temporal validation).
-    judged, where = (temporal.observed_expected, "the last window") if temporal else (ratio, "held-out residents")
+    # Calibration on held-out residents, and on the last year when it saw enough events to tell
+    # (with a handful the ratio is noise: 13 events give a 95% interval of about +-50%).
+    ratios = {"held-out residents": ratio}
+    if temporal and temporal.n_events >= policy.model_min_events:
+        ratios["the last year (temporal validation)"] = temporal.observed_expected
+    outside = next(((where, r) for where, r in ratios.items() if not low <= r <= high), None)
     why = None
     if auc < policy.model_min_auc:
         why = f"held-out AUC {auc:.3f} is below the county minimum {policy.model_min_auc}"
-    elif not low <= judged <= high:
-        why = f"observed/predicted events {judged:.2f} on {where} is outside {low}-{high}"
+    elif outside:
+        why = f"observed/predicted events {outside[1]:.2f} on {outside[0]} is outside {low}-{high}"
     card = ModelCard(
         version=f"{trained_at:%Y%m%dT%H%M%S}-{best.split('_')[0]}",
         active=why is None,

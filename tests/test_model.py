@@ -200,3 +200,18 @@ def test_served_risk_matches_the_last_windows_event_rate(model, county):
     assert shift.window_end == AS_OF.isoformat()
     assert model.risk(window.x).mean() == pytest.approx(window.y.mean(), rel=0.01)
     assert "intercept shift" in model.card.algorithm
+
+
+def test_a_model_whose_last_year_is_off_calibration_is_kept_inactive(model, county):
+    """Activation asks the temporal observed/expected too, once its year saw model_min_events events."""
+    card = model.card
+    held_out, last_year = card.calibration_ratio, card.temporal.observed_expected
+    between = (held_out + last_year) / 2
+    assert abs(last_year - held_out) > 0.05 and between >= 1  # this county: ~0.99 held out, ~1.14 last year
+    policy = Policy(model_min_events=card.temporal.n_events, model_calibration_range=(0.8, between))
+    ex = training_examples(county, AS_OF, 365, policy)
+
+    strict = train(ex, windows_of(county), ex.x[:0], as_of=AS_OF, horizon_days=365, policy=policy, trained_at=NOW)
+
+    assert not strict.card.active
+    assert "the last year (temporal validation)" in strict.card.why_inactive
