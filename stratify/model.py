@@ -195,7 +195,7 @@ class RiskModel:
         names = list(groups)
         return [[names[j] for j in np.argsort(-row, kind="stable")[:TOP_CONTRIBUTORS] if row[j] > 0] for row in deltas]
 
-    def opinions(self, x: np.ndarray) -> list[ModelOpinion | None]:
+    def opinions(self, x: np.ndarray) -> list[ModelOpinion]:
         """A model opinion per row: risk always, a `model_risk` reason when above a threshold."""
         risk = self.risk(x) if len(x) else np.zeros(0)
         tiers = [self.tier_for(float(r)) for r in risk]
