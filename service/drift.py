@@ -1,5 +1,6 @@
 """The active model's calibration drift, quarter by quarter since activation (stratify/drift.py):
-computed by the nightly job once a quarter has closed, kept in the model's card for the dashboard."""
+computed by the figures job (after the nightly one) once a quarter has closed, kept in the model's
+card for the dashboard."""
 
 from __future__ import annotations
 

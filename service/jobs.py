@@ -65,17 +65,20 @@ class FiguresSummary(msgspec.Struct):
     rows: int  # kept
     skipped: int  # villages a write overtook: their rows are computed on the next request
     seconds: float
+    model_quarters: int = 0  # quarters added to the active model's drift (docs/model.md)
 
 
 def run_figures(db: Database, policy: Policy, as_of: dt.date, *, trigger: str) -> FiguresSummary:
     """Fill the figure table (CONTRACT §11) for the last 12 months and the current one, their quarters
     and years, as one job run after the nightly one: its own run, so the nightly re-stratification's
-    time stays its own (DESIGN: <= 60 s), and a failure here leaves the tiers and tasks done."""
+    time stays its own (DESIGN: <= 60 s), and a failure here leaves the tiers and tasks done. Once a
+    quarter it also adds the quarter just closed to the active model's drift (service/drift.py)."""
     started = time.perf_counter()
     run_id = start_run(db, "figures", as_of, trigger)
     periods = nightly_periods(as_of)
     try:
         done = fill(db, periods, as_of, policy)
+        drift = update_drift(db, policy, as_of)
     except Exception as e:
         finish_run(db, run_id, None, error=f"{type(e).__name__}: {e}")
         log.exception("figures run %s as of %s failed", run_id, as_of)
@@ -88,6 +91,7 @@ def run_figures(db: Database, policy: Policy, as_of: dt.date, *, trigger: str) -
         rows=done["kept"],
         skipped=done["skipped"],
         seconds=round(time.perf_counter() - started, 2),
+        model_quarters=len(drift),
     )
     finish_run(db, run_id, summary)
     log.info("figures run %s as of %s: %d villages, %d rows", run_id, as_of, summary.villages, summary.rows)
@@ -322,7 +326,6 @@ def run_nightly(
         with writing(db):  # ANALYZE reads then writes its statistics: take the write lock first
             save_indicators(db, run_id, as_of, tally, policy)
             db.execute("PRAGMA optimize")  # keep the query planner's statistics current for the day's lists
-        update_drift(db, policy, as_of)  # once a quarter: the model's observed/expected of the quarter closed
         summary = RunSummary(
             run_id=run_id,
             as_of=as_of,

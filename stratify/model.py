@@ -127,7 +127,7 @@ class ModelCard(msgspec.Struct, kw_only=True):
     why_inactive: str | None = None
     temporal: TemporalValidation | None = None  # None: too few events before as_of - horizon
     intercept_shift: InterceptShift | None = None  # None: cards older than issue #16
-    drift: list[QuarterDrift] = []  # added by the nightly job as quarters close (service/drift.py)
+    drift: list[QuarterDrift] = []  # added as quarters close, after the nightly job (service/drift.py)
 
 
 def shift_risk(risk: np.ndarray, shift: float) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Observed/expected serious events per quarter since the model was activated: added to the active
-model's card by the nightly job (POST /api/v1/stratify), once per closed quarter, shown on the dashboard."""
+model's card by the job run after the nightly one (run_figures), once per closed quarter, shown on the
+dashboard."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ import shutil
 
 import msgspec
 import pytest
-from conftest import PASSWORD, add_login, api_key, log_in
+from conftest import PASSWORD, add_login, log_in
 from litestar.testing import TestClient
 
+from service.jobs import run_figures
 from service.settings import Settings
 from service.store import connect
 from stratify.features import label, managed_span
+from stratify.policy import Policy
 from ui.app import create_app
 
 pytestmark = pytest.mark.slow
 
-AS_OF = "2026-11-01"
+AS_OF = dt.date(2026, 11, 1)
 ACTIVATED = "2025-10-14T02:00:00+00:00"  # a year before the county's last data: four quarters have closed
 
 
@@ -39,15 +42,15 @@ def drift(db) -> list[dict]:
     return msgspec.json.decode(db.execute("SELECT card FROM models WHERE active = 1").fetchone()[0]).get("drift", [])
 
 
-def test_the_nightly_job_adds_each_closed_quarter_once(county, trained_county):
-    client, db = county
-    center = api_key(db, "center", "350421")
+def test_the_job_adds_each_closed_quarter_once(county, trained_county):
+    _, db = county
 
-    assert client.post("/api/v1/stratify", json={"as_of": AS_OF}, headers=center).status_code == 200
+    added = run_figures(db, Policy(), AS_OF, trigger="test").model_quarters
     first = drift(db)
-    assert client.post("/api/v1/stratify", json={"as_of": AS_OF}, headers=center).status_code == 200
+    again = run_figures(db, Policy(), AS_OF, trigger="test").model_quarters
 
     assert [d["quarter"] for d in first] == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    assert (added, again) == (4, 0)
     assert drift(db) == first
     for d in first:
         scored_on, last_day = dt.date.fromisoformat(d["scored_on"]), dt.date.fromisoformat(d["last_day"])
@@ -65,7 +68,7 @@ def test_the_nightly_job_adds_each_closed_quarter_once(county, trained_county):
 
 def test_the_dashboard_shows_the_drift_by_quarter(county):
     client, db = county
-    client.post("/api/v1/stratify", json={"as_of": AS_OF}, headers=api_key(db, "center", "350421"))
+    run_figures(db, Policy(), AS_OF, trigger="test")
     add_login(db, "chen", role="center", region="350421")
     log_in(client, "chen", PASSWORD)
 
