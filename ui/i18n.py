@@ -206,6 +206,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Has cardiovascular disease: the charts are for people without it; this patient is high risk already",
     },
     "who_band": {"zh-CN": "风险图分层", "en": "chart band"},
+    "risk_from_who": {
+        "zh-CN": "风险：世卫组织2019风险图（换算为12个月），本县严重事件太少，尚无本县自己的模型",
+        "en": "risk: WHO 2019 chart, county has too few events for its own model",
+    },
     "visits": {"zh-CN": "随访记录", "en": "Visits"},
     "visit_mode": {"zh-CN": "方式", "en": "How"},
     "mode_clinic": {"zh-CN": "门诊", "en": "clinic"},
@@ -328,6 +332,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     "model": {"zh-CN": "风险模型", "en": "Risk model"},
     "calibration": {"zh-CN": "校准", "en": "calibration"},
     "no_model": {"zh-CN": "尚无启用的模型", "en": "No active model"},
+    "model_fallback": {
+        "zh-CN": "患者风险来自世卫组织2019心血管风险图，按恒定风险换算为12个月（本县严重事件太少，尚无本县自己的模型）",
+        "en": "residents' risk is the WHO 2019 CVD chart's, converted to 12 months at a constant hazard "
+        "(the county has too few serious events for its own model)",
+    },
+    "model_temporal": {"zh-CN": "时间验证（{start}至{end}）", "en": "Temporal validation ({start} to {end})"},
+    "observed_expected": {"zh-CN": "实际/预期", "en": "observed/expected"},
+    "events_observed_expected": {"zh-CN": "事件：实际 / 预期", "en": "events: observed / expected"},
+    "model_shift": {
+        "zh-CN": "已按{start}至{end}的严重事件发生率（{rate}）校准整体风险水平",
+        "en": "Overall level calibrated to the serious-event rate of {start} to {end} ({rate})",
+    },
+    "quarter": {"zh-CN": "季度", "en": "quarter"},
+    "model_drift_none": {
+        "zh-CN": "启用后尚无完整季度，季度漂移待首个季度结束后显示",
+        "en": "No full quarter since activation yet: the drift by quarter shows once one has ended",
+    },
     "job_runs": {"zh-CN": "夜间任务", "en": "Job runs"},
     "run_nightly": {"zh-CN": "夜间重新分级", "en": "nightly re-stratification"},
     "run_figures": {"zh-CN": "统计指标更新", "en": "figures for the dashboard"},
