@@ -12,7 +12,10 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 VENDOR = ROOT / "ui" / "static" / "vendor"
-NPM_ASSETS = {"htmx.org/dist/htmx.min.js": "htmx.min.js"}  # node_modules path -> file served under /static/vendor/
+NPM_ASSETS = {  # node_modules path -> file served under /static/vendor/
+    "htmx.org/dist/htmx.min.js": "htmx.min.js",
+    "idb-keyval/dist/index.js": "idb-keyval.js",  # the phone's outbox (ui/static/offline.js)
+}
 
 
 class BuildPyWithNpmAssets(build_py):

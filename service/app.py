@@ -198,11 +198,15 @@ _HEADER_BYTES = [(name.lower().encode(), value.encode()) for name, value in SECU
 CACHEABLE_STATIC = (b"cache-control", b"public, max-age=86400")
 PRIVATE = (b"cache-control", b"private, no-cache")
 NO_STORE = (b"cache-control", b"no-store")
+CHECKED = (b"cache-control", b"no-cache")  # the service worker and manifest: a new version is seen at once
+OFFLINE_FILES = {"/sw.js", "/manifest.webmanifest"}  # CONTRACT §12, served by ui/views/offline.py
 
 
 def cache_control(path: str) -> tuple[bytes, bytes]:
     if path.startswith("/static/"):
         return CACHEABLE_STATIC
+    if path in OFFLINE_FILES:
+        return CHECKED
     if path in {"/login", "/healthz"} or path.startswith("/schema"):
         return PRIVATE
     return NO_STORE

@@ -24,6 +24,7 @@ from service.store.histories import load_histories
 from service.store.residents import recent_visits
 from service.store.tasks import resident_tasks
 from stratify.facts import age_on
+from stratify.model import WHO_FALLBACK_VERSION
 from stratify.policy import Policy
 from stratify.records import Level
 from stratify.rules import bp_target
@@ -72,6 +73,11 @@ class Card(msgspec.Struct, frozen=True, kw_only=True):
     fpg_target: float
     may_override: bool
     may_be_pregnant: bool
+
+    @property
+    def risk_from_who(self) -> bool:
+        """The risk is the WHO 2019 chart's over 12 months: the county has no model of its own active."""
+        return self.model_version == WHO_FALLBACK_VERSION
 
     @property
     def next_followup(self) -> Task | None:

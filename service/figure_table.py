@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from service.area_views import area_region
 from service.auth import Principal
-from service.period_indicators import Figures, RegionFigures, as_of, computed_figures
+from service.period_indicators import Figures, RegionFigures, Unit, as_of, computed_figures
 from service.periods import BadPeriod, Period, month_of, quarter_of, year_of
 from service.store.period_figures import keep_figures, kept_figures, valid_periods, villages
 from stratify.policy import Policy
@@ -40,21 +40,23 @@ def _figures(counts: Iterable[int]) -> Figures:
 
 def compute_and_keep(
     db: Database, village: str, periods: list[Period], today: dt.date, policy: Policy
-) -> tuple[dict[str, Figures], bool]:
-    """The village's figures for the periods, computed and stored in one read transaction, and whether
-    they were stored: not if a write came in meanwhile (the figures are still exact as of the read)."""
+) -> tuple[dict[str, dict[Unit, Figures]], bool]:
+    """The village's figures by family doctor for the periods, computed and stored in one read
+    transaction, and whether they were stored: not if a write came in meanwhile (the figures are still
+    exact as of the read). A village with nothing to count keeps one row of zeros, so it is known."""
     db.conn.execute("BEGIN")
     try:
         found = computed_figures(db, village, periods, today, policy)
     except BaseException:
         db.conn.rollback()
         raise
-    figures = {p.code: found[p.code].get(village, Figures()) for p in periods}
+    units = {p.code: found[p.code] or {(village, ""): Figures()} for p in periods}
     rows = [
-        (p.code, village, p.end.isoformat(), as_of(p, today).isoformat(), msgspec.structs.asdict(figures[p.code]))
+        (p.code, village, doctor, p.end.isoformat(), as_of(p, today).isoformat(), msgspec.structs.asdict(figures))
         for p in periods
+        for (_, doctor), figures in units[p.code].items()
     ]
-    return figures, keep_figures(db, rows, policy_key(policy), COLUMNS)
+    return units, keep_figures(db, rows, policy_key(policy), COLUMNS)
 
 
 def region_figures(
@@ -67,17 +69,17 @@ def region_figures(
         if period.start > today:
             raise BadPeriod(f"period: {period.code} has not begun")
     key = policy_key(policy)
-    found: dict[str, dict[str, Figures]] = {}
+    found: dict[str, dict[Unit, Figures]] = {}
     wanted: dict[str, list[Period]] = {}  # village -> the periods it lacks
     for period in dict.fromkeys(periods):  # each once (a trend's month may be the period asked for)
         kept, missing = kept_figures(db, region, period.code, as_of(period, today).isoformat(), key, COLUMNS)
-        found[period.code] = {village: _figures(counts) for village, counts in kept.items()}
-        for village in missing:
+        found[period.code] = {unit: _figures(counts) for unit, counts in kept.items()}
+        for village in dict.fromkeys(missing):
             wanted.setdefault(village, []).append(period)
     for village, lacking in wanted.items():
         computed = compute_and_keep(db, village, lacking, today, policy)[0]
         for period in lacking:
-            found[period.code][village] = computed[period.code]
+            found[period.code].update(computed[period.code])
     return [RegionFigures(region, period, found[period.code]) for period in periods]
 
 

@@ -21,8 +21,9 @@ from followup.assign import Roster
 from followup.plan import plan
 from followup.tasks import Plan, Task
 from service.assignment import reassign
+from service.drift import update_drift
 from service.figure_table import fill, nightly_periods
-from service.risk import active_risk_model
+from service.risk import served_model
 from service.store import connect, now_utc, writing
 from service.store.assessments import assessment_rows, overrides_on, reassessed_since, save_assessments
 from service.store.histories import History, load_range, managed_ranges
@@ -33,7 +34,7 @@ from service.validation import MAX_AGE_YEARS, years_before
 from stratify.assess import ModelOpinion, Override, assess, status_on
 from stratify.facts import sorted_visits
 from stratify.features import feature_matrix
-from stratify.model import RiskModel
+from stratify.model import RiskModel, WhoFallback
 from stratify.policy import Policy
 from stratify.tiers import Assessment, Status, Tier
 
@@ -64,17 +65,20 @@ class FiguresSummary(msgspec.Struct):
     rows: int  # kept
     skipped: int  # villages a write overtook: their rows are computed on the next request
     seconds: float
+    model_quarters: int = 0  # quarters added to the active model's drift (docs/model.md)
 
 
 def run_figures(db: Database, policy: Policy, as_of: dt.date, *, trigger: str) -> FiguresSummary:
     """Fill the figure table (CONTRACT §11) for the last 12 months and the current one, their quarters
     and years, as one job run after the nightly one: its own run, so the nightly re-stratification's
-    time stays its own (DESIGN: <= 60 s), and a failure here leaves the tiers and tasks done."""
+    time stays its own (DESIGN: <= 60 s), and a failure here leaves the tiers and tasks done. Once a
+    quarter it also adds the quarter just closed to the active model's drift (service/drift.py)."""
     started = time.perf_counter()
     run_id = start_run(db, "figures", as_of, trigger)
     periods = nightly_periods(as_of)
     try:
         done = fill(db, periods, as_of, policy)
+        drift = update_drift(db, policy, as_of)
     except Exception as e:
         finish_run(db, run_id, None, error=f"{type(e).__name__}: {e}")
         log.exception("figures run %s as of %s failed", run_id, as_of)
@@ -87,6 +91,7 @@ def run_figures(db: Database, policy: Policy, as_of: dt.date, *, trigger: str) -
         rows=done["kept"],
         skipped=done["skipped"],
         seconds=round(time.perf_counter() - started, 2),
+        model_quarters=len(drift),
     )
     finish_run(db, run_id, summary)
     log.info("figures run %s as of %s: %d villages, %d rows", run_id, as_of, summary.villages, summary.rows)
@@ -158,14 +163,14 @@ def assess_histories(
     histories: list[History],
     as_of: dt.date,
     policy: Policy,
-    model: RiskModel | None,
+    model: RiskModel | WhoFallback | None,
     overrides: dict[str, list[Override]],
 ) -> list[Assessment]:
     """Assess a batch: features and model opinions for the living managed residents in one call."""
     living = [h for h in histories if status_on(h.resident, as_of, h.status) is Status.ACTIVE]
     opinions: dict[str, ModelOpinion] = {}
     if model is not None and living:
-        x = feature_matrix([h.resident for h in living], as_of)
+        x = feature_matrix([h.resident for h in living], as_of, policy)
         opinions = dict(zip((h.resident.record_id for h in living), model.opinions(x), strict=True))
     return [
         assess(
@@ -185,7 +190,7 @@ def assess_and_plan(
     tasks: dict[str, list[Task]],
     as_of: dt.date,
     policy: Policy,
-    model: RiskModel | None,
+    model: RiskModel | WhoFallback | None,
     overrides: dict[str, list[Override]],
 ) -> Batch:
     """Assessments and task changes for a batch of residents (pure: no database)."""
@@ -253,7 +258,7 @@ JOB_NICENESS = 10  # the job's processes yield the CPU to the server's: doctors 
 def _start_worker(path: str, policy: Policy, as_of: dt.date) -> None:
     os.nice(JOB_NICENESS)
     db = connect(path)
-    _worker.update(db=db, policy=policy, as_of=as_of, model=active_risk_model(db), overrides=overrides_on(db, as_of))
+    _worker.update(db=db, policy=policy, as_of=as_of, model=served_model(db), overrides=overrides_on(db, as_of))
 
 
 def read_and_assess(
@@ -261,7 +266,7 @@ def read_and_assess(
     bounds: tuple[str, str],
     as_of: dt.date,
     policy: Policy,
-    model: RiskModel | None,
+    model: RiskModel | WhoFallback | None,
     overrides: dict[str, list[Override]],
 ) -> Batch:
     """One batch of the nightly job: its residents read, assessed and planned, stamped with when."""
@@ -290,7 +295,7 @@ def assessed_batches(db: Database, policy: Policy, as_of: dt.date, *, workers: i
         ) as pool:
             yield from pool.map(_assess_range, ranges)
         return
-    model, overrides = active_risk_model(db), overrides_on(db, as_of)
+    model, overrides = served_model(db), overrides_on(db, as_of)
     for bounds in ranges:
         yield read_and_assess(db, bounds, as_of, policy, model, overrides)
 

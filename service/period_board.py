@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from service.auth import Principal
 from service.figure_table import TREND_MONTHS, region_figures
-from service.period_indicators import Figures, Indicators, computed_figures, summary
+from service.period_indicators import Figures, Indicators, summary
 from service.periods import Period, month_of, quarter_of, year_of
 from service.store.live_lists import new_reds, overdue_referrals
 from stratify.policy import Policy
@@ -65,10 +65,8 @@ def period_board(
     found, *months = region_figures(db, user, region, [period, *trend_months(period, today)], today, policy)
     region = found.region
     trend = [(month.period, month.rolled_up(len(region)).get(region, Figures())) for month in months]
-    doctors = None
-    if len(region) == 12:
-        by_doctor = computed_figures(db, region, [period], today, policy, group="family_doctor")[period.code]
-        doctors = [Doctor(name, by_doctor[name]) for name in sorted(by_doctor)]
+    by_doctor = found.doctors(region) if len(region) == 12 else None
+    doctors = None if by_doctor is None else [Doctor(name, by_doctor[name]) for name in sorted(by_doctor)]
     return PeriodBoard(
         period=period,
         choices=picker_periods(today),

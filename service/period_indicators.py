@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import msgspec
@@ -23,7 +23,7 @@ from service.area_views import CHILD_DIGITS
 from service.periods import Period, PeriodKind
 from service.store import now_utc
 from service.store.areas import area_names, area_populations
-from service.store.period_facts import Group, ResidentFacts, VisitFacts, resident_facts, tasks_due_by
+from service.store.period_facts import ResidentFacts, VisitFacts, resident_facts, tasks_due_by
 from stratify.facts import SERIOUS_EVENTS, age_on
 from stratify.medicines import not_intensified, regimen_of
 from stratify.policy import Policy
@@ -211,39 +211,55 @@ def resident_counts(r: ResidentFacts, period: Period, today: dt.date, policy: Po
     return +counts  # without the zeros
 
 
+Unit = tuple[str, str]  # (village code, family doctor or '' for residents without one)
+
+
+def _summed(parts: Iterable[tuple[str, Figures]]) -> dict[str, Figures]:
+    found: dict[str, Figures] = {}
+    for key, figures in parts:
+        found.setdefault(key, Figures()).add(Counter(msgspec.structs.asdict(figures)))
+    return found
+
+
 class RegionFigures(NamedTuple):
-    """The §11 figures of each village of a region, for one period."""
+    """The §11 figures of a region for one period, by village and family doctor."""
 
     region: str
     period: Period
-    villages: dict[str, Figures]
+    units: dict[Unit, Figures]
+
+    @property
+    def villages(self) -> dict[str, Figures]:
+        return self.rolled_up(12)
 
     def rolled_up(self, digits: int) -> dict[str, Figures]:
-        """The villages' figures summed by area code of `digits` (9: townships, 6: the county)."""
-        areas: dict[str, Figures] = {}
-        for village, figures in self.villages.items():
-            areas.setdefault(village[:digits], Figures()).add(Counter(msgspec.structs.asdict(figures)))
-        return areas
+        """The figures summed by area code of `digits` (12: villages, 9: townships, 6: the county)."""
+        return _summed((village[:digits], figures) for (village, _), figures in self.units.items())
+
+    def doctors(self, village: str) -> dict[str, Figures]:
+        """A village's figures by family doctor ('' for residents without one)."""
+        return _summed((doctor, figures) for (code, doctor), figures in self.units.items() if code == village)
 
 
 def computed_figures(
-    db: Database, region: str, periods: list[Period], today: dt.date, policy: Policy, group: Group = "village_code"
-) -> dict[str, dict[str, Figures]]:
-    """period code -> village (or family doctor) -> figures of the region, computed from the visits,
+    db: Database, region: str, periods: list[Period], today: dt.date, policy: Policy
+) -> dict[str, dict[Unit, Figures]]:
+    """period code -> (village, family doctor) -> figures of the region, computed from the visits,
     events, tier history and tasks in one pass over the region's residents (the definitions;
-    `service.figure_table` keeps what this gives by village)."""
+    `service.figure_table` keeps what this gives)."""
     days = [as_of(period, today) for period in periods]
     lookback = dt.timedelta(days=LTFU_LOOKBACK_DAYS)
     visits_from = min(min(p.start, day - lookback) for p, day in zip(periods, days, strict=True))
     visits_to = min(max(p.end for p in periods) + dt.timedelta(days=REFERRAL_DONE_DAYS), today)
-    found: dict[str, dict[str, Figures]] = {p.code: {} for p in periods}
+    found: dict[str, dict[Unit, Figures]] = {p.code: {} for p in periods}
     for resident in resident_facts(db, region, visits_from=visits_from, visits_to=visits_to, as_of=max(days)):
         for period in periods:
             counts = resident_counts(resident, period, today, policy)
-            found[period.code].setdefault(getattr(resident, group) or "", Figures()).add(counts)
+            unit = (resident.village_code, resident.family_doctor or "")
+            found[period.code].setdefault(unit, Figures()).add(counts)
     for period, day in zip(periods, days, strict=True):
-        for key, (due, done) in tasks_due_by(db, region, period.start, day, group).items():
-            found[period.code].setdefault(key or "", Figures()).add(Counter(tasks_due=due, tasks_done_on_time=done))
+        for unit, (due, done) in tasks_due_by(db, region, period.start, day).items():
+            found[period.code].setdefault(unit, Figures()).add(Counter(tasks_due=due, tasks_done_on_time=done))
     return found
 
 

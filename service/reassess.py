@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from followup.assign import Roster
 from followup.tasks import Task
 from service.jobs import Batch, assess_and_plan, write_batch
-from service.risk import active_risk_model
+from service.risk import served_model
 from service.store.assessments import overrides_on
 from service.store.histories import History, load_histories
 from service.store.residents import Outcome, stored_ids
@@ -40,7 +40,7 @@ def reassess(db: Database, policy: Policy, histories: list[History], as_of: dt.d
     if not histories:
         return
     ids = [h.resident.record_id for h in histories]
-    model = active_risk_model(db)
+    model = served_model(db)
     batch = assess_and_plan(histories, open_tasks(db, ids), as_of, policy, model, overrides_on(db, as_of, ids))
     write_batch(db, batch, roster_for(db, batch.plan.open), run_id=None)
 
@@ -68,7 +68,7 @@ class Reassessor:
         new = [History(r, Status.ACTIVE) for r in managed if r.record_id not in stored]
         if not new:
             return None
-        return assess_and_plan(new, {}, self.as_of, self.policy, active_risk_model(self.db), {})
+        return assess_and_plan(new, {}, self.as_of, self.policy, served_model(self.db), {})
 
     def __call__(self, residents: list[Resident], outcomes: list[Outcome], prepared: object) -> None:
         created = {

@@ -13,8 +13,8 @@ from threadpoolctl import threadpool_limits
 from service.store.histories import iter_managed_histories
 from service.store.models import active_model_version, model_artifact, register_model
 from stratify.assess import status_on
-from stratify.features import FEATURES, feature_matrix, training_examples
-from stratify.model import ModelCard, RiskModel, artifact_hash
+from stratify.features import FEATURES, feature_matrix, training_examples, window_examples
+from stratify.model import ModelCard, RiskModel, WhoFallback, artifact_hash
 from stratify.policy import Policy
 from stratify.records import Resident
 from stratify.tiers import Status
@@ -40,11 +40,19 @@ def active_risk_model(db: Database) -> RiskModel | None:
         return _loaded[version]
 
 
+def served_model(db: Database) -> RiskModel | WhoFallback:
+    """What gives residents their `risk`: the active county model, else the WHO 2019 chart's
+    12-month risk (docs/model.md)."""
+    return active_risk_model(db) or WhoFallback()
+
+
 def train_model(db: Database, policy: Policy, *, as_of: dt.date, horizon_days: int, now: dt.datetime) -> ModelCard:
     """Train on every managed resident's data before as_of and register the model (active if good enough).
 
     Raises `stratify.model.NotEnoughData`; the previous model then stays active.
     """
+    from stratify.training import Windows, train  # noqa: PLC0415 (scikit-learn's training side loads only to train)
+
     managed = db.execute("SELECT count(*) FROM residents WHERE managed = 1").fetchone()[0]
     step = max(1, -(-managed // MAX_TRAINING_RESIDENTS))  # every step-th resident trains; all are scored
     sampled: list[Resident] = []
@@ -54,16 +62,20 @@ def train_model(db: Database, policy: Policy, *, as_of: dt.date, horizon_days: i
         sampled += [h.resident for n, h in enumerate(batch, seen) if n % step == 0]
         seen += len(batch)
         living = [h.resident for h in batch if status_on(h.resident, as_of, h.status) is Status.ACTIVE]
-        scored.append(feature_matrix(living, as_of))
-    x, y, groups = training_examples(sampled, as_of, horizon_days)
+        scored.append(feature_matrix(living, as_of, policy))
+    examples = training_examples(sampled, as_of, horizon_days, policy)
+    windows = Windows(
+        recent=window_examples(sampled, as_of - dt.timedelta(days=horizon_days), horizon_days, policy),
+        earlier=window_examples(sampled, as_of - dt.timedelta(days=2 * horizon_days), horizon_days, policy),
+    )
     population = np.vstack(scored) if scored else np.zeros((0, len(FEATURES)))
     # One thread for OpenMP and BLAS: once any thread of the process had used them, training from
     # another thread (a request, the scheduler) ran 6x slower while their idle pools spun (measured on
     # 6,000 residents: 63 s vs 11 s); single-threaded it takes 12 s from any thread.
-    from stratify.training import train  # noqa: PLC0415 (scikit-learn's training side loads only to train)
-
     with threadpool_limits(limits=1):
-        model = train(x, y, groups, population, as_of=as_of, horizon_days=horizon_days, policy=policy, trained_at=now)
+        model = train(
+            examples, windows, population, as_of=as_of, horizon_days=horizon_days, policy=policy, trained_at=now
+        )
     card = model.card
     artifact = model.dumps()
     register_model(

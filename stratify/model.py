@@ -17,6 +17,7 @@ import msgspec
 import numpy as np
 
 from stratify.assess import ModelOpinion
+from stratify.drift import QuarterDrift
 from stratify.features import FEATURES, GROUPS
 from stratify.tiers import Finding, Source, Tier, because
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from sklearn.calibration import CalibratedClassifierCV
 
 TOP_CONTRIBUTORS = 2  # feature groups named in a model reason
+WHO_FALLBACK_VERSION = "who2019-12m"  # the served risk when no county model is active (docs/model.md)
+RISK_CLIP = 1e-6  # probabilities kept in [RISK_CLIP, 1 - RISK_CLIP] before a logit, so a shift stays finite
 
 # Every type a saved model may contain; an artifact holding any other type is refused before loading.
 TRUSTED_TYPES = frozenset(
@@ -73,6 +76,31 @@ class Candidate(msgspec.Struct):
     brier: float
 
 
+class TemporalValidation(msgspec.Struct, kw_only=True):
+    """The training procedure rerun on data before `train_before` (= as_of - horizon) and judged on
+    the county as it stood that day: its residents' predicted risks and the events of the next horizon."""
+
+    train_before: str
+    window_start: str
+    window_end: str
+    n: int  # residents scored on window_start
+    n_events: int  # of them with a serious event in the window
+    auc: float
+    observed_expected: float  # observed events / sum of predicted risks
+
+
+class InterceptShift(msgspec.Struct, kw_only=True):
+    """Calibration-in-the-large: logit(risk) + shift, so that the mean predicted risk of the residents
+    scored on window_start equals the rate of serious events in the window that followed."""
+
+    window_start: str
+    window_end: str
+    n: int
+    observed_rate: float
+    mean_predicted: float  # before the shift
+    shift: float
+
+
 class ModelCard(msgspec.Struct, kw_only=True):
     """What a model is, how it was made and how good it is (CONTRACT §4.3 fields first)."""
 
@@ -97,6 +125,28 @@ class ModelCard(msgspec.Struct, kw_only=True):
     random_state: int
     sklearn_version: str
     why_inactive: str | None = None
+    temporal: TemporalValidation | None = None  # None: too few events before as_of - horizon
+    intercept_shift: InterceptShift | None = None  # None: cards older than issue #16
+    drift: list[QuarterDrift] = []  # added as quarters close, after the nightly job (service/drift.py)
+
+
+def shift_risk(risk: np.ndarray, shift: float) -> np.ndarray:
+    """sigmoid(logit(risk) + shift)."""
+    p = np.clip(risk, RISK_CLIP, 1 - RISK_CLIP)
+    return 1 / (1 + np.exp(-(np.log(p / (1 - p)) + shift)))
+
+
+def intercept_shift(risk: np.ndarray, observed_rate: float, *, tolerance: float = 1e-9) -> float:
+    """The shift of the logit that makes the mean of `shift_risk(risk, shift)` equal `observed_rate`
+    (the mean rises monotonically with the shift: bisection on a bracket wide enough for any rate
+    within RISK_CLIP of 0 or 1)."""
+    target = min(max(observed_rate, RISK_CLIP), 1 - RISK_CLIP)
+    bound = 2 * float(np.log((1 - RISK_CLIP) / RISK_CLIP))
+    low, high = -bound, bound
+    while high - low > tolerance:
+        middle = (low + high) / 2
+        low, high = (middle, high) if shift_risk(risk, middle).mean() < target else (low, middle)
+    return (low + high) / 2
 
 
 class RiskModel:
@@ -105,10 +155,27 @@ class RiskModel:
     def __init__(self, estimator: CalibratedClassifierCV, card: ModelCard) -> None:
         self.estimator = estimator
         self.card = card
-        self._reference = np.array([card.feature_medians[f] for f in FEATURES])
+        # A model uses the FEATURES its card names (older models, fewer of them), in their order.
+        self._columns = [FEATURES.index(f) for f in card.features]
+        self._groups = {
+            name: idx
+            for name, columns in GROUPS.items()
+            if (idx := [card.features.index(f) for f in columns if f in card.features])
+        }
+        self._reference = np.array([card.feature_medians[f] for f in card.features])
+        self._shift = card.intercept_shift.shift if card.intercept_shift else 0.0
+
+    @property
+    def version(self) -> str:
+        return self.card.version
 
     def risk(self, x: np.ndarray) -> np.ndarray:
-        return self.estimator.predict_proba(x)[:, 1]
+        """Calibrated 12-month risk of each row of FEATURES (calibration-in-the-large applied)."""
+        return self._risk(x[:, self._columns])
+
+    def _risk(self, own: np.ndarray) -> np.ndarray:
+        risk = self.estimator.predict_proba(own)[:, 1]
+        return shift_risk(risk, self._shift) if self._shift else risk
 
     def tier_for(self, risk: float) -> Tier | None:
         t = self.card.thresholds
@@ -118,12 +185,14 @@ class RiskModel:
         """Per row, the feature groups whose replacement by the training median lowers risk most."""
         if not len(x):
             return []
-        occluded = np.tile(x, (len(GROUPS), 1))  # one copy of the rows per group, scored in one call:
-        for g, columns in enumerate(GROUPS.values()):  # the estimator's fixed cost per call dominates
-            idx = [FEATURES.index(c) for c in columns]  # a visit's single row (measured: 1.6 ms a call)
+        groups = self._groups
+        # one copy of the rows per group, scored in one call: the estimator's fixed cost per call
+        # dominates a visit's single row (measured: 1.6 ms a call)
+        occluded = np.tile(x[:, self._columns], (len(groups), 1))
+        for g, idx in enumerate(groups.values()):
             occluded[g * len(x) : (g + 1) * len(x), idx] = self._reference[idx]
-        deltas = (risk - self.risk(occluded).reshape(len(GROUPS), len(x))).T
-        names = list(GROUPS)
+        deltas = (risk - self._risk(occluded).reshape(len(groups), len(x))).T
+        names = list(groups)
         return [[names[j] for j in np.argsort(-row, kind="stable")[:TOP_CONTRIBUTORS] if row[j] > 0] for row in deltas]
 
     def opinions(self, x: np.ndarray) -> list[ModelOpinion]:
@@ -149,6 +218,7 @@ class RiskModel:
         return opinions
 
     def dumps(self) -> bytes:
+        """The estimator as a skops artifact (the card, with the intercept shift, is stored beside it)."""
         import skops.io as sio  # noqa: PLC0415 (see the module's docstring)
 
         return sio.dumps(self.estimator)
@@ -163,6 +233,20 @@ class RiskModel:
         import skops.io as sio  # noqa: PLC0415 (see the module's docstring)
 
         return cls(sio.loads(artifact, trusted=sorted(types)), card)
+
+
+class WhoFallback:
+    """What is served when no county model is active (fewer than `model_min_events` serious events, or
+    no model good enough): the WHO 2019 CVD risk as a 12-month risk, the `who_risk_12m` feature
+    (constant hazard over the ten years, docs/model.md). It only informs and orders lists: it raises
+    no tier, for its thresholds would not be the county's own (the rules and their floors decide)."""
+
+    version = WHO_FALLBACK_VERSION
+
+    def opinions(self, x: np.ndarray) -> list[ModelOpinion | None]:
+        """A risk per row, or None where the charts give none (ages outside 40-74, missing inputs)."""
+        column = x[:, FEATURES.index("who_risk_12m")] if len(x) else np.zeros(0)
+        return [None if np.isnan(r) else ModelOpinion(risk=round(float(r), 4), version=self.version) for r in column]
 
 
 def artifact_types(artifact: bytes) -> set[str]:

@@ -180,6 +180,7 @@ NAMES: dict[str, dict[str, Text]] = {  # the vocabulary each finding's items com
         "missed follow-up": {ZH: "随访缺失", EN: "missed follow-up"},
         "conditions": {ZH: "所患疾病", EN: "conditions"},
         "past events and complications": {ZH: "既往事件和并发症", EN: "past events and complications"},
+        "WHO cardiovascular risk": {ZH: "世卫组织心血管风险", EN: "WHO cardiovascular risk"},
     },
 }
 VOCABULARY = {  # finding kind -> NAMES key of its items

@@ -10,11 +10,21 @@ import msgspec
 import pytest
 from history import AS_OF, day, resident, visit
 
-from stratify.features import FEATURES, GROUPS, features, index_dates, label, training_examples
+from stratify.features import (
+    FEATURES,
+    GROUPS,
+    features,
+    index_dates,
+    label,
+    training_examples,
+    window_examples,
+)
+from stratify.policy import Policy
+from stratify.who_risk import resident_who_risk, twelve_month_risk
 
 
 def values(r, on=AS_OF) -> dict[str, float]:
-    return dict(zip(FEATURES, features(r, on), strict=True))
+    return dict(zip(FEATURES, features(r, on, Policy()), strict=True))
 
 
 def test_groups_cover_every_feature_once():
@@ -40,7 +50,7 @@ def test_planted_future_data_does_not_change_the_features():
         ],
     )
 
-    assert features(before, AS_OF) == pytest.approx(features(after, AS_OF), nan_ok=True)
+    assert features(before, AS_OF, Policy()) == pytest.approx(features(after, AS_OF, Policy()), nan_ok=True)
 
 
 def test_features_read_the_history():
@@ -88,8 +98,49 @@ def test_training_examples_group_by_resident():
         for i in range(3)
     ]
 
-    x, y, groups = training_examples(rs, AS_OF, 365)
+    ex = training_examples(rs, AS_OF, 365, Policy())
 
-    assert x.shape[1] == len(FEATURES)
-    assert len(x) == len(y) == len(groups) > 3
-    assert set(groups) == {0, 1, 2}
+    assert ex.x.shape[1] == len(FEATURES)
+    assert len(ex.x) == len(ex.y) == len(ex.groups) == len(ex.days) > 3
+    assert set(ex.groups) == {0, 1, 2}
+    assert all(d + 365 <= AS_OF.toordinal() for d in ex.days)
+
+
+def test_a_window_scores_everyone_managed_and_alive_that_day_and_labels_the_year_after():
+    on = dt.date.fromisoformat(day(365))
+    rs = [
+        resident(visit(500), diagnosed_days_ago=600, record_id="event", events=((200, "stroke"),)),
+        resident(visit(500), diagnosed_days_ago=600, record_id="quiet"),
+        resident(visit(100), diagnosed_days_ago=200, record_id="not-yet-managed"),
+        resident(visit(500), diagnosed_days_ago=600, record_id="dead-before", events=((400, "death"),)),
+    ]
+
+    window = window_examples(rs, on, 365, Policy())
+
+    assert list(window.groups) == [0, 1]
+    assert list(window.y) == [1, 0]
+    assert set(window.days) == {on.toordinal()}
+
+
+def who_12m(r) -> float:
+    return values(r)["who_risk_12m"]
+
+
+def test_the_who_feature_is_the_cards_who_risk_over_12_months():
+    r = resident(visit(30, sbp=156, smoker=True, weight_kg=70, height_cm=165, total_cholesterol=6.2), age=62)
+
+    assert who_12m(r) == pytest.approx(twelve_month_risk(resident_who_risk(r, AS_OF, Policy()).ten_year))
+
+
+@pytest.mark.parametrize(
+    ("age", "smoker"),
+    [
+        pytest.param(39, True, id="age-below-the-charts"),
+        pytest.param(75, True, id="age-above-the-charts"),
+        pytest.param(60, None, id="smoking-unknown"),
+    ],
+)
+def test_the_who_feature_is_missing_where_the_charts_give_no_risk(age, smoker):
+    r = resident(visit(30, smoker=smoker, weight_kg=70, height_cm=165), age=age)
+
+    assert math.isnan(who_12m(r))

@@ -49,12 +49,18 @@ def store(db, *residents: dict) -> None:
     assert ingestor.end().rejected_total == 0
 
 
-def answered(db, code: str, policy: Policy = POLICY, today: dt.date = TODAY) -> dict[str, Figures]:
-    return region_figures(db, CENTER, None, [parse_period(code)], today, policy)[0].villages
+def counted(units: dict) -> dict:
+    """The (village, family doctor) figures that count something (the table keeps a row of zeros for
+    a village with nothing to count, so that it is known)."""
+    return {unit: figures for unit, figures in units.items() if figures != Figures()}
 
 
-def fresh(db, code: str, policy: Policy = POLICY, today: dt.date = TODAY) -> dict[str, Figures]:
-    return computed_figures(db, COUNTY, [parse_period(code)], today, policy)[code]
+def answered(db, code: str, policy: Policy = POLICY, today: dt.date = TODAY) -> dict:
+    return counted(region_figures(db, CENTER, None, [parse_period(code)], today, policy)[0].units)
+
+
+def fresh(db, code: str, policy: Policy = POLICY, today: dt.date = TODAY) -> dict:
+    return counted(computed_figures(db, COUNTY, [parse_period(code)], today, policy)[code])
 
 
 def kept_rows(db) -> int:
@@ -121,6 +127,7 @@ WRITES = [
     ("a diagnosis", lambda db: store(db, resident("A1", conditions=[{"code": "E11", "diagnosed_on": "2026-01-05"}]))),
     ("a new resident", lambda db: store(db, resident("B1", visit("v1", "2026-08-02"), village=VILLAGE[:9] + "377"))),
     ("a tier in the history", tier_change),
+    ("a family doctor", lambda db: store(db, resident("A1", family_doctor="wang"))),
     ("a task done on time", task_done),
 ]
 
@@ -180,7 +187,7 @@ def test_figures_a_write_overtook_are_not_kept(county, settings):
     other = connect(settings.db_path)
     store(other, resident("A3", visit("v7", "2026-08-20")))
     other.close()
-    row = ("2026Q3", VILLAGE, "2026-09-30", "2026-09-30", msgspec.structs.asdict(Figures()))
+    row = ("2026Q3", VILLAGE, "", "2026-09-30", "2026-09-30", msgspec.structs.asdict(Figures()))
     assert keep_figures(county, [row], policy_key(Policy()), tuple(Figures.__struct_fields__)) is False
     assert not county.conn.in_transaction
     assert kept_rows(county) == 0
@@ -217,7 +224,7 @@ def test_the_rebuild_command_computes_every_period_since_a_year_again(db, settin
     assert kept_rows(db) == months + quarters + today.year - 2024
     assert f"1 villages, {months + quarters + today.year - 2024} rows" in result.output
     assert answered(db, "2026-03", today=today) == fresh(db, "2026-03", today=today)
-    assert answered(db, "2026-03", today=today)[VILLAGE].htn_managed == 1
+    assert answered(db, "2026-03", today=today)[VILLAGE, ""].htn_managed == 1
 
 
 def test_the_figures_job_fills_the_nightly_span_as_its_own_run(db):

@@ -18,12 +18,12 @@ from service.risk import active_risk_model
 from service.store import connect
 from service.store.models import register_model
 from stratify.assess import Override, assess
-from stratify.features import feature_matrix, training_examples
+from stratify.features import Examples, feature_matrix, training_examples, window_examples
 from stratify.model import NotEnoughData, RiskModel
 from stratify.policy import Policy
 from stratify.records import Resident
 from stratify.tiers import Tier
-from stratify.training import train
+from stratify.training import Windows, train
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +65,7 @@ def test_calibration_bins_follow_the_observed_rate(model):
 
 
 def test_thresholds_flag_the_configured_shares_of_the_county(model, county):
-    risk = model.risk(feature_matrix(county, AS_OF))
+    risk = model.risk(feature_matrix(county, AS_OF, Policy()))
     t = model.card.thresholds
 
     policy = Policy()
@@ -75,7 +75,7 @@ def test_thresholds_flag_the_configured_shares_of_the_county(model, county):
 
 
 def test_opinions_explain_in_words(model, county):
-    opinions = model.opinions(feature_matrix(county[:400], AS_OF))
+    opinions = model.opinions(feature_matrix(county[:400], AS_OF, Policy()))
     flagged = [o for o in opinions if o.reason]
 
     assert flagged
@@ -85,7 +85,7 @@ def test_opinions_explain_in_words(model, county):
 
 
 def test_skops_round_trip_predicts_the_same(model, county):
-    x = feature_matrix(county[:50], AS_OF)
+    x = feature_matrix(county[:50], AS_OF, Policy())
 
     loaded = RiskModel.loads(model.dumps(), model.card)
 
@@ -99,18 +99,26 @@ def test_an_artifact_with_an_untrusted_type_is_refused(model):
         RiskModel.loads(sio.dumps(sneaky), model.card)
 
 
+def windows_of(residents: list[Resident]) -> Windows:
+    return Windows(
+        recent=window_examples(residents, AS_OF - dt.timedelta(days=365), 365, Policy()),
+        earlier=window_examples(residents, AS_OF - dt.timedelta(days=730), 365, Policy()),
+    )
+
+
 def test_too_few_events_is_refused_with_the_count(county):
-    x, y, groups = training_examples(county[:300], AS_OF, 365)
+    ex = training_examples(county[:300], AS_OF, 365, Policy())
 
     with pytest.raises(NotEnoughData, match=r"\d+ serious events .* at least 30"):
-        train(x, y, groups, x[:0], as_of=AS_OF, horizon_days=365, policy=Policy(), trained_at=NOW)
+        train(ex, windows_of(county[:300]), ex.x[:0], as_of=AS_OF, horizon_days=365, policy=Policy(), trained_at=NOW)
 
 
 def test_a_model_below_the_minimum_quality_is_kept_inactive(county):
-    x, y, groups = training_examples(county, AS_OF, 365)
-    noise = np.random.default_rng(0).normal(size=x.shape)
+    ex = training_examples(county, AS_OF, 365, Policy())
+    noise = Examples(np.random.default_rng(0).normal(size=ex.x.shape), ex.y, ex.groups, ex.days)
+    windows = windows_of(county)
 
-    weak = train(noise, y, groups, noise[:10], as_of=AS_OF, horizon_days=365, policy=Policy(), trained_at=NOW)
+    weak = train(noise, windows, noise.x[:10], as_of=AS_OF, horizon_days=365, policy=Policy(), trained_at=NOW)
 
     assert not weak.card.active
     assert "AUC" in weak.card.why_inactive
@@ -141,7 +149,7 @@ VISITS = st.lists(
 )
 def test_neither_model_nor_override_ever_lowers_a_rule_floor(model, visits, codes, age, override):
     history = resident(*[visit(**v) for v in visits], codes=codes, age=age)
-    [opinion] = model.opinions(feature_matrix([history], AS_OF))
+    [opinion] = model.opinions(feature_matrix([history], AS_OF, Policy()))
     overrides = [Override(override, "test", "center", AS_OF, AS_OF)] if override else []
 
     result = assess(history, AS_OF, Policy(), opinion=opinion, overrides=overrides)
@@ -169,3 +177,41 @@ def test_the_served_model_is_read_once_per_version_and_switches_when_another_is_
     assert switched[0] is switched[1] is switched[2] and switched[0] is not served[0]
     assert loads() == before + 1  # the new version's artifact, read once
     assert db.execute("SELECT count(*), sum(active) FROM models").fetchone() == (2, 1)  # every version kept
+
+
+def test_card_reports_temporal_validation_on_the_last_year(model):
+    """Smoke test on the session's small county (3 years of history, ~25 events in the last year):
+    bench/model.py measures the quality on counties with more history (bench/RESULTS.md)."""
+    temporal = model.card.temporal
+    last_year = ((AS_OF - dt.timedelta(days=365)).isoformat(), AS_OF.isoformat())
+
+    assert temporal is not None
+    assert (temporal.window_start, temporal.window_end) == last_year and temporal.train_before == last_year[0]
+    assert temporal.n_events >= 10 and temporal.n > 10 * temporal.n_events
+    assert temporal.auc > 0.5
+    assert 0.8 <= temporal.observed_expected <= 1.25  # what activation asks of it (Policy.model_calibration_range)
+
+
+def test_served_risk_matches_the_last_windows_event_rate(model, county):
+    """Calibration-in-the-large: on the county as it stood a year ago, mean served risk = observed rate."""
+    shift = model.card.intercept_shift
+    window = window_examples(county, dt.date.fromisoformat(shift.window_start), 365, Policy())
+
+    assert shift.window_end == AS_OF.isoformat()
+    assert model.risk(window.x).mean() == pytest.approx(window.y.mean(), rel=0.01)
+    assert "intercept shift" in model.card.algorithm
+
+
+def test_a_model_whose_last_year_is_off_calibration_is_kept_inactive(model, county):
+    """Activation asks the temporal observed/expected too, once its year saw model_min_events events."""
+    card = model.card
+    held_out, last_year = card.calibration_ratio, card.temporal.observed_expected
+    between = (held_out + last_year) / 2
+    assert abs(last_year - held_out) > 0.05 and between >= 1  # this county: ~0.99 held out, ~1.14 last year
+    policy = Policy(model_min_events=card.temporal.n_events, model_calibration_range=(0.8, between))
+    ex = training_examples(county, AS_OF, 365, policy)
+
+    strict = train(ex, windows_of(county), ex.x[:0], as_of=AS_OF, horizon_days=365, policy=policy, trained_at=NOW)
+
+    assert not strict.card.active
+    assert "the last year (temporal validation)" in strict.card.why_inactive

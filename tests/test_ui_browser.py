@@ -10,7 +10,7 @@ import msgspec
 import pytest
 from conftest import document, make_resident, make_visit
 from openpyxl import load_workbook
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from servers import start_server
 
 from fixtures.county import area_names
@@ -181,7 +181,7 @@ def test_a_village_doctor_works_through_the_day_on_a_phone(server, browser):
 
     page.select_option("#tasks form.outcome select[name=outcome]", "visited")
     page.click("#tasks form.outcome button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("#tasks", state="detached")  # the answer swapped in (networkidle was reached long ago)
     page.goto(f"{base}/")
     assert "陈红" not in page.locator("ul.tasks").inner_text()  # the visited task left the list
     context.close()
@@ -198,8 +198,7 @@ def test_two_qualifying_visits_turn_a_yellow_resident_green(server, browser):
         page.fill("#visit-form input[name=dbp]", dbp)
         page.fill("#visit-form input[name=date]", when)
         page.click("#visit-form button[type=submit]")
-        page.wait_for_load_state("networkidle")
-        page.wait_for_timeout(300)
+        expect(page.locator("#visit-form input[name=sbp]")).to_have_value("")  # stored: a fresh form, the new tier
         return page.locator("#tier").inner_text()
 
     assert "黄标" in record("128", "78", day(-20))  # one good visit: held while stepping down
@@ -397,8 +396,7 @@ def test_a_doctor_finds_a_patient_and_records_a_phone_visit_on_a_phone(server, b
     page.fill("#visit-form input[name=sbp]", "132")
     page.fill("#visit-form input[name=dbp]", "84")
     page.click("#visit-form button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    page.wait_for_selector("#visit-form input[name=sbp][value='']", state="attached")
+    expect(page.locator("#visit-form input[name=sbp]")).to_have_value("")  # stored: a fresh form
 
     stored = db.execute(
         "SELECT mode, sbp FROM visits WHERE record_id = 'T-YELLOW' AND date = ? AND sbp = 132", [day(0)]

@@ -24,6 +24,7 @@ from ui.views.audit import audit_page
 from ui.views.auth import change_password, login, login_form, logout, password_form
 from ui.views.dashboard import dashboard_page
 from ui.views.imports import batch_page, import_form, rejected_rows, upload
+from ui.views.offline import manifest, outbox_token, service_worker
 from ui.views.patients import patients_page, register, registration_form
 from ui.views.resident import call_page, resident_page
 from ui.views.staff import add_login_page, change_login, staff_page
@@ -55,8 +56,11 @@ PAGE_ROUTES = [
     upload,
     batch_page,
     rejected_rows,
+    service_worker,
+    manifest,
+    outbox_token,
 ]
-PUBLIC_PAGES = ("^/login$", "^/static/")
+PUBLIC_PAGES = ("^/login$", "^/static/", "^/sw.js$", "^/manifest.webmanifest$")
 ERROR_MESSAGES = {403: "forbidden", 404: "not_found", 409: "conflict"}
 
 

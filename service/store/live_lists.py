@@ -17,7 +17,9 @@ def new_reds(db: Database, region: str, day: dt.date) -> tuple[list[tuple[str, s
     on `day` (the nightly run's or a visit's re-assessment), newest first."""
     low, high = region_bounds(region)
     where = (
-        "FROM tier_history h JOIN residents r USING (record_id) WHERE h.as_of = ? AND h.to_tier = 'red' "
+        # the day's changes first (the planner, seeing few distinct days, would scan the whole history)
+        "FROM tier_history h INDEXED BY tier_history_as_of CROSS JOIN residents r ON r.record_id = h.record_id "
+        "WHERE h.as_of = ? AND h.to_tier = 'red' "
         "AND h.from_tier IS NOT 'red' AND r.village_code >= ? AND r.village_code < ?"
     )
     params = [day.isoformat(), low, high]
@@ -25,7 +27,7 @@ def new_reds(db: Database, region: str, day: dt.date) -> tuple[list[tuple[str, s
         f"SELECT DISTINCT r.record_id, r.name, r.village_code {where} ORDER BY r.village_code, r.record_id LIMIT ?",
         [*params, LIST_LIMIT],
     ).fetchall()
-    return rows, db.execute(f"SELECT count(DISTINCT record_id) {where}", params).fetchone()[0]
+    return rows, db.execute(f"SELECT count(DISTINCT h.record_id) {where}", params).fetchone()[0]
 
 
 def overdue_referrals(db: Database, region: str, today: dt.date) -> tuple[list[tuple], int]:
@@ -33,7 +35,8 @@ def overdue_referrals(db: Database, region: str, today: dt.date) -> tuple[list[t
     urgent referrals due before today, most overdue first."""
     low, high = region_bounds(region)
     where = (
-        "FROM tasks t JOIN residents r USING (record_id) WHERE t.status = 'open' AND t.kind = 'urgent_referral' "
+        "FROM tasks t CROSS JOIN residents r ON r.record_id = t.record_id "  # the area's urgent referrals first
+        "WHERE t.status = 'open' AND t.kind = 'urgent_referral' "
         "AND t.due < ? AND t.village_code >= ? AND t.village_code < ?"
     )
     params = [today.isoformat(), low, high]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlite_utils import Database
 
 from service.store import now_utc, writing
@@ -26,3 +28,21 @@ def register_model(db: Database, *, version: str, card: str, artifact: bytes, fi
             "INSERT INTO models (version, created_at, card, file_hash, artifact, active) VALUES (?, ?, ?, ?, ?, ?)",
             [version, now_utc(), card, file_hash, artifact, int(activate)],
         )
+
+
+def activated_on(db: Database, version: str) -> dt.date:
+    """The day (UTC) a model was registered: an active model is activated as it is registered."""
+    created = db.execute("SELECT created_at FROM models WHERE version = ?", [version]).fetchone()[0]
+    return dt.datetime.fromisoformat(created).date()
+
+
+def card_drift(db: Database, version: str) -> str:
+    """The drift list (JSON) in a model's card, `[]` when none yet."""
+    row = db.execute("SELECT coalesce(json_extract(card, '$.drift'), '[]') FROM models WHERE version = ?", [version])
+    return row.fetchone()[0]
+
+
+def save_drift(db: Database, version: str, drift: str) -> None:
+    """Replace the drift list (JSON) in a model's card."""
+    with writing(db):
+        db.execute("UPDATE models SET card = json_set(card, '$.drift', json(?)) WHERE version = ?", [drift, version])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from sqlite_utils import Database
 
@@ -135,19 +135,17 @@ def resident_facts(
         )
 
 
-Group = Literal["village_code", "family_doctor"]  # the villages of a region, or the doctors of a village
-
-
-def tasks_due_by(db: Database, region: str, start: dt.date, end: dt.date, group: Group) -> dict[str, tuple[int, int]]:
-    """village (or the resident's family doctor) -> (follow-up tasks due start..end, of those done by
-    their due date); a cancelled task (superseded by another) is not counted."""
+def tasks_due_by(db: Database, region: str, start: dt.date, end: dt.date) -> dict[tuple[str, str], tuple[int, int]]:
+    """(village, the resident's family doctor or '') -> (follow-up tasks due start..end, of those done by
+    their due date); a cancelled task (superseded by another) is not counted. A task's village is its
+    own (the triggers of m014 use it)."""
     low, high = region_bounds(region)
-    key = "t.village_code" if group == "village_code" else "r.family_doctor"  # a task's village: its own (m014)
     rows = db.execute(
-        f"SELECT {key}, count(*), coalesce(sum(t.status = 'done' AND t.closed_on <= t.due), 0) "
+        "SELECT t.village_code, coalesce(r.family_doctor, ''), count(*), "
+        "coalesce(sum(t.status = 'done' AND t.closed_on <= t.due), 0) "
         "FROM tasks t JOIN residents r USING (record_id) "
         "WHERE t.village_code >= ? AND t.village_code < ? AND t.status != 'cancelled' AND t.due >= ? AND t.due <= ? "
-        f"GROUP BY {key}",
+        "GROUP BY 1, 2",
         [low, high, start.isoformat(), end.isoformat()],
     )
-    return {key: (due, done) for key, due, done in rows}
+    return {(village, doctor): (due, done) for village, doctor, due, done in rows}

@@ -1,8 +1,9 @@
-"""The §11 figures kept per village and period (table period_figures, m014): what a region's page reads,
-which villages of a region have no valid row, and the rows a computation stores.
+"""The §11 figures kept per village, family doctor and period (table period_figures, m014): what a
+region's page reads, which villages of a region have no valid rows, and the rows a computation stores.
 
-A row is valid for a request when it was taken on the same day (`as_of`) under the same policy; the
-triggers of m014 delete the rows a write can change, so a valid row equals a fresh computation.
+A village's rows (one per family doctor, '' for residents without one) are stored together and
+deleted together. They are valid for a request when taken on the same day (`as_of`) under the same
+policy; the triggers of m014 delete the rows a write can change, so valid rows equal a fresh computation.
 """
 
 from __future__ import annotations
@@ -14,26 +15,27 @@ from sqlite_utils import Database
 
 from service.store import now_utc, region_bounds, writing
 
-_KEY = ("period", "village_code", "last_day", "as_of", "policy", "computed_at")
+_KEY = ("period", "village_code", "family_doctor", "last_day", "as_of", "policy", "computed_at")
+Unit = tuple[str, str]  # (village code, family doctor or '')
 
 
 def kept_figures(
     db: Database, region: str, period: str, as_of: str, policy: str, columns: Sequence[str]
-) -> tuple[dict[str, tuple[int, ...]], list[str]]:
-    """(village -> its valid row's counts in `columns` order, the region's villages without one)."""
+) -> tuple[dict[Unit, tuple[int, ...]], list[str]]:
+    """((village, doctor) -> its valid row's counts in `columns` order, the region's villages without)."""
     low, high = region_bounds(region)
     rows = db.execute(
-        f"SELECT v.village_code, f.as_of IS NOT NULL, {', '.join(f'f.{c}' for c in columns)} "
+        f"SELECT v.village_code, f.family_doctor, f.as_of IS NOT NULL, {', '.join(f'f.{c}' for c in columns)} "
         "FROM figure_villages v LEFT JOIN period_figures f ON f.period = :period "
         "AND f.village_code = v.village_code AND f.as_of = :as_of AND f.policy = :policy "
         "WHERE v.village_code >= :low AND v.village_code < :high",
         {"period": period, "as_of": as_of, "policy": policy, "low": low, "high": high},
     )
-    kept: dict[str, tuple[int, ...]] = {}
+    kept: dict[Unit, tuple[int, ...]] = {}
     missing: list[str] = []
-    for village, valid, *counts in rows:
+    for village, doctor, valid, *counts in rows:
         if valid:
-            kept[village] = tuple(counts)
+            kept[village, doctor] = tuple(counts)
         else:
             missing.append(village)
     return kept, missing
@@ -57,16 +59,16 @@ def valid_periods(db: Database, village: str, as_of: Mapping[str, str], policy: 
 
 def keep_figures(
     db: Database,
-    rows: Sequence[tuple[str, str, str, str, Mapping[str, int]]],
+    rows: Sequence[tuple[str, str, str, str, str, Mapping[str, int]]],
     policy: str,
     columns: Sequence[str],
 ) -> bool:
-    """Store (period, village, last day, as_of, counts) rows computed inside the caller's open read
+    """Store (period, village, doctor, last day, as_of, counts) rows computed inside the caller's open read
     transaction, and commit. False, storing nothing, when another connection wrote since that
     transaction began (SQLite refuses the upgrade: SQLITE_BUSY_SNAPSHOT): the rows may be stale."""
     names = (*_KEY, *columns)
     now = now_utc()
-    values = [(*row[:4], policy, now, *(row[4][c] for c in columns)) for row in rows]
+    values = [(*row[:5], policy, now, *(row[5][c] for c in columns)) for row in rows]
     try:
         db.conn.executemany(
             f"INSERT OR REPLACE INTO period_figures ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",

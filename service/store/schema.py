@@ -447,14 +447,16 @@ def _stale_trigger(name: str, event: str, table: str, village: str, since: str, 
 
 @migrations()
 def m014_period_figures(db: Database) -> None:
-    """The §11 figures per village and period, so a county's page for any period reads a few rows,
-    kept exact by triggers (above) and filled by the nightly job, a request or `sanbiao indicators rebuild`."""
+    """The §11 figures per village, family doctor ('' for none) and period, so a county's page for any
+    period reads a few rows and a village's page its doctors', kept exact by triggers (above) and filled
+    by the nightly job, a request or `sanbiao indicators rebuild`."""
     _execute_all(
         db,
         """
         CREATE TABLE period_figures (
             period TEXT NOT NULL,
             village_code TEXT NOT NULL,
+            family_doctor TEXT NOT NULL,
             last_day TEXT NOT NULL,
             as_of TEXT NOT NULL,
             policy TEXT NOT NULL,
@@ -467,7 +469,7 @@ def m014_period_figures(db: Database) -> None:
             referrals_up INTEGER NOT NULL, referrals_completed INTEGER NOT NULL,
             serious_events INTEGER NOT NULL,
             tasks_due INTEGER NOT NULL, tasks_done_on_time INTEGER NOT NULL,
-            PRIMARY KEY (period, village_code)
+            PRIMARY KEY (period, village_code, family_doctor)
         ) WITHOUT ROWID;
         CREATE INDEX period_figures_village ON period_figures (village_code, last_day);
         CREATE TABLE figure_villages (village_code TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -482,6 +484,7 @@ def m014_period_figures(db: Database) -> None:
         )
     resident = "OLD.village_code IS NOT NEW.village_code OR OLD.birth_date IS NOT NEW.birth_date"
     resident += " OR OLD.status IS NOT NEW.status OR OLD.status_changed_on IS NOT NEW.status_changed_on"
+    resident += " OR OLD.family_doctor IS NOT NEW.family_doctor"
     visit = " OR ".join(
         f"OLD.{c} IS NOT NEW.{c}" for c in ("date", "mode", "level", "sbp", "dbp", "fasting_glucose", "referral")
     )

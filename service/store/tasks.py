@@ -135,10 +135,11 @@ def set_assignees(db: Database, changes: list[tuple[str | None, int]]) -> None:
 
 
 def unassigned_count(db: Database, region: str) -> int:
-    """Open tasks nobody holds in a region."""
+    """Open tasks nobody holds in a region. INDEXED BY: SQLite's statistics steered it to the assignee
+    index and a table read per task (1.4-3.5 s on a county of a million with a few logins; 0.09 s)."""
     low, high = region_bounds(region)
     return db.execute(
-        "SELECT count(*) FROM tasks WHERE status = 'open' AND assignee IS NULL "
+        "SELECT count(*) FROM tasks INDEXED BY tasks_unassigned WHERE status = 'open' AND assignee IS NULL "
         "AND village_code >= ? AND village_code < ?",
         [low, high],
     ).fetchone()[0]
@@ -148,7 +149,8 @@ def unassigned_by_village(db: Database, region: str) -> list[tuple[str, str, int
     """(village_code, owner_level, open tasks nobody holds) in a region: where a login is missing."""
     low, high = region_bounds(region)
     return db.execute(
-        "SELECT village_code, owner_level, count(*) FROM tasks WHERE status = 'open' AND assignee IS NULL "
+        "SELECT village_code, owner_level, count(*) FROM tasks INDEXED BY tasks_unassigned "
+        "WHERE status = 'open' AND assignee IS NULL "
         "AND village_code >= ? AND village_code < ? GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
         [low, high],
     ).fetchall()
