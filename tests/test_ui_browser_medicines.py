@@ -8,6 +8,7 @@ import datetime as dt
 import msgspec
 import pytest
 from conftest import document, make_resident, make_visit
+from playwright.sync_api import expect
 from servers import start_server
 from test_ui_browser import PASSWORD, TODAY, log_in, no_horizontal_scroll, phone, shoot
 from test_ui_browser import browser as chromium  # noqa: F401  (the fixture: Debian's chromium, once per module)
@@ -57,11 +58,13 @@ def server(tmp_path_factory):
     db.close()
 
 
-def save_visit(page, sbp: str, dbp: str) -> None:
+def save_visit(page, day: dt.date, sbp: str, dbp: str) -> None:
+    """A visit on its own day: two on one day are ordered by the phone's random visit ids (CONTRACT §12)."""
+    page.fill("#visit-form input[name=date]", day.isoformat())
     page.fill("#visit-form input[name=sbp]", sbp)
     page.fill("#visit-form input[name=dbp]", dbp)
     page.click("#visit-form button[type=submit]")
-    page.wait_for_selector("#visit-form input[name=sbp][value='']", state="attached")
+    expect(page.locator("#visit-form input[name=sbp]")).to_have_value("")  # stored: a fresh form
 
 
 def medicines(page) -> str:
@@ -81,13 +84,13 @@ def test_a_doctor_changes_adds_and_stops_medicines_on_a_phone(server, chromium):
     page.fill("#visit-form input[name=add_dose]", "50")
     assert no_horizontal_scroll(page)
     shoot(page, "visit-medicines-360")
-    save_visit(page, "150", "92")
+    save_visit(page, TODAY - dt.timedelta(days=1), "150", "92")
 
     assert "氨氯地平 10 mg" in medicines(page) and "氯沙坦 50 mg" in medicines(page)
     assert page.locator("#visit-form .med-row").count() == 2  # the new list, pre-filled for the next visit
 
     page.locator("#visit-form .med-row", has_text="氯沙坦").locator("input[name=med_stop]").check()  # stop one
-    save_visit(page, "138", "86")
+    save_visit(page, TODAY, "138", "86")
 
     assert "氨氯地平 10 mg" in medicines(page) and "氯沙坦" not in medicines(page)
     page.click("#treatment summary")  # the history opens with a tap
