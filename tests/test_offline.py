@@ -28,7 +28,8 @@ browser = test_ui_browser.browser  # the fixture: Debian's chromium, one per mod
 
 DOCTOR, CENTER = "vd-offline", "center-offline"
 VISIT_POSTS = "**/residents/OFF-RED/visits"
-PHONE_IDS = "visit_id NOT LIKE 'ui-%' AND visit_id <> 'v1'"  # visits made by the outbox (ids from the phone)
+# visits made by the outbox: ids from the phone, ui-YYYYMMDD-<13 hex>-<8 hex> (the server's own end in 4 hex)
+PHONE_IDS = "visit_id GLOB 'ui-[0-9]*-*-????????' AND visit_id <> 'v1'"
 
 
 @pytest.fixture
@@ -155,6 +156,7 @@ def test_visits_and_an_outcome_made_offline_are_each_stored_once(server, browser
     page.wait_for_selector("#outbox .count:has-text('3 条已上传')")
     assert page.locator("#outbox li.item").count() == 0
     assert sorted(phone_visits(db, "OFF-YELLOW")) == sorted([(ids[1], 138), (ids[2], 132)])
+    assert ids[1] < ids[2]  # the day's second visit sorts after the first: it is the latest reading
     outcomes = "SELECT outcome, client_id FROM task_outcomes WHERE client_id = ?"
     assert db.execute(outcomes, [ids[0]]).fetchall() == [("unreachable", ids[0])]
     context.close()

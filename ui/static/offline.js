@@ -87,8 +87,18 @@ function phoneId(form) {
     input = element("input", { type: "hidden", name });
     form.append(input);
   }
-  if (!input.value) input.value = crypto.randomUUID();
+  if (!input.value) input.value = name === "visit_id" ? visitId() : crypto.randomUUID();
   return input.value;
+}
+
+function visitId() {
+  // Of the same form as the server's own (service/visits.py form_visit_id), so the visits of one day
+  // sort in the order they were recorded, on the phone or not: ui-YYYYMMDD-<microseconds, 13 hex>-<random>.
+  const now = new Date();
+  const day = [now.getFullYear(), now.getMonth() + 1, now.getDate()].map((n) => String(n).padStart(2, "0")).join("");
+  const micros = (BigInt(now.getTime()) * 1000n).toString(16).padStart(13, "0");
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `ui-${day}-${micros}-${random}`;
 }
 
 async function queue(form) {
@@ -244,8 +254,10 @@ async function fixing() {
   const item = id && form && (await get(id, outbox));
   if (!item) return;
   form.reset();
+  const used = {}; // a name that repeats (a medicine's dose on each row) fills its inputs in order
   for (const [name, value] of item.fields) {
-    const input = form.querySelector(`[name=${name}]:not([type=checkbox]):not([type=hidden])`);
+    const inputs = form.querySelectorAll(`[name=${name}]:not([type=checkbox]):not([type=hidden])`);
+    const input = inputs[(used[name] = (used[name] ?? -1) + 1)];
     if (input) input.value = value;
   }
   for (const tick of form.querySelectorAll("input[type=checkbox]")) {
