@@ -28,7 +28,7 @@ from service.figure_table import fill  # noqa: E402
 from service.period_board import trend_months  # noqa: E402
 from service.periods import Period, month_of, year_of  # noqa: E402
 from service.settings import Settings  # noqa: E402
-from service.store import connect, writing  # noqa: E402
+from service.store import connect, migrate, writing  # noqa: E402
 from service.store.access import add_user, user_exists  # noqa: E402
 from stratify.policy import Policy  # noqa: E402
 
@@ -71,6 +71,7 @@ def fill_figures(db_path: Path, today: dt.date) -> list[Period]:
     asked = [year_of(today.year), month_of(last_month.year, last_month.month), year_of(today.year - 1)]
     wanted = list(dict.fromkeys(p for period in asked for p in (period, *trend_months(period, today))))
     db = connect(db_path)
+    migrate(db)  # a database made by an older sanbiao
     started = time.perf_counter()
     done = fill(db, wanted, today, Policy())
     seconds = time.perf_counter() - started
