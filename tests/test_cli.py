@@ -191,6 +191,11 @@ def test_demo_without_serving_prepares_a_county(run, tmp_path):
     db = connect(run.db_path)
     assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 5
     assert key.startswith("sb_")
+    shares = db.execute(  # villages' synthetic populations aged 35+: 45-85% of expected patients on record
+        "SELECT count(*) / (a.population_35plus * 0.372) FROM areas a JOIN residents r ON r.village_code = a.code "
+        "JOIN conditions c USING (record_id) WHERE c.code = 'I10' GROUP BY a.code"
+    ).fetchall()
+    assert shares and all(0.4 <= share <= 0.9 for (share,) in shares), shares
 
 
 @pytest.mark.slow  # a real process
