@@ -333,7 +333,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "no_doctor": {"zh-CN": "未签约家庭医生", "en": "No family doctor"},
     "new_reds_title": {"zh-CN": "今日新增{tier}（{n}）", "en": "{tier} since today ({n})"},
     "overdue_referrals_title": {"zh-CN": "逾期未完成的紧急转诊（{n}）", "en": "Overdue urgent referrals ({n})"},
-    "live_note": {"zh-CN": "实时数据，显示前 {n} 条", "en": "Live; the first {n} shown"},
+    "live_note": {"zh-CN": "显示前 {n} 条", "en": "The first {n} shown"},
     "none_now": {"zh-CN": "目前没有", "en": "None now"},
     "due_on": {"zh-CN": "应于{day}", "en": "due {day}"},
     "download_period": {"zh-CN": "下载本期报表", "en": "Download the period's report"},
