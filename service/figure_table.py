@@ -44,6 +44,8 @@ def compute_and_keep(
     """The village's figures by family doctor for the periods, computed and stored in one read
     transaction, and whether they were stored: not if a write came in meanwhile (the figures are still
     exact as of the read). A village with nothing to count keeps one row of zeros, so it is known."""
+    if db.conn.in_transaction:  # a read inside someone's transaction could not be kept safely
+        raise RuntimeError("compute_and_keep needs a connection without an open transaction")
     db.conn.execute("BEGIN")
     try:
         found = computed_figures(db, village, periods, today, policy)

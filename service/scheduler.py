@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 MISFIRE_GRACE_SECONDS = 6 * 3600  # a run delayed by a busy or restarting server still happens
 STANDBY_JOB = "standby"
+# The periods in progress are taken on each new day (service.figure_table): fill them just after
+# midnight, so the day's first dashboard does not compute every village (and again after the nightly run).
+FIGURES_AT = (0, 5)
 
 
 class SchedulerState(StrEnum):
@@ -79,6 +83,9 @@ class NightlyScheduler:
             hour, minute = self.settings.nightly_at
             trigger = CronTrigger(hour=hour, minute=minute, timezone=zone)
         self._scheduler.add_job(self.run, trigger, id="nightly", name="re-stratify and plan follow-ups")
+        if not self.settings.job_interval_seconds:
+            new_day = CronTrigger(hour=FIGURES_AT[0], minute=FIGURES_AT[1], timezone=zone)
+            self._scheduler.add_job(self.fill_figures, new_day, id="figures", name="the figures of the new day")
         if missed:
             self._scheduler.add_job(self.run, id="catch-up", name="nightly run missed while no process held it")
         self.state = SchedulerState.RUNNING
@@ -103,11 +110,18 @@ class NightlyScheduler:
             db.close()
 
     def run(self) -> None:
-        """One nightly run as of today, then the figure table's; failures are recorded in job_runs and
-        logged, never raised."""
+        """One nightly run as of today, then the figure table's."""
+        self._jobs(run_nightly, run_figures)
+
+    def fill_figures(self) -> None:
+        """The figure table's run for the new day."""
+        self._jobs(run_figures)
+
+    def _jobs(self, *jobs: Callable[..., object]) -> None:
+        """Run the jobs as of today; failures are recorded in job_runs and logged, never raised."""
         db = connect(self.settings.db_path)
         try:
-            for job in (run_nightly, run_figures):
+            for job in jobs:
                 try:
                     job(db, self.policy, self.settings.today(), trigger="scheduler")
                 except Exception:  # recorded by the job; the scheduler must live on to the next night

@@ -21,8 +21,9 @@ from service.outcomes import OutcomeIn, record_outcome
 from service.period_indicators import Figures, computed_figures
 from service.periods import parse_period
 from service.store import connect
-from service.store.period_facts import resident_facts
+from service.store.period_facts import VisitFacts, resident_facts
 from service.store.period_figures import keep_figures
+from service.store.schema import VISIT_FIGURE_COLUMNS
 from stratify.policy import Policy
 
 COUNTY = VILLAGE[:6]
@@ -237,3 +238,38 @@ def test_the_figures_job_fills_the_nightly_span_as_its_own_run(db):
     runs = db.execute("SELECT kind, status, as_of FROM job_runs ORDER BY run_id").fetchall()
     assert runs == [("figures", "ok", TODAY.isoformat())] * 2
     assert answered(db, "2026-06") == fresh(db, "2026-06")
+
+
+def test_every_visit_column_the_figures_read_is_watched_by_the_triggers(db):
+    """A visit's column read by the figures but not watched would let an update leave a stale row."""
+    read = set(VisitFacts._fields) - {"visit_id"}  # the id is the key: an upsert never changes it
+    assert read <= set(VISIT_FIGURE_COLUMNS)
+    triggers = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'visits'"))
+    for column in read:
+        assert f"OLD.{column} IS NOT NEW.{column}" in triggers["visits_figures_update_new"], column
+
+
+def test_a_visits_medication_changed_flag_alone_is_seen(county):
+    """Review: re-sent with only `medication_changed` set, a visit's "not intensified" count changes."""
+    medicines = [{"drug": "amlodipine", "daily_dose_mg": 5}]
+    first = visit("m1", "2026-08-05", sbp=168, dbp=98, medications=medicines)
+    second = visit("m2", "2026-08-25", sbp=166, dbp=97, medications=medicines)
+    store(county, resident("A3", first, second))
+    before = answered(county, "2026Q3")
+    store(county, resident("A3", first, {**second, "medication_changed": True}))
+    assert answered(county, "2026Q3") == fresh(county, "2026Q3") != before
+
+
+def test_a_moved_residents_change_reaches_the_village_their_tasks_still_name(county):
+    """Review: a task keeps the village it was made in; a later change of the resident (a family
+    doctor) deletes that village's rows too."""
+    county.execute(
+        "INSERT INTO tasks (record_id, kind, owner_level, village_code, status, created_on, due) "
+        "VALUES ('A3', 'routine_followup', 'village', ?, 'open', '2026-07-01', '2026-08-15')",
+        [VILLAGE],
+    )
+    county.conn.commit()
+    store(county, resident("A3", village=OTHER_VILLAGE))
+    answered(county, "2026Q3")  # kept, with the task in its old village
+    store(county, resident("A3", village=OTHER_VILLAGE, family_doctor="wang"))
+    assert answered(county, "2026Q3") == fresh(county, "2026Q3")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from servers import SANBIAO, health, start_server, wait_for
 
-from service.scheduler import NightlyScheduler, SchedulerState
+from service.scheduler import FIGURES_AT, NightlyScheduler, SchedulerState
 from service.settings import Settings
 from service.store import connect, migrate
 from service.store.jobs import finish_run, start_run
@@ -125,3 +125,25 @@ def test_disabled_scheduler_reports_disabled(tmp_path):
     scheduler.start()
 
     assert scheduler.state is SchedulerState.DISABLED
+
+
+def test_the_figures_of_a_new_day_are_filled_just_after_midnight(tmp_path):
+    """The periods in progress are taken on each day: their rows are filled at 00:05, not by the day's
+    first dashboard (review), and the job records its run."""
+    settings = Settings(db_path=tmp_path / "s.db", nightly_at=(23, 59))
+    migrate(connect(settings.db_path))
+    scheduler = NightlyScheduler(settings, Policy())
+
+    async def scheduled() -> tuple[str, str]:
+        scheduler.start()
+        try:
+            trigger = scheduler._scheduler.get_job("figures").trigger
+            return str(trigger.fields[5]), str(trigger.fields[6])  # hour, minute
+        finally:
+            scheduler.stop()
+
+    assert asyncio.run(scheduled()) == (str(FIGURES_AT[0]), str(FIGURES_AT[1]))
+    scheduler.fill_figures()
+    query = "SELECT kind, status, trigger FROM job_runs WHERE kind = 'figures'"
+    runs = connect(settings.db_path).execute(query).fetchall()
+    assert runs == [("figures", "ok", "scheduler")]

@@ -52,6 +52,7 @@ def test_migrate_creates_every_table_once(tmp_path):
         "m014_period_figures",
         "m015_area_population",
         "m016_medications",
+        "m017_figure_triggers",
     ]
     assert migrate(db) == []
     assert is_current(db)

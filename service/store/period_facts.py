@@ -17,6 +17,8 @@ _IN_REGION = "JOIN residents r USING (record_id) WHERE r.village_code >= :low AN
 
 
 class VisitFacts(NamedTuple):
+    """A visit's columns the figures read (the triggers of m017 watch each: tests/test_figure_table.py)."""
+
     visit_id: str
     date: dt.date
     mode: str
@@ -94,8 +96,7 @@ def resident_facts(
     )
     visits = _Stream(  # CROSS JOIN: from the region's residents, not the county's visits of the dates (5.4 -> 0.16 s)
         db.execute(
-            "SELECT v.record_id, v.visit_id, v.date, v.mode, v.level, v.sbp, v.dbp, v.fasting_glucose, v.referral, "
-            "v.medications, v.medication_changed "
+            f"SELECT v.record_id, {', '.join(f'v.{c}' for c in VisitFacts._fields)} "
             "FROM residents r CROSS JOIN visits v ON v.record_id = r.record_id "
             "WHERE r.village_code >= :low AND r.village_code < :high AND v.date >= :from AND v.date <= :to "
             "ORDER BY v.record_id, v.date, v.visit_id",

@@ -69,9 +69,12 @@ def keep_figures(
     names = (*_KEY, *columns)
     now = now_utc()
     values = [(*row[:5], policy, now, *(row[5][c] for c in columns)) for row in rows]
-    try:
+    try:  # a village's rows of a period go together: none of an older computation stays beside them
         db.conn.executemany(
-            f"INSERT OR REPLACE INTO period_figures ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            "DELETE FROM period_figures WHERE period = ? AND village_code = ?", sorted({row[:2] for row in rows})
+        )
+        db.conn.executemany(
+            f"INSERT INTO period_figures ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
             values,
         )
         db.conn.execute("COMMIT")
