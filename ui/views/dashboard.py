@@ -78,7 +78,29 @@ def dashboard_page(
         charts=trend_charts(figures, lang),
         period_name=lambda p: period_name(p, lang),
         share=share,
+        figure_columns=FIGURE_COLUMNS,
     )
+
+
+# The period figures' columns, head and cells from this one list: (label, is a share, its figures): a
+# share shows part / whole as a percentage, otherwise the figures are shown as counts joined by "/".
+FIGURE_COLUMNS = (
+    ("col_htn_managed", False, ("htn_managed",)),
+    ("col_htn_rate", True, ("htn_managed", "htn_expected")),
+    ("col_htn_standard", True, ("htn_standard", "htn_managed")),
+    ("col_htn_controlled", True, ("htn_controlled", "htn_managed")),
+    ("col_dm_managed", False, ("dm_managed",)),
+    ("col_dm_rate", True, ("dm_managed", "dm_expected")),
+    ("col_dm_controlled", True, ("dm_controlled", "dm_managed")),
+    ("col_hearts_controlled", True, ("hearts_htn_controlled", "hearts_htn_registered")),
+    ("col_hearts_missed", True, ("hearts_htn_missed", "hearts_htn_registered")),
+    ("col_hearts_ltfu", True, ("hearts_htn_ltfu", "hearts_htn_registered")),
+    ("col_tiers", False, ("red", "yellow", "green")),
+    ("col_referrals", False, ("referrals_completed", "referrals_up")),
+    ("col_events", False, ("serious_events",)),
+    ("col_tasks", True, ("tasks_done_on_time", "tasks_due")),
+    ("col_not_intensified", False, ("htn_uncontrolled_not_intensified", "dm_uncontrolled_not_intensified")),
+)
 
 
 def share(part: int, whole: int) -> float | None:
