@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from service.area_views import area_region
 from service.auth import Principal
 from service.period_indicators import Figures, RegionFigures, Unit, as_of, computed_figures
-from service.periods import BadPeriod, Period, month_of, quarter_of, year_of
+from service.periods import BadPeriod, Period, months, months_before, quarter_of, year_of
 from service.store.period_figures import keep_figures, kept_figures, valid_periods, villages
 from stratify.policy import Policy
 
@@ -87,23 +87,16 @@ def region_figures(
 
 def periods_from(first: dt.date, today: dt.date) -> list[Period]:
     """Every month, quarter and year from the one holding `first` to the one holding `today`."""
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (today.year, today.month):
-        months.append(month_of(year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    quarters = {quarter_of(m.start.year, (m.start.month - 1) // 3 + 1) for m in months}
-    years = {year_of(m.start.year) for m in months}
-    return [*months, *sorted(quarters, key=lambda p: p.start), *sorted(years, key=lambda p: p.start)]
+    found = months(first, today)
+    quarters = {quarter_of(m.start.year, (m.start.month - 1) // 3 + 1) for m in found}
+    years = {year_of(m.start.year) for m in found}
+    return [*found, *sorted(quarters, key=lambda p: p.start), *sorted(years, key=lambda p: p.start)]
 
 
 def nightly_periods(today: dt.date) -> list[Period]:
     """What the nightly job keeps filled: the last 12 months and the current one (the trend lines),
     with their quarters and years."""
-    first = today.replace(day=1)
-    for _ in range(TREND_MONTHS):
-        first = (first - dt.timedelta(days=1)).replace(day=1)
-    return periods_from(first, today)
+    return periods_from(months_before(today, TREND_MONTHS), today)
 
 
 def fill(db: Database, periods: list[Period], today: dt.date, policy: Policy, region: str = "") -> Counter[str]:

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from service.auth import Principal
 from service.figure_table import TREND_MONTHS, region_figures
 from service.period_indicators import Figures, Indicators, summary
-from service.periods import Period, month_of, quarter_of, year_of
+from service.periods import Period, month_of, months, months_before, quarter_of, year_of
 from service.store.live_lists import new_reds, overdue_referrals
 from stratify.policy import Policy
 
@@ -50,12 +50,7 @@ def picker_periods(today: dt.date) -> list[Period]:
 def trend_months(period: Period, today: dt.date) -> list[Period]:
     """The 12 months up to the period's last month (or today's, while it is not over)."""
     last = min(period.end, today)
-    year, month = last.year, last.month
-    months = []
-    for _ in range(TREND_MONTHS):
-        months.append(month_of(year, month))
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return months[::-1]
+    return months(months_before(last, TREND_MONTHS - 1), last)
 
 
 def period_board(

@@ -40,6 +40,21 @@ def month_of(year: int, month: int) -> Period:
     return Period(f"{year}-{month:02d}", PeriodKind.MONTH, dt.date(year, month, 1), last)
 
 
+def months(first: dt.date, last: dt.date) -> list[Period]:
+    """Every month from the one holding `first` to the one holding `last`."""
+    return [month_of(i // 12, i % 12 + 1) for i in range(_month_index(first), _month_index(last) + 1)]
+
+
+def months_before(day: dt.date, count: int) -> dt.date:
+    """The first day of the month `count` months before the one holding `day`."""
+    i = _month_index(day) - count
+    return dt.date(i // 12, i % 12 + 1, 1)
+
+
+def _month_index(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
 def quarter_of(year: int, quarter: int) -> Period:
     first, last = month_of(year, 3 * quarter - 2), month_of(year, 3 * quarter)
     return Period(f"{year}Q{quarter}", PeriodKind.QUARTER, first.start, last.end)
