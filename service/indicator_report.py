@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from service.exports import Sheet
-from service.period_indicators import EXPECTED, Figures, RegionFigures, expected
+from service.period_indicators import EXPECTED, Figures, RegionFigures, expectations
 from service.periods import PeriodKind
-from service.store.areas import area_names, area_populations
+from service.store.areas import area_names
 from stratify.policy import Policy
 
 LABELS = {  # the BPHS and HEARTS names a county center reports under
@@ -53,10 +53,10 @@ def report_sheets(db: Database, found: RegionFigures, policy: Policy) -> list[Sh
     """The report's sheets, each level's areas in code order and the region's total last; the expected
     patients are empty cells where an area's population is not known."""
     keys = list(Figures.__struct_fields__)
-    known, villages = area_populations(db, found.region), set(found.villages)
+    expected = expectations(db, found, policy)
 
     def row(code: str, name: str, figures: Figures) -> list:
-        expect = expected(code, known, villages, policy)
+        expect = expected(code)
         return [code, name, *(getattr(figures, k) for k in keys), *(expect[k] for k in EXPECTED)]
 
     levels = LEVELS[len(found.region)]

@@ -228,10 +228,6 @@ class RegionFigures(NamedTuple):
     period: Period
     units: dict[Unit, Figures]
 
-    @property
-    def villages(self) -> dict[str, Figures]:
-        return self.rolled_up(12)
-
     def rolled_up(self, digits: int) -> dict[str, Figures]:
         """The figures summed by area code of `digits` (12: villages, 9: townships, 6: the county)."""
         return _summed((village[:digits], figures) for (village, _), figures in self.units.items())
@@ -276,11 +272,18 @@ def population(code: str, known: dict[str, int], villages: set[str]) -> int | No
     return sum(counts) if counts and None not in counts else None  # type: ignore[arg-type]
 
 
-def expected(code: str, known: dict[str, int], villages: set[str], policy: Policy) -> dict[str, int | None]:
-    """htn_expected and dm_expected of an area (None when its population is not known)."""
-    people = population(code, known, villages)
+def expectations(db: Database, found: RegionFigures, policy: Policy) -> Callable[[str], dict[str, int | None]]:
+    """code -> htn_expected and dm_expected of an area of the region (None when its population is not
+    known), from the populations loaded (read once)."""
+    known = area_populations(db, found.region)
+    villages = {village for village, _ in found.units}
     prevalence = (policy.htn_prevalence_35plus, policy.dm_prevalence_35plus)
-    return {key: None if people is None else round(people * p) for key, p in zip(EXPECTED, prevalence, strict=True)}
+
+    def expected(code: str) -> dict[str, int | None]:
+        people = population(code, known, villages)
+        return {key: None if people is None else round(people * p) for key, p in zip(EXPECTED, prevalence, strict=True)}
+
+    return expected
 
 
 def summary(db: Database, found: RegionFigures, policy: Policy) -> Indicators:
@@ -288,10 +291,10 @@ def summary(db: Database, found: RegionFigures, policy: Policy) -> Indicators:
     patients it is expected to have where its population is known."""
     by_area = found.rolled_up(CHILD_DIGITS[len(found.region)])
     names = area_names(db, list(by_area))
-    known, villages = area_populations(db, found.region), set(found.villages)
+    expected = expectations(db, found, policy)
 
     def fields(code: str, figures: Figures) -> dict:
-        return msgspec.structs.asdict(figures) | expected(code, known, villages, policy)
+        return msgspec.structs.asdict(figures) | expected(code)
 
     return Indicators(
         region=found.region,
