@@ -509,3 +509,27 @@ def test_the_center_uploads_a_sheet_and_downloads_the_rows_to_fix(server, browse
         assert load_workbook(saved).active["B2"].value == "UP-9"
         page.context.close()
     assert db.execute("SELECT count(*) FROM residents WHERE record_id LIKE 'UP-%'").fetchone() == (3,)
+
+
+def test_the_dashboards_period_picker_works_on_a_phone_without_script(server, browser):
+    """The picker is a plain form: a quarter chosen at 360 px with JavaScript off shows that quarter's
+    figures by township and their total, in the page's language, without sideways scrolling."""
+    base, _ = server
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, base, "center-test")
+    page.goto(f"{base}/dashboard")
+    quarter = page.locator("#period select[name=period] option[value*='Q']").first.get_attribute("value")
+
+    page.select_option("#period select[name=period]", quarter)
+    page.click("#period button[type=submit]")
+
+    assert f"period={quarter}" in page.url
+    assert page.locator("#period h2").inner_text().endswith("季度管理指标")
+    assert page.locator("#period table.figures tr.total").count() == 1
+    assert "青山镇" in page.locator("#period table.figures").inner_text()
+    fits(page)
+    page.goto(f"{base}/dashboard?period={quarter}&lang=en")
+    assert page.locator("#period h2").inner_text().startswith("Figures for ")
+    fits(page)
+    context.close()
