@@ -1,17 +1,23 @@
 """Medicines: the county formulary, the stepwise treatment protocols, and what a visit history says
 about a resident's medicines (the list in force, its changes, the protocol step, "not intensified").
 
-Sources (docs/policy.md says what each number is and what could not be verified):
+Sources (docs/policy.md says what each number is, which were checked and against what):
 EML-2018 = 国家基本药物目录（2018年版）, the national essential medicines list, chapters on
 antihypertensives and on hypoglycaemic drugs; CHG-2018 = Chinese Guidelines for the Prevention and
 Treatment of Hypertension (2018 revision), table of common oral antihypertensives (usual daily doses);
 PCHG-2020 = 国家基层高血压防治管理指南 2020 版 (national primary-care hypertension guideline):
-A (ACEI/ARB) + C (CCB) + D (thiazide) step by step; HEARTS = WHO HEARTS technical package,
+A (ACEI/ARB) + C (CCB) + D (diuretic) step by step; HEARTS = WHO HEARTS technical package,
 module "Evidence-based treatment protocols" (WHO/NMH/NVI/18.2, 2018): amlodipine 5 mg, then 10 mg,
 then add an ACEI/ARB, then its full dose, then a thiazide, then refer; PCDG-2022 = 国家基层糖尿病防治
 管理指南（2022）and CDS-2020 (Chinese Diabetes Society guideline for type 2 diabetes, 2020): metformin
 first, then add a sulfonylurea or an alpha-glucosidase inhibitor, then insulin; usual daily doses from
 CDS-2020's table of oral glucose-lowering drugs.
+None of these texts could be read where the numbers were checked (2026-11, issue #16): the list, the
+doses and the steps above are as recalled, and a comment says "as recalled" unless a source was read.
+Where a secondary copy was read, the comment names it: HTN-TABLE = m.yaozui.com/p/413829, a Chinese
+guideline's table of oral antihypertensives copied on a web page (edition not named on the page);
+DM-LECTURE = m.wenkunet.com/p-702326.html and DM-NOTES = m.greenbasetech.com/article/365922_210014165.html,
+lecture notes and a drug guide giving sulfonylurea tablet sizes and maximum daily doses.
 """
 
 from __future__ import annotations
@@ -51,27 +57,31 @@ def _drug(name_zh: str, drug_class: str, low: float, full: float, unit: Literal[
     return Drug(name_zh=name_zh, drug_class=drug_class, usual_daily=(low, full), unit=unit)
 
 
-# Every entry is in EML-2018 (docs/policy.md lists the two this could not confirm); doses CHG-2018 / CDS-2020.
+# Meant to be EML-2018 medicines; not one entry was checked against the list (docs/policy.md). Doses as recalled
+# from CHG-2018 / CDS-2020 unless a comment names a source that was read.
 DEFAULT_FORMULARY: dict[str, Drug] = {
-    "amlodipine": _drug("氨氯地平", "ccb", 2.5, 10),  # CHG-2018: 2.5-10 mg once a day; HEARTS step 2 = 10 mg
-    "nifedipine": _drug("硝苯地平", "ccb", 10, 60),  # CHG-2018: sustained release 10-80, controlled 30-60 mg
-    "nitrendipine": _drug("尼群地平", "ccb", 20, 60),  # CHG-2018: 20-60 mg in 2-3 doses
-    "enalapril": _drug("依那普利", "acei", 2.5, 40),  # CHG-2018: 2.5-40 mg in 2 doses
-    "captopril": _drug("卡托普利", "acei", 25, 300),  # CHG-2018: 25-300 mg in 2-3 doses
-    "losartan": _drug("氯沙坦", "arb", 25, 100),  # CHG-2018: 25-100 mg; HEARTS: 50 then 100 mg
-    "valsartan": _drug("缬沙坦", "arb", 80, 160),  # CHG-2018: 80-160 mg
-    "hydrochlorothiazide": _drug("氢氯噻嗪", "thiazide", 6.25, 25),  # CHG-2018: 6.25-25 mg
-    "indapamide": _drug("吲达帕胺", "thiazide", 0.625, 2.5),  # CHG-2018: 0.625-2.5 mg
-    "metoprolol": _drug("美托洛尔", "beta_blocker", 50, 100),  # CHG-2018: tartrate 50-100 mg in 2 doses
-    "bisoprolol": _drug("比索洛尔", "beta_blocker", 2.5, 10),  # CHG-2018: 2.5-10 mg
-    "metformin": _drug("二甲双胍", "biguanide", 500, 2000),  # CDS-2020: 500-2000 mg a day
-    "glibenclamide": _drug("格列本脲", "sulfonylurea", 2.5, 15),  # CDS-2020: 2.5-15 mg
-    "gliclazide": _drug("格列齐特", "sulfonylurea", 80, 320),  # CDS-2020: 80-320 mg (modified release 30-120)
-    "glipizide": _drug("格列吡嗪", "sulfonylurea", 2.5, 30),  # CDS-2020: 2.5-30 mg
-    "glimepiride": _drug("格列美脲", "sulfonylurea", 1, 8),  # CDS-2020: 1-8 mg
-    "acarbose": _drug("阿卡波糖", "alpha_glucosidase_inhibitor", 100, 300),  # CDS-2020: 100-300 mg
-    "pioglitazone": _drug("吡格列酮", "thiazolidinedione", 15, 45),  # CDS-2020: 15-45 mg
-    # CDS-2020: basal insulin starts at 0.1-0.3 IU/kg a day; "full" (40 IU) is a sanbiao marker, docs/policy.md
+    "amlodipine": _drug("氨氯地平", "ccb", 2.5, 10),  # HTN-TABLE: 2.5-10 mg once a day (HEARTS 10 mg: as recalled)
+    # HTN-TABLE (mg a day, doses): 10-30 in 2-3, sustained release 10-20 in 2, controlled release 30-60 in 1; 60 as
+    # "full" is the controlled-release top (CHG-2018's sustained-release range, recalled as 10-80, is unchecked)
+    "nifedipine": _drug("硝苯地平", "ccb", 10, 60),
+    "nitrendipine": _drug("尼群地平", "ccb", 20, 60),  # HTN-TABLE: 20-60 mg in 2-3 doses
+    "enalapril": _drug("依那普利", "acei", 2.5, 40),  # HTN-TABLE: 2.5-40 mg in 2 doses
+    "captopril": _drug("卡托普利", "acei", 25, 300),  # HTN-TABLE: 25-300 mg in 2-3 doses
+    "losartan": _drug("氯沙坦", "arb", 25, 100),  # HTN-TABLE: 25-100 mg once (HEARTS 50, 100 mg: as recalled)
+    "valsartan": _drug("缬沙坦", "arb", 80, 160),  # HTN-TABLE: 80-160 mg once
+    "hydrochlorothiazide": _drug("氢氯噻嗪", "thiazide", 6.25, 25),  # HTN-TABLE: 6.25-25 mg once
+    "indapamide": _drug("吲达帕胺", "thiazide", 0.625, 2.5),  # HTN-TABLE: 0.625-2.5 mg once
+    "metoprolol": _drug("美托洛尔", "beta_blocker", 50, 100),  # CHG-2018 as recalled: tartrate 50-100 mg in 2 doses
+    "bisoprolol": _drug("比索洛尔", "beta_blocker", 2.5, 10),  # CHG-2018 as recalled: 2.5-10 mg
+    # CDS-2020 as recalled: 500-2000 mg a day; a drug guide (www.tsu.tw/edu/4301.html) gives the best effect at 2 g/d
+    "metformin": _drug("二甲双胍", "biguanide", 500, 2000),
+    "glibenclamide": _drug("格列本脲", "sulfonylurea", 2.5, 15),  # DM-LECTURE: 2.5 mg tablets, at most 15 mg a day
+    "gliclazide": _drug("格列齐特", "sulfonylurea", 80, 320),  # DM-NOTES: 80 mg tablets, at most 320 mg (MR 30-120)
+    "glipizide": _drug("格列吡嗪", "sulfonylurea", 2.5, 30),  # DM-LECTURE: at most 30 mg a day (low 2.5: as recalled)
+    "glimepiride": _drug("格列美脲", "sulfonylurea", 1, 8),  # DM-NOTES: from 1 mg, 1-4 mg usual, 6-8 mg for a few
+    "acarbose": _drug("阿卡波糖", "alpha_glucosidase_inhibitor", 100, 300),  # CDS-2020 as recalled: 100-300 mg
+    "pioglitazone": _drug("吡格列酮", "thiazolidinedione", 15, 45),  # CDS-2020 as recalled: 15-45 mg
+    # CDS-2020 as recalled: basal insulin starts at 0.1-0.3 IU/kg a day; "full" (40 IU) is a sanbiao marker
     "insulin": _drug("胰岛素", "insulin", 4, 40, "IU"),
     "insulin glargine": _drug("甘精胰岛素", "insulin", 4, 40, "IU"),
 }
@@ -93,7 +103,8 @@ class Step(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 _CCB, _RAS, _THIAZIDE = ("ccb",), ("acei", "arb"), ("thiazide",)
-# HEARTS protocol with PCHG-2020's classes: C, C full, C + A, C + A full, C + A + D; then refer.
+# HEARTS protocol as recalled (not checked), with PCHG's letters (A = ACEI or ARB, C = CCB, D = diuretic: the 2017
+# edition, www.senbopy.com/Article/view/id/11072.html): C, C full, C + A, C + A full, C + A + D; then refer.
 DEFAULT_HTN_PROTOCOL = (
     Step(label="氨氯地平 5 mg（或其他 CCB）", label_en="amlodipine 5 mg (or another CCB)", needs=(Need(_CCB),)),
     Step(
@@ -116,7 +127,9 @@ DEFAULT_HTN_PROTOCOL = (
     ),
 )
 _BIGUANIDE, _SECOND = ("biguanide",), ("sulfonylurea", "alpha_glucosidase_inhibitor")
-# PCDG-2022 / CDS-2020: metformin, metformin at full dose, + a sulfonylurea or acarbose, + insulin; then refer.
+# CDS pathway (2017 text read at www.hezhiquan.com/docs/view/5fac4d2d56dc43dfba9140b5d72421c0_3.html): metformin
+# first and kept; if not at target add a second drug (a secretagogue, an alpha-glucosidase inhibitor, ..., or
+# insulin). Step 2, metformin at full dose before adding, is sanbiao's own (not a step of that pathway).
 DEFAULT_DM_PROTOCOL = (
     Step(label="二甲双胍", label_en="metformin", needs=(Need(_BIGUANIDE),)),
     Step(label="二甲双胍加至 2000 mg", label_en="metformin up to 2000 mg", needs=(Need(_BIGUANIDE, True),)),

@@ -89,9 +89,9 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     referral_chase_days: Days = 60  # CONTRACT §10: an older referral when first seen (imported history) opens no chase
     daily_capacity: int = 15  # DESIGN: a doctor's "today's 15"; the rest carry over, most overdue first
     # Medicines (stratify/medicines.py, docs/policy.md): a county's [formulary] replaces the default whole
-    formulary: dict[str, Drug] = msgspec.field(default_factory=lambda: dict(DEFAULT_FORMULARY))  # EML-2018
-    htn_protocol: tuple[Step, ...] = DEFAULT_HTN_PROTOCOL  # HEARTS (2018) with PCHG-2020's A + C + D
-    dm_protocol: tuple[Step, ...] = DEFAULT_DM_PROTOCOL  # PCDG-2022, CDS-2020: metformin, + SU/AGI, + insulin
+    formulary: dict[str, Drug] = msgspec.field(default_factory=lambda: dict(DEFAULT_FORMULARY))  # see medicines.py
+    htn_protocol: tuple[Step, ...] = DEFAULT_HTN_PROTOCOL  # HEARTS (2018, as recalled) with PCHG's A + C + D
+    dm_protocol: tuple[Step, ...] = DEFAULT_DM_PROTOCOL  # CDS pathway: metformin, + SU/AGI, + insulin
     # Data leaving the screen
     village_doctor_exports: bool = True  # PIPL data minimisation: a county may keep patient lists on the screen
 
