@@ -30,7 +30,8 @@ from service.reassess import Reassessor
 from service.risk import train_model
 from service.settings import Settings
 from service.sheet_columns import BadMapping, load_mapping
-from service.sheets import BadSheet, import_sheet, is_sheet
+from service.sheet_files import BadSheet, is_sheet
+from service.sheet_import import import_sheet
 from service.staff import MIN_PASSWORD_CHARS, BadRoster, import_roster, read_roster, set_enabled
 from service.store import backup as backup_db
 from service.store import connect, migrate

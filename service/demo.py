@@ -15,7 +15,7 @@ from service.importer import import_file
 from service.ingest import IngestSummary
 from service.jobs import RunSummary, run_nightly
 from service.risk import train_model
-from service.sheets import import_sheet
+from service.sheet_import import import_sheet
 from service.store.access import add_api_key, add_user, user_exists
 from service.store.areas import save_areas
 from stratify.model import NotEnoughData

@@ -1,35 +1,27 @@
-"""`sanbiao import` of a county's spreadsheets (CONTRACT §8): BPHS follow-up exports as .xlsx or .csv.
+"""A county's spreadsheet rows made into residents (CONTRACT §8): BPHS follow-up exports.
 
-A sheet has one row per follow-up visit, the resident's columns repeated on each of its rows. Rows
-of one resident need not be adjacent, and a file may be far larger than memory, so rows are read
-once, as they come, into a staging table on disk (an SQLite file in a temporary directory) keyed by
-record_id; then each resident's rows are read back together, in order, turned into one record
-document and validated by the one path every import takes (CONTRACT §3). Errors name the file, the
-row (1-based, as the spreadsheet shows it), the column header and the field path. An unreadable
-file, or a header the mapping does not know, refuses the whole file before anything is stored.
+A sheet has one row per follow-up visit, the resident's columns repeated on each of its rows. Each
+row is parsed cell by cell as it is read (service/sheet_files.py reads the files); rows of one
+resident need not be adjacent, so a resident is built only once all its rows are read:
+- a workbook of one sheet held in memory is read twice, first only its record_ids, so that each
+  resident is complete at its last row and is built at once, while the sheet is still being read;
+- otherwise (several sheets, a CSV file, a workbook too large for memory) the rows wait in a
+  staging keyed by record_id (service/row_staging.py) until the whole file is read.
+Each resident becomes one record document (JSON), validated by the one path every import takes
+(CONTRACT §3); its errors name the row (1-based, as the spreadsheet shows it), the column header and
+the field path. A header the mapping does not know refuses the whole file before any resident.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import datetime as dt
 import re
-import sqlite3
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
-from zipfile import BadZipFile, ZipFile, ZipInfo
 
 import msgspec
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-from python_calamine import CalamineError, CalamineWorkbook
-from sqlite_utils import Database
 
-from service.ingest import Ingestor, IngestSummary, OnStored, Rejection
 from service.problems import problem
+from service.row_staging import RowStaging
 from service.sheet_columns import (
     IGNORED,
     MEDICINE_FIELDS,
@@ -37,125 +29,19 @@ from service.sheet_columns import (
     RESIDENT_FIELDS,
     VISIT_FIELDS,
     Mapping,
-    built_in,
     normalized,
 )
+from service.sheet_files import BadSheet, Sheet, blank_cell, blank_row
 from service.sheet_values import NONE_WORD, PARSERS, as_text
-from service.validation import FieldError, Formulary, Invalid, decode_resident, filled_from_national_id
-from stratify.policy import Policy
+from service.validation import FieldError, Formulary, filled_from_national_id
 
-SHEET_SUFFIXES = (".xlsx", ".csv")
-ENCODING_PROBE_BYTES = 1 << 20  # bytes read at a time while checking that a CSV is UTF-8
-SHEET_PARTS = "xl/worksheets/"
-# A sheet whose XML (unzipped) is at most this big is read whole by python-calamine: ~1.8 bytes of
-# memory per byte (measured: 77 MiB of XML, 77,000 rows, took 145 MB; the whole import 236 MB), so an
-# import stays under 300 MB; a bigger one streams through openpyxl (31 MB whatever its size, but ten times slower).
-CALAMINE_MAX_SHEET_BYTES = 80 << 20
-_LONG_INTEGER = re.compile(rb"<v>-?[0-9]{16,}</v>")  # one regex each: an alternation is 7x slower
-_ERROR_CELL = b't="e"'
-SCAN_CHUNK_BYTES, SCAN_OVERLAP_BYTES = 1 << 20, 64
-STAGING_ROWS = 5_000  # rows written to the staging table per transaction
+STAGING_ROWS = 5_000  # rows handed to the staging at a time (and the progress reported)
 REMEMBERED_CELLS = 5_000  # parsed values remembered per column (dates, words, readings recur)
 DEFAULT_LEVEL = "village"  # CONTRACT §8: 随访机构级别 defaults to the village
 PERSON_FIELDS = frozenset(RESIDENT_FIELDS) - {"conditions", "diagnosed_on"}  # one value per resident
 
 
 Progress = Callable[[int], None]
-
-
-class BadSheet(Exception):
-    """A spreadsheet that cannot be imported at all (unreadable, or a header the mapping does not
-    know); nothing of it was stored."""
-
-
-def is_sheet(path: Path) -> bool:
-    return path.suffix.lower() in SHEET_SUFFIXES
-
-
-def csv_encoding(path: Path) -> str:
-    """UTF-8 with a BOM, UTF-8, or else GB18030 (what Chinese Excel saves as "CSV")."""
-    with path.open("rb") as f:
-        if f.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        f.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := f.read(ENCODING_PROBE_BYTES):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "gb18030"
-    return "utf-8"
-
-
-def sheet_rows(path: Path) -> Iterator[tuple[str, int, tuple]]:
-    """(sheet name, row number, cells) of every row of every sheet; a CSV file is one sheet without a
-    name. A workbook whose sheets are small enough is read with python-calamine (Rust, ten times
-    faster, a whole sheet at a time), unless it holds cells calamine would change (`_calamine_keeps`);
-    a larger one with openpyxl, which streams (CALAMINE_MAX_SHEET_BYTES)."""
-    if path.suffix.lower() == ".csv":
-        with path.open(encoding=csv_encoding(path), newline="") as f:
-            for number, cells in enumerate(csv.reader(f), 1):
-                yield "", number, tuple(cells)
-        return
-    try:
-        with ZipFile(path) as workbook:
-            sheets = [i for i in workbook.infolist() if i.filename.startswith(SHEET_PARTS)]
-            small = max((i.file_size for i in sheets), default=0) <= CALAMINE_MAX_SHEET_BYTES
-            fast = small and _calamine_keeps(workbook, sheets)
-    except (BadZipFile, OSError) as e:
-        raise BadSheet(f"{path.name}: not a readable .xlsx workbook ({e})") from None
-    yield from (_calamine_rows if fast else _openpyxl_rows)(path)
-
-
-def _calamine_keeps(workbook: ZipFile, sheets: list[ZipInfo]) -> bool:
-    """Whether calamine reads every cell as openpyxl would: it gives a number as a float, so an integer
-    of 16 digits or more (a record_id or a national id that a tool other than Excel wrote as a number)
-    would come back rounded, two residents' ids possibly made one; and it gives an error cell (#N/A)
-    as an empty one, where openpyxl's "#N/A" is reported. A scan of the sheets' XML: 0.3 s for 77 MiB."""
-    for info in sheets:
-        with workbook.open(info) as part:
-            tail = b""
-            while chunk := part.read(SCAN_CHUNK_BYTES):
-                seen = tail + chunk
-                if _ERROR_CELL in seen or _LONG_INTEGER.search(seen):
-                    return False
-                tail = chunk[-SCAN_OVERLAP_BYTES:]
-    return True
-
-
-def _calamine_rows(path: Path) -> Iterator[tuple[str, int, tuple]]:
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        for name in workbook.sheet_names:
-            sheet = workbook.get_sheet_by_name(name)
-            for number, cells in enumerate(sheet.iter_rows(), 1):  # from row 1, the blank rows above included
-                yield name, number, tuple(cells)
-            del sheet  # one sheet in memory at a time
-    except CalamineError as e:
-        raise BadSheet(f"{path.name}: not a readable .xlsx workbook ({e})") from None
-
-
-def _openpyxl_rows(path: Path) -> Iterator[tuple[str, int, tuple]]:
-    try:  # read-only: rows stream from the zip, the sheet is never whole in memory
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as e:
-        raise BadSheet(f"{path.name}: not a readable .xlsx workbook ({e})") from None
-    try:
-        for sheet in workbook.worksheets:
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), 1):
-                yield sheet.title, number, cells
-    finally:
-        workbook.close()
-
-
-def _blank(cell: object) -> bool:
-    return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
-def blank_row(cells: tuple) -> bool:
-    """A row with nothing in it (the rows above a sheet's header, a separator)."""
-    return all(_blank(cell) for cell in cells)
 
 
 class Staged(msgspec.Struct, array_like=True):
@@ -170,11 +56,11 @@ class Staged(msgspec.Struct, array_like=True):
     errors: list[tuple[str, str]]  # (field, message)
 
 
-def _columns(sheet: str, header: tuple, mapping: Mapping) -> list[tuple[int, str, str]]:
+def _columns(sheet: str, header: Sequence, mapping: Mapping) -> list[tuple[int, str, str]]:
     """(index, header, field) of the header row's mapped columns; BadSheet for an unknown header."""
     found, unknown = [], []
     for index, cell in enumerate(header):
-        if _blank(cell):
+        if blank_cell(cell):
             continue
         field = mapping.field(cell)
         if field is None:
@@ -222,7 +108,7 @@ def _parsers(columns: list[tuple[int, str, str]]) -> list[Column]:
     ]
 
 
-def _staged(sheet: str, number: int, cells: tuple, columns: list[Column]) -> Staged | None:
+def _staged(sheet: str, number: int, cells: Sequence, columns: list[Column]) -> Staged | None:
     """A data row parsed cell by cell (None for an empty row)."""
     parts: tuple[dict[str, object], ...] = ({}, {}, {})
     errors: list[tuple[str, str]] = []
@@ -258,60 +144,117 @@ def _staged(sheet: str, number: int, cells: tuple, columns: list[Column]) -> Sta
 Headers = dict[str, dict[str, str]]  # sheet -> field -> its column's header
 
 
-def stage(path: Path, mapping: Mapping, staging: sqlite3.Connection, progress: Progress | None = None) -> Headers:
-    """Read every row of the file into the staging table, keyed by record_id; `progress` hears the
-    number of rows read every STAGING_ROWS rows. Returns each sheet's headers by field."""
-    staging.execute("CREATE TABLE rows (record_id TEXT NOT NULL, seq INTEGER PRIMARY KEY, row BLOB NOT NULL)")
-    columns: dict[str, list[Column]] = {}
+def residents_rows(
+    sheets: Iterator[Sheet], mapping: Mapping, headers: Headers, progress: Progress | None = None
+) -> Iterator[list[Staged]]:
+    """Each resident's rows together, in the order read (module docstring). `headers` is given each
+    sheet's headers by field when its header row is read; `progress` hears the number of the row
+    read (of its sheet) every STAGING_ROWS rows."""
+    first = next(sheets, None)
+    if first is not None and first.whole and first.last:
+        yield from _at_last_rows(first, mapping, headers, progress)
+        return
+    staging = RowStaging()
+    try:
+        sheet = first
+        del first
+        while sheet is not None:
+            _stage(sheet, mapping, headers, staging, progress)
+            sheet = None  # let it go before the next one is read
+            sheet = next(sheets, None)
+        decode = msgspec.msgpack.Decoder(Staged).decode
+        for rows in staging.groups():
+            yield [decode(row) for row in rows]
+    finally:
+        staging.close()
+
+
+def _header(sheet: Sheet, rows: Iterator[tuple[int, Sequence]], mapping: Mapping, headers: Headers) -> list[Column]:
+    """The columns named by the sheet's header row, its first row that is not blank ([] for a blank
+    sheet); BadSheet for a header the mapping does not know."""
+    for _, cells in rows:
+        if not blank_row(cells):
+            columns = _parsers(_columns(sheet.name, cells, mapping))
+            headers[sheet.name] = {c.field: c.header for c in columns}
+            return columns
+    return []
+
+
+def _stage(sheet: Sheet, mapping: Mapping, headers: Headers, staging: RowStaging, progress: Progress | None) -> None:
+    """Every row of the sheet into the staging, keyed by record_id."""
+    rows = enumerate(sheet.rows(), 1)
+    columns = _header(sheet, rows, mapping, headers)
     batch: list[tuple[str, bytes]] = []
-    for sheet, number, cells in sheet_rows(path):
-        if sheet not in columns:
-            if blank_row(cells):
-                continue  # blank rows above the header
-            columns[sheet] = _parsers(_columns(sheet, cells, mapping))
-            continue
-        row = _staged(sheet, number, cells, columns[sheet])
+    encode = msgspec.msgpack.encode
+    for number, cells in rows:
+        row = _staged(sheet.name, number, cells, columns)
         if row is not None:
-            batch.append((as_text(row.person.get("record_id", "")), msgspec.msgpack.encode(row)))
+            batch.append((as_text(row.person.get("record_id", "")), encode(row)))
         if len(batch) >= STAGING_ROWS:
-            staging.executemany("INSERT INTO rows (record_id, row) VALUES (?, ?)", batch)
+            staging.add(batch)
             batch.clear()
             if progress:
                 progress(number)
-    staging.executemany("INSERT INTO rows (record_id, row) VALUES (?, ?)", batch)
-    staging.execute("CREATE INDEX rows_record ON rows (record_id, seq)")
-    return {sheet: {c.field: c.header for c in sheet_columns} for sheet, sheet_columns in columns.items()}
+    staging.add(batch)
 
 
-def residents_rows(staging: sqlite3.Connection) -> Iterator[list[Staged]]:
-    """Each resident's rows together, in the order they were read."""
-    decode = msgspec.msgpack.Decoder(Staged).decode
-    current: str | None = None
-    rows: list[Staged] = []
-    for record_id, raw in staging.execute("SELECT record_id, row FROM rows ORDER BY record_id, seq"):
-        if (record_id != current or not record_id) and rows:  # rows without a record_id stand alone
-            yield rows
-            rows = []
-        current = record_id
-        rows.append(decode(raw))
-    if rows:
-        yield rows
+def _record_key(cell: object) -> str:
+    """The record_id a row's cell gives (as `_staged` reads it): '' for none."""
+    return "" if cell is None else as_text(cell)
 
 
-class Built(msgspec.Struct):
-    """A resident's record document built from its rows, and where each part came from."""
+def _at_last_rows(
+    sheet: Sheet, mapping: Mapping, headers: Headers, progress: Progress | None
+) -> Iterator[list[Staged]]:
+    """A sheet in memory read twice: first the row of each record_id's last row, then every row, a
+    resident's rows given on together at its last row. Rows wait only until their resident's last row
+    (all of them, in a sheet sorted by date rather than by resident)."""
+    rows = enumerate(sheet.rows(), 1)
+    columns = _header(sheet, rows, mapping, headers)
+    if not columns:
+        return
+    record = next(c.index for c in columns if c.field == "record_id")
+    last = {_record_key(cells[record]): number for number, cells in enumerate(sheet.rows(), 1) if record < len(cells)}
+    waiting: dict[str, list[Staged]] = {}
+    for number, cells in rows:
+        row = _staged(sheet.name, number, cells, columns)
+        if progress and number % STAGING_ROWS == 0:
+            progress(number)
+        if row is None:
+            continue
+        key = _record_key(cells[record]) if record < len(cells) else ""
+        if not key:
+            yield [row]  # a row without a record_id stands alone
+            continue
+        group = waiting.setdefault(key, [])
+        group.append(row)
+        if last[key] == number:
+            yield waiting.pop(key)
 
-    document: dict
-    errors: list[FieldError]
+
+class Built(msgspec.Struct, array_like=True):
+    """A resident's record document (JSON) built from its rows, and where each part came from."""
+
+    document: bytes
+    record_id: str | None
+    errors: list[FieldError]  # of cells that did not parse, and of the national id
     visit_rows: list[tuple[str | None, int]]  # the sheet (None in a CSV file) and row of visits[i]
     medicine_numbers: list[list[int]]  # of visits[i]: the column number N (药物名称N) of medications[j]
     first_row: tuple[str | None, int]  # the sheet and row of the resident's first visit
-    headers: Headers
 
-    def header(self, sheet: str | None, field: str) -> str | None:
-        """The header of the field's column on that sheet, or on any sheet the resident's rows came from."""
-        here = self.headers.get(sheet or "", {})
-        return here.get(field) or next((h[field] for h in self.headers.values() if field in h), None)
+
+def header_of(headers: Headers, sheet: str | None, field: str) -> str | None:
+    """The header of the field's column on that sheet, or on any sheet."""
+    here = headers.get(sheet or "", {})
+    return here.get(field) or next((h[field] for h in headers.values() if field in h), None)
+
+
+def built_residents(
+    sheets: Iterator[Sheet], mapping: Mapping, names: dict[str, str], headers: Headers, progress: Progress | None = None
+) -> Iterator[Built]:
+    """Each resident of the sheets, built (`residents_rows`, `build`)."""
+    for rows in residents_rows(sheets, mapping, headers, progress):
+        yield build(rows, headers, names)
 
 
 def drug_names(formulary: Formulary) -> dict[str, str]:
@@ -353,19 +296,18 @@ def _medicines(visit: dict, names: dict[str, str]) -> tuple[list[dict] | None, l
     return medications, numbers, errors
 
 
-def build(rows: list[Staged], headers: Headers, formulary: Formulary) -> Built:
+def build(rows: list[Staged], headers: Headers, names: dict[str, str]) -> Built:
     """One resident from its rows: resident fields from the latest row that has them (rows by visit
     date), conditions from every row, a visit per row with a date (its medicine columns made into
-    its list of medicines, named through the county's formulary); visit_id, when the sheet has
-    none, from the date and the mode, so the same sheet imported twice changes nothing."""
+    its list of medicines, named through the county's formulary: `drug_names`); visit_id, when the
+    sheet has none, from the date and the mode, so the same sheet imported twice changes nothing."""
     ordered = sorted(rows, key=lambda r: str(r.visit.get("date", "")))
     resident: dict = {}
     conditions: dict[str, object] = {}
     visits: list[dict] = []
-    visit_rows: list[int] = []
+    visit_rows: list[tuple[str | None, int]] = []
     numbers: list[list[int]] = []
     errors: list[FieldError] = []
-    names = drug_names(formulary)
     for row in ordered:
         sheet = headers[row.sheet]
         visit = row.visit
@@ -390,12 +332,13 @@ def build(rows: list[Staged], headers: Headers, formulary: Formulary) -> Built:
     resident["conditions"] = [{"code": c, **({"diagnosed_on": d} if d else {})} for c, d in conditions.items()]
     resident["visits"] = visits
     last = ordered[-1]  # the identity a sheet gives is its latest row's
-    built = Built(resident, errors, visit_rows, numbers, (ordered[0].sheet or None, ordered[0].row), headers)
     errors += [
-        FieldError(e.field, e.message, last.row, built.header(last.sheet, e.field), last.sheet or None)
+        FieldError(e.field, e.message, last.row, header_of(headers, last.sheet, e.field), last.sheet or None)
         for e in filled_from_national_id(resident)
     ]
-    return built
+    record_id = str(resident.get("record_id", "")) or None
+    first = (ordered[0].sheet or None, ordered[0].row)
+    return Built(msgspec.json.encode(resident), record_id, errors, visit_rows, numbers, first)
 
 
 _MEDICINE_CELL = re.compile(r"^(?P<part>drug|dose)(?P<n>\d+)$")
@@ -416,7 +359,7 @@ def _path(field: str, visit_index: int, row: Staged) -> str:
     return "conditions" if field == "diagnosed_on" else field
 
 
-def located(error: FieldError, built: Built) -> FieldError:
+def located(error: FieldError, built: Built, headers: Headers) -> FieldError:
     """A validation error with the row and the column header it came from."""
     if error.row is not None:
         return error
@@ -429,59 +372,7 @@ def located(error: FieldError, built: Built) -> FieldError:
             n = built.medicine_numbers[index][int(entry["j"])]
             field = f"dose{n}" if entry["leaf"] == "daily_dose_mg" else f"drug{n}"
         sheet, row = built.visit_rows[index] if index < len(built.visit_rows) else built.first_row
-        return FieldError(error.field, error.message, row, built.header(sheet, field), sheet)
+        return FieldError(error.field, error.message, row, header_of(headers, sheet, field), sheet)
     field = "conditions" if head.startswith("conditions") else head
     sheet, row = built.first_row
-    return FieldError(error.field, error.message, row, built.header(sheet, field), sheet)
-
-
-def import_sheet(
-    db: Database,
-    path: Path,
-    *,
-    mapping: Mapping | None = None,
-    actor: str,
-    today: dt.date,
-    on_stored: OnStored | None = None,
-    region: str = "",
-    batch_id: int | None = None,
-    progress: Progress | None = None,
-    name: str | None = None,
-    policy: Policy | None = None,
-) -> IngestSummary:
-    """Ingest one spreadsheet as its own import batch (or as `batch_id`, an upload's batch row);
-    BadSheet (nothing stored) for a file that cannot be read or has a header the mapping does not
-    know. `name` is the file's name as its owner knows it (an upload is stored under another)."""
-    name = name or path.name
-    formulary = (policy or Policy()).formulary
-    with tempfile.TemporaryDirectory(prefix="sanbiao-sheet-") as folder:
-        staging = sqlite3.connect(Path(folder) / "rows.db")
-        try:
-            headers = stage(path, mapping or built_in(), staging, progress)
-            ingestor = Ingestor(db, today=today, region=region, on_stored=on_stored, formulary=formulary)
-            # a batch made here is the command line's; an upload's (`batch_id`) was made, origin 'ui', on arrival
-            ingestor.begin(origin="cli", source=name[:100], filename=name, actor=actor, batch_id=batch_id)
-            try:
-                for index, rows in enumerate(residents_rows(staging)):
-                    feed(ingestor, index, build(rows, headers, formulary), name, today, formulary)
-            except Exception as e:
-                ingestor.end(error=f"{type(e).__name__}: {e}")
-                raise
-            return ingestor.end()
-        finally:
-            staging.close()
-
-
-def feed(ingestor: Ingestor, index: int, built: Built, file: str, today: dt.date, formulary: Formulary) -> None:
-    """Store the resident, or reject it whole with every error located (cells first, then §3 rules)."""
-    errors = built.errors
-    if not errors:
-        try:
-            resident = decode_resident(msgspec.json.encode(built.document), today, formulary)
-        except Invalid as e:
-            errors = e.errors
-        else:
-            ingestor.feed_valid(index, resident, file)
-            return
-    record_id = str(built.document.get("record_id", "")) or None
-    ingestor.reject(Rejection(index, record_id, [located(e, built) for e in errors], file))
+    return FieldError(error.field, error.message, row, header_of(headers, sheet, field), sheet)

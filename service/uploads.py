@@ -26,8 +26,9 @@ from service.problems import problem, word
 from service.reassess import Reassessor
 from service.settings import Settings
 from service.sheet_columns import Mapping, built_in, parse_mapping
+from service.sheet_files import SHEET_SUFFIXES, BadSheet, blank_row, sheet_rows
+from service.sheet_import import import_sheet
 from service.sheet_values import as_text
-from service.sheets import SHEET_SUFFIXES, BadSheet, blank_row, import_sheet, sheet_rows
 from service.store import connect
 from service.store.batches import (
     fail_batch,

@@ -18,7 +18,7 @@ from conftest import VILLAGE, national_id
 
 from fixtures.bphs import AS_OF, write_sheet
 from fixtures.county import generate
-from service import sheets
+from service import row_staging, sheet_aside, sheet_files
 from service.cli import cli
 from service.settings import Settings
 from service.store import connect, migrate
@@ -194,7 +194,7 @@ def test_csv_in_utf8_with_or_without_bom_or_gb18030(county, tmp_path, encoding):
     assert codecs.BOM_UTF8 not in db.execute("SELECT record_id FROM residents ORDER BY 1").fetchone()[0].encode()
 
 
-def test_an_unknown_header_refuses_the_whole_file(county, tmp_path):
+def test_an_unknown_header_refuses_the_whole_file(county, tmp_path, process):
     settings, db = county
     result = run_import(settings, write_csv(tmp_path / "u.csv", [row(), row("H-2", 血型="A")]))
     assert result.exit_code != 0
@@ -203,7 +203,7 @@ def test_an_unknown_header_refuses_the_whole_file(county, tmp_path):
     assert db.execute("SELECT count(*) FROM import_batches").fetchone() == (0,)
 
 
-def test_an_unreadable_workbook_is_refused(county, tmp_path):
+def test_an_unreadable_workbook_is_refused(county, tmp_path, process):
     settings, db = county
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"not a zip")
@@ -212,7 +212,7 @@ def test_an_unreadable_workbook_is_refused(county, tmp_path):
     assert db.execute("SELECT count(*) FROM residents").fetchone() == (0,)
 
 
-def test_a_bad_cell_rejects_only_its_resident_naming_row_and_column(county, tmp_path):
+def test_a_bad_cell_rejects_only_its_resident_naming_row_and_column(county, tmp_path, process):
     settings, db = county
     rows = [
         row("H-1"),
@@ -251,7 +251,7 @@ def test_rows_below_blank_rows_keep_their_numbers_in_either_reader(county, tmp_p
     assert rejected["errors"][0]["row"] == 5 and rejected["errors"][0]["column"] == "收缩压"
 
 
-def test_a_rule_of_section_3_is_located_too(county, tmp_path):
+def test_a_rule_of_section_3_is_located_too(county, tmp_path, process):
     settings, _ = county
     rows = [row("H-1", 随访日期="2026-09-01"), row("H-1", **{"收缩压(mmHg)": 80, "舒张压（mmHg）": 90})]
     [rejected] = imported(settings, write_csv(tmp_path / "r.csv", rows))["rejected"]
@@ -277,6 +277,36 @@ def test_sex_and_birth_date_come_from_the_national_id_and_must_agree(county, tmp
     assert [(e["field"], e["row"], e["column"]) for e in rejected["errors"]] == [("sex", 3, "性别")]
 
 
+@pytest.mark.parametrize(  # the second process reads as it does by default: calamine for this file
+    ("reader", "process"), [("calamine", "here"), ("openpyxl", "here"), ("calamine", "aside")], indirect=True
+)
+def test_a_residents_rows_apart_on_one_sheet_make_one_resident(county, tmp_path, reader, process):
+    """Rows of two residents taken turns (as a sheet sorted by date has them): each resident whole,
+    whether built at its last row (one sheet in memory) or after the whole file (staged)."""
+    settings, db = county
+    dates = ["2026-08-03", "2026-09-04", "2026-10-05"]
+    rows = [row(record_id, 随访日期=date) for date in dates for record_id in ("T-1", "T-2")]
+    summary = imported(settings, write_xlsx(tmp_path / "turns.xlsx", {"随访": rows}))
+    assert (summary["created"], summary["rejected_total"]) == (2, 0)
+    stored = db.execute("SELECT record_id, group_concat(date) FROM (SELECT * FROM visits ORDER BY date) GROUP BY 1")
+    assert dict(stored) == {"T-1": ",".join(dates), "T-2": ",".join(dates)}
+
+
+def test_a_reader_that_dies_fails_the_import_and_says_so(county, tmp_path, monkeypatch):
+    """The second process exits without a word: the import fails, recorded as failed, never taken
+    for a shorter file."""
+    settings, db = county
+    monkeypatch.setattr(sheet_aside, "ASIDE_MIN_BYTES", 0)
+    monkeypatch.setattr(sheet_aside.sys, "executable", "/bin/false")
+    result = run_import(settings, write_xlsx(tmp_path / "gone.xlsx", {"随访": [row()]}))
+    assert result.exit_code != 0
+    assert "the sheet reader stopped (exit 1)" in str(result.exception)
+    assert db.execute("SELECT count(*) FROM residents").fetchone() == (0,)
+    assert db.execute("SELECT error FROM import_batches").fetchall() == [
+        ("RuntimeError: the sheet reader stopped (exit 1)",)
+    ]
+
+
 def test_importing_the_same_sheet_again_changes_nothing(county, tmp_path):
     settings, _ = county
     sheet = write_xlsx(tmp_path / "again.xlsx", {"s": [row(), row(随访日期="2026-11-08"), row("H-2")]})
@@ -285,7 +315,7 @@ def test_importing_the_same_sheet_again_changes_nothing(county, tmp_path):
     assert (first["created"], second["created"], second["updated"], second["unchanged"]) == (2, 0, 0, 2)
 
 
-def test_rows_of_one_resident_on_two_sheets_make_one_resident(county, tmp_path):
+def test_rows_of_one_resident_on_two_sheets_make_one_resident(county, tmp_path, process):
     settings, db = county
     sheets = {"高血压": [row("B-1", 疾病="高血压")], "糖尿病": [row("B-1", 疾病="糖尿病", 随访日期="2026-11-01")]}
     assert imported(settings, write_xlsx(tmp_path / "two.xlsx", sheets))["accepted"] == 1
@@ -320,18 +350,38 @@ def reader(request, monkeypatch):
     """Each workbook reader: python-calamine for a sheet that fits the memory budget, openpyxl beyond
     (a CSV file has its own)."""
     if request.param == "openpyxl":
-        monkeypatch.setattr(sheets, "CALAMINE_MAX_SHEET_BYTES", 0)
+        monkeypatch.setattr(sheet_files, "CALAMINE_MAX_SHEET_BYTES", 0)
     return request.param
 
 
-@pytest.mark.parametrize(
-    ("suffix", "reader"), [(".xlsx", "calamine"), (".xlsx", "openpyxl"), (".csv", "csv")], indirect=["reader"]
-)
-def test_the_synthetic_countys_workbook_imports_as_its_records_do(county, tmp_path, suffix, reader):
+@pytest.fixture(params=["here", "aside"])
+def process(request, monkeypatch):
+    """Where the rows are read and residents built: in the importing process, or in a second one
+    beside it (service/sheet_aside.py: a file of ASIDE_MIN_BYTES or more)."""
+    if request.param == "aside":
+        monkeypatch.setattr(sheet_aside, "ASIDE_MIN_BYTES", 0)
+    return request.param
+
+
+WAYS = {  # suffix, and what is set for that way through the code
+    "calamine": (".xlsx", {}),  # one sheet in memory: residents built at their last row
+    "openpyxl": (".xlsx", {(sheet_files, "CALAMINE_MAX_SHEET_BYTES"): 0}),  # streamed: rows staged
+    "csv": (".csv", {}),
+    "calamine, aside": (".xlsx", {(sheet_aside, "ASIDE_MIN_BYTES"): 0}),
+    "csv, aside": (".csv", {(sheet_aside, "ASIDE_MIN_BYTES"): 0}),
+    "csv, staged on disk": (".csv", {(row_staging, "STAGING_MEMORY_BYTES"): 0}),
+}
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_the_synthetic_countys_workbook_imports_as_its_records_do(county, tmp_path, monkeypatch, way):
     """fixtures/bphs.py writes the synthetic county as clerks keep it (every date form, phone visits,
     blank cells): imported, its visits and measurements are those of the same county's records, by
-    either workbook reader."""
+    every way a file is read."""
     settings, db = county
+    suffix, settings_of_way = WAYS[way]
+    for (module, name), value in settings_of_way.items():
+        monkeypatch.setattr(module, name, value)
     residents = list(generate(150, 7, AS_OF))
     summary = imported(settings, write_sheet(residents, tmp_path / f"county{suffix}"))
 
@@ -368,7 +418,7 @@ def test_people_read_the_summary_and_the_errors_in_their_language(county, tmp_pa
     assert ("l.csv 居民 H-2" if lang == "zh-CN" else "l.csv resident H-2") in result.stderr
 
 
-def test_a_workbook_split_over_sheets_at_excels_row_limit_imports_whole(county, tmp_path, monkeypatch):
+def test_a_workbook_split_over_sheets_at_excels_row_limit_imports_whole(county, tmp_path, monkeypatch, process):
     settings, db = county
     monkeypatch.setattr("fixtures.bphs.SHEET_ROWS", 40)  # Excel's limit is 1,048,576: a small one here
     residents = list(generate(60, 3, AS_OF))

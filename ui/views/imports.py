@@ -24,7 +24,7 @@ from sqlite_utils import Database
 
 from service.problems import parse, word
 from service.sheet_columns import BadMapping
-from service.sheets import BadSheet
+from service.sheet_files import BadSheet
 from service.uploads import (
     MAX_UPLOAD_BYTES,
     batch_for,
