@@ -4,9 +4,9 @@ importing process validates and stores them, each on its own core.
 The importer starts `python -m service.sheet_aside FILE`, writes the job (mapping and medicine
 names) to its stdin, and reads framed messages from its stdout: the rows read so far, residents in
 batches (each with the sheets' headers, which locate their errors), then the end, or the reason the
-whole file is refused. Residents come in the order they are built; a pipe holds only a few batches,
-so a slow importer slows the reader down instead of filling memory. A child that dies is an error of
-the import (its last line of stderr said), never a silently shorter file.
+whole file is refused. Residents come in the order they are built; at most QUEUED_FRAMES batches wait
+for the importer, so a slow importer slows the reader down instead of filling memory. A child that
+dies is an error of the import (with the last line it wrote to stderr), never a shorter file.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import suppress
@@ -71,8 +72,11 @@ def read_aside(
 ) -> Iterator[Built]:
     """The residents of the file built by a second process, as `built_residents` gives them."""
     command = [sys.executable, "-m", "service.sheet_aside", str(path)]
-    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
-        assert child.stdin and child.stdout and child.stderr
+    with (
+        tempfile.TemporaryFile() as errors,  # a file, not a pipe: a chatty child can never block on it
+        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors) as child,
+    ):
+        assert child.stdin and child.stdout
         # a thread empties the pipe as it fills, so the child never waits for this process to come back for more
         frames: queue.Queue[bytes | None] = queue.Queue(QUEUED_FRAMES)
         pump = threading.Thread(target=_pump, args=(child.stdout, frames), daemon=True)
@@ -96,7 +100,9 @@ def read_aside(
                         raise BadSheet(reason)
                     case Done():
                         return
-            lines = child.stderr.read().decode(errors="replace").strip().splitlines()
+            child.wait()
+            errors.seek(0)
+            lines = errors.read().decode(errors="replace").strip().splitlines()
             raise RuntimeError(f"the sheet reader stopped ({lines[-1] if lines else f'exit {child.wait()}'})")
         finally:
             if child.poll() is None:

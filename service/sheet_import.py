@@ -9,6 +9,7 @@ stored or rejected whole, its errors located by row and column.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import closing
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -49,8 +50,9 @@ def import_sheet(
     # a batch made here is the command line's; an upload's (`batch_id`) was made, origin 'ui', on arrival
     ingestor.begin(origin="cli", source=name[:100], filename=name, actor=actor, batch_id=batch_id)
     try:
-        for index, built in enumerate(residents):
-            feed(ingestor, index, built, headers, name, today, formulary)
+        with closing(residents):  # a second process reading the file stops with the import
+            for index, built in enumerate(residents):
+                feed(ingestor, index, built, headers, name, today, formulary)
     except BadSheet:
         raise  # before any resident: the file was refused whole, no batch to record
     except Exception as e:

@@ -21,6 +21,8 @@ from fixtures.county import generate
 from service import row_staging, sheet_aside, sheet_files
 from service.cli import cli
 from service.settings import Settings
+from service.sheet_import import import_sheet
+from service.sheets import STAGING_ROWS
 from service.store import connect, migrate
 
 
@@ -290,6 +292,17 @@ def test_a_residents_rows_apart_on_one_sheet_make_one_resident(county, tmp_path,
     assert (summary["created"], summary["rejected_total"]) == (2, 0)
     stored = db.execute("SELECT record_id, group_concat(date) FROM (SELECT * FROM visits ORDER BY date) GROUP BY 1")
     assert dict(stored) == {"T-1": ",".join(dates), "T-2": ",".join(dates)}
+
+
+def test_a_long_file_reports_the_rows_read_as_it_goes(county, tmp_path, process):
+    """What the upload page's progress shows: rows read, every STAGING_ROWS rows, from either process."""
+    _, db = county
+    residents = list(generate(1_700, 5, AS_OF))
+    sheet = write_sheet(residents, tmp_path / "long.xlsx")
+    heard: list[int] = []
+    summary = import_sheet(db, sheet, actor="test", today=AS_OF, progress=heard.append)
+    assert summary.created == len(residents)
+    assert heard and heard == sorted(heard) and heard[0] == STAGING_ROWS
 
 
 def test_a_reader_that_dies_fails_the_import_and_says_so(county, tmp_path, monkeypatch):
