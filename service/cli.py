@@ -37,8 +37,9 @@ from service.store import backup as backup_db
 from service.store import connect, migrate
 from service.store.access import AlreadyExists, add_api_key, add_user
 from service.store.areas import BadAreaRow, read_areas, save_areas
+from service.store.models import active_model_version
 from service.store.period_figures import forget_figures
-from stratify.model import NotEnoughData
+from stratify.model import WHO_FALLBACK_VERSION, NotEnoughData
 from stratify.records import USERNAME_PATTERN
 
 
@@ -200,7 +201,9 @@ def train(ctx: CliContext, as_of: dt.datetime | None, horizon_days: int | None) 
             now=dt.datetime.now(dt.UTC),
         )
     except NotEnoughData as e:
-        raise click.ClickException(f"{e}; the previous model stays active") from e
+        fallback = active_model_version(ctx.db()) == WHO_FALLBACK_VERSION
+        kept = "the WHO 2019 fallback is the active model" if fallback else "the previous model stays active"
+        raise click.ClickException(f"{e}; {kept}") from e
     echo_json(card)
 
 

@@ -18,6 +18,7 @@ from service.store.areas import area_names
 from service.store.indicators import AreaCounts, RegionIndicators, active_card, region_indicators
 from service.store.residents import village_patients
 from service.store.tasks import unassigned_by_village, unassigned_count
+from stratify.model import WHO_FALLBACK_VERSION
 from stratify.records import Level
 from stratify.tiers import URGENT_FIRST, Tier
 
@@ -60,7 +61,7 @@ class Dashboard(msgspec.Struct, frozen=True):
     totals: dict[str, int]  # by tier
     patients: list[Patient]  # a village's managed residents, red first
     indicators: RegionIndicators | None  # None until the first nightly run
-    model: dict | None  # the active model's card
+    model: dict | None  # the active model's card (the WHO fallback's: `model_fallback`)
     runs: list[JobRun]  # the latest job runs
     ltfu: int  # residents lost to follow-up, as of the nightly run
     unassigned: int  # open tasks nobody holds, now
@@ -69,6 +70,11 @@ class Dashboard(msgspec.Struct, frozen=True):
     @property
     def village(self) -> bool:
         return len(self.region) == 12
+
+    @property
+    def model_fallback(self) -> bool:
+        """The active model is the WHO fallback (docs/model.md)."""
+        return self.model is not None and self.model["version"] == WHO_FALLBACK_VERSION
 
 
 def dashboard(db: Database, user: Principal, region: str | None, *, unassigned: bool = False) -> Dashboard:

@@ -11,10 +11,10 @@ from sqlite_utils import Database
 from threadpoolctl import threadpool_limits
 
 from service.store.histories import iter_managed_histories
-from service.store.models import active_model_version, model_artifact, register_model
+from service.store.models import activate_fallback, active_model_version, model_artifact, register_model
 from stratify.assess import status_on
 from stratify.features import FEATURES, feature_matrix, training_examples, window_examples
-from stratify.model import ModelCard, RiskModel, WhoFallback, artifact_hash
+from stratify.model import WHO_FALLBACK_VERSION, ModelCard, NotEnoughData, RiskModel, WhoFallback, artifact_hash
 from stratify.policy import Policy
 from stratify.records import Resident
 from stratify.tiers import Status
@@ -25,10 +25,14 @@ _loaded: dict[str, RiskModel] = {}  # version -> model; only the active one is k
 
 
 def active_risk_model(db: Database) -> RiskModel | None:
-    """The active model: its version is looked up on every call (another process may have activated a
-    new one), its skops artifact read and loaded only the first time that version is seen."""
-    version = active_model_version(db)
-    if version is None:
+    """The active county model (None when none, or when the WHO fallback is active): its version is
+    looked up on every call (another process may have activated a new one), its skops artifact read and
+    loaded only the first time that version is seen."""
+    return _county_model(db, active_model_version(db))
+
+
+def _county_model(db: Database, version: str | None) -> RiskModel | None:
+    if version is None or version == WHO_FALLBACK_VERSION:
         return None
     with _lock:
         if version not in _loaded:
@@ -40,16 +44,20 @@ def active_risk_model(db: Database) -> RiskModel | None:
         return _loaded[version]
 
 
-def served_model(db: Database) -> RiskModel | WhoFallback:
-    """What gives residents their `risk`: the active county model, else the WHO 2019 chart's
-    12-month risk (docs/model.md)."""
-    return active_risk_model(db) or WhoFallback()
+def served_model(db: Database) -> RiskModel | WhoFallback | None:
+    """What gives residents their `risk`: the active model, the county's or the WHO fallback (the WHO
+    2019 chart's 12-month risk, active once a training left the county without a model of its own:
+    docs/model.md); None before any training (CONTRACT §4.4: no model active, `risk` null)."""
+    version = active_model_version(db)
+    return WhoFallback() if version == WHO_FALLBACK_VERSION else _county_model(db, version)
 
 
 def train_model(db: Database, policy: Policy, *, as_of: dt.date, horizon_days: int, now: dt.datetime) -> ModelCard:
     """Train on every managed resident's data before as_of and register the model (active if good enough).
 
-    Raises `stratify.model.NotEnoughData`; the previous model then stays active.
+    Raises `stratify.model.NotEnoughData`; the previous model then stays active. Whenever a training
+    leaves no model active (too few events, or a model not good enough), the WHO fallback becomes the
+    active one (`activate_fallback`), until a county model is.
     """
     from stratify.training import Windows, train  # noqa: PLC0415 (scikit-learn's training side loads only to train)
 
@@ -73,9 +81,13 @@ def train_model(db: Database, policy: Policy, *, as_of: dt.date, horizon_days: i
     # another thread (a request, the scheduler) ran 6x slower while their idle pools spun (measured on
     # 6,000 residents: 63 s vs 11 s); single-threaded it takes 12 s from any thread.
     with threadpool_limits(limits=1):
-        model = train(
-            examples, windows, population, as_of=as_of, horizon_days=horizon_days, policy=policy, trained_at=now
-        )
+        try:
+            model = train(
+                examples, windows, population, as_of=as_of, horizon_days=horizon_days, policy=policy, trained_at=now
+            )
+        except NotEnoughData as e:
+            _fall_back(db, str(e), now)
+            raise
     card = model.card
     artifact = model.dumps()
     register_model(
@@ -86,4 +98,12 @@ def train_model(db: Database, policy: Policy, *, as_of: dt.date, horizon_days: i
         file_hash=artifact_hash(artifact),
         activate=card.active,
     )
+    if not card.active:
+        _fall_back(db, f"{card.version}: {card.why_inactive}", now)
     return card
+
+
+def _fall_back(db: Database, why: str, now: dt.datetime) -> None:
+    """The WHO fallback active unless a model is (its card says why the county has none of its own)."""
+    card = {"version": WHO_FALLBACK_VERSION, "why": why, "since": now.isoformat()}
+    activate_fallback(db, WHO_FALLBACK_VERSION, msgspec.json.encode(card).decode())

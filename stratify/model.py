@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sklearn.calibration import CalibratedClassifierCV
 
 TOP_CONTRIBUTORS = 2  # feature groups named in a model reason
-WHO_FALLBACK_VERSION = "who2019-12m"  # the served risk when no county model is active (docs/model.md)
+WHO_FALLBACK_VERSION = "who2019-12m"  # the active model once a training left no county model active (docs/model.md)
 RISK_CLIP = 1e-6  # probabilities kept in [RISK_CLIP, 1 - RISK_CLIP] before a logit, so a shift stays finite
 
 # Every type a saved model may contain; an artifact holding any other type is refused before loading.
@@ -236,10 +236,11 @@ class RiskModel:
 
 
 class WhoFallback:
-    """What is served when no county model is active (fewer than `model_min_events` serious events, or
-    no model good enough): the WHO 2019 CVD risk as a 12-month risk, the `who_risk_12m` feature
-    (constant hazard over the ten years, docs/model.md). It only informs and orders lists: it raises
-    no tier, for its thresholds would not be the county's own (the rules and their floors decide)."""
+    """What is served once a training has left the county without an active model of its own (fewer
+    than `model_min_events` serious events, or no model good enough): the WHO 2019 CVD risk as a
+    12-month risk, the `who_risk_12m` feature (constant hazard over the ten years, docs/model.md). It
+    only informs and orders lists: it raises no tier, for its thresholds would not be the county's own
+    (the rules and their floors decide)."""
 
     version = WHO_FALLBACK_VERSION
 

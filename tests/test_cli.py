@@ -216,8 +216,8 @@ def test_train_with_too_few_events_fails_in_one_line(run):
     result = CliRunner().invoke(cli, ["--db", str(run.db_path), "train", "--as-of", "2026-11-01"])
 
     assert result.exit_code == 1
-    assert "serious events" in result.stderr and "previous model stays active" in result.stderr
-    assert count(run.db_path, "models") == 0
+    assert "serious events" in result.stderr and "the WHO 2019 fallback is the active model" in result.stderr
+    assert count(run.db_path, "models") == 1  # the fallback's row (docs/model.md)
 
 
 def test_restratify_prints_the_run_summary(run):

@@ -1,5 +1,6 @@
 """A county with too few serious events for a model of its own: training still answers 422 (CONTRACT
-§4.3) and residents get the WHO 2019 chart's risk over 12 months, not null (issue #16)."""
+§4.3), and from then on the WHO 2019 chart's risk over 12 months is the active model and residents
+get it, not null (issue #16); before any training no model is active and `risk` is null (§4.4)."""
 
 from __future__ import annotations
 
@@ -36,19 +37,43 @@ def small_county(client, db, settings):
     ]
     stored = client.post("/api/v1/records", json=document(*residents), headers=api_key(db, "ingest", "350421"))
     assert stored.json()["accepted"] == RESIDENTS, stored.text
+    # as if the records had come in earlier: a run in the second of a resident's real-time assessment
+    # leaves that (newer) assessment alone (service.store.assessments.reassessed_since)
+    with db.conn:
+        db.execute("UPDATE assessments SET assessed_at = '2026-01-01T00:00:00+00:00'")
     return client
 
 
-def test_training_is_still_422_and_registers_nothing(small_county, db):
-    response = small_county.post("/api/v1/model/train", json={}, headers=api_key(db, "admin", "350421"))
-
-    assert response.status_code == 422
+def train(client, db) -> None:
+    response = client.post("/api/v1/model/train", json={}, headers=api_key(db, "admin", "350421"))
+    assert response.status_code == 422, response.text
     assert "serious events" in response.json()["detail"]
-    assert db.execute("SELECT count(*) FROM models").fetchone() == (0,)
+
+
+def test_before_any_training_no_model_is_active_and_risk_is_null(small_county, db):
+    center = api_key(db, "center", "350421")
+    assert small_county.post("/api/v1/stratify", json={}, headers=center).status_code == 200
+
+    bodies = [small_county.get(f"/api/v1/residents/R{n:03d}", headers=center).json() for n in range(RESIDENTS)]
+
+    assert {(b["risk"], b["model_version"]) for b in bodies} == {(None, None)}
+    assert sum(1 for b in bodies if b["cvd_risk"]) == 30  # the chart's 10-year risk is shown all the same
+    assert small_county.get("/healthz").json()["model_version"] is None
+
+
+def test_training_is_still_422_and_makes_the_who_fallback_the_active_model(small_county, db):
+    train(small_county, db)
+
+    [(version, active, card)] = db.execute("SELECT version, active, card FROM models").fetchall()
+    assert (version, active) == (WHO_FALLBACK_VERSION, 1) and "serious events" in card
+    assert small_county.get("/healthz").json()["model_version"] == WHO_FALLBACK_VERSION
+    train(small_county, db)  # again: the one fallback row is kept
+    assert db.execute("SELECT count(*) FROM models").fetchone() == (1,)
 
 
 def test_residents_get_the_who_risk_over_12_months_not_null(small_county, db):
     center = api_key(db, "center", "350421")
+    train(small_county, db)
     assert small_county.post("/api/v1/stratify", json={}, headers=center).status_code == 200
 
     bodies = [small_county.get(f"/api/v1/residents/R{n:03d}", headers=center).json() for n in range(RESIDENTS)]
@@ -64,6 +89,7 @@ def test_residents_get_the_who_risk_over_12_months_not_null(small_county, db):
 
 def test_the_fallback_raises_no_tier(small_county, db):
     center = api_key(db, "center", "350421")
+    train(small_county, db)
     small_county.post("/api/v1/stratify", json={}, headers=center)
 
     codes = {
@@ -78,10 +104,13 @@ def test_the_fallback_raises_no_tier(small_county, db):
 def test_the_card_and_the_dashboard_say_where_the_risk_comes_from(small_county, db):
     add_login(db, "chen", role="center", region="350421")
     log_in(small_county, "chen", PASSWORD)
+    assert 'id="model-none"' in small_county.get("/dashboard?lang=en").text
+    train(small_county, db)
+    small_county.post("/api/v1/stratify", json={}, headers=api_key(db, "center", "350421"))
 
     card = small_county.get("/residents/R020?lang=en").text
     dashboard = small_county.get("/dashboard?lang=en").text
 
     assert 'id="risk-source"' in card
-    assert "county has too few events for its own model" in card
+    assert "the county has no model of its own in use" in card
     assert 'id="model-fallback"' in dashboard

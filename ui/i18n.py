@@ -228,8 +228,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Uncontrolled at two visits in a row with no change of medicines",
     },
     "risk_from_who": {
-        "zh-CN": "风险：世卫组织2019风险图（换算为12个月），本县严重事件太少，尚无本县自己的模型",
-        "en": "risk: WHO 2019 chart, county has too few events for its own model",
+        "zh-CN": "风险：世卫组织2019风险图（换算为12个月），本县尚无可用的自己的模型",
+        "en": "risk: WHO 2019 chart, the county has no model of its own in use",
     },
     "visits": {"zh-CN": "随访记录", "en": "Visits"},
     "visit_mode": {"zh-CN": "方式", "en": "How"},
@@ -354,10 +354,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "model": {"zh-CN": "风险模型", "en": "Risk model"},
     "calibration": {"zh-CN": "校准", "en": "calibration"},
     "no_model": {"zh-CN": "尚无启用的模型", "en": "No active model"},
+    "model_none": {
+        "zh-CN": "尚未训练：患者暂无模型风险，分层只按规则",
+        "en": "none trained yet: residents have no model risk, tiers follow the rules alone",
+    },
     "model_fallback": {
-        "zh-CN": "患者风险来自世卫组织2019心血管风险图，按恒定风险换算为12个月（本县严重事件太少，尚无本县自己的模型）",
-        "en": "residents' risk is the WHO 2019 CVD chart's, converted to 12 months at a constant hazard "
-        "(the county has too few serious events for its own model)",
+        "zh-CN": "患者风险来自世卫组织2019心血管风险图，按恒定风险换算为12个月：本县尚无可用的自己的模型",
+        "en": "residents' risk is the WHO 2019 CVD chart's, converted to 12 months at a constant hazard: "
+        "the county has no model of its own in use",
     },
     "model_temporal": {"zh-CN": "时间验证（{start}至{end}）", "en": "Temporal validation ({start} to {end})"},
     "observed_expected": {"zh-CN": "实际/预期", "en": "observed/expected"},

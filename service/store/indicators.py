@@ -190,5 +190,6 @@ def _transitions(db: Database, low: str, high: str) -> list[Transition]:
 
 
 def active_card(db: Database) -> dict | None:
+    """The active model's card (the WHO fallback's says only why the county has no model of its own)."""
     row = db.execute("SELECT card FROM models WHERE active = 1").fetchone()
     return msgspec.json.decode(row[0]) if row else None
