@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from conftest import PASSWORD, add_login, api_key, document, log_in, make_resident, make_visit
 
+from service.store.models import activate_fallback, active_model_version, register_model
 from stratify.model import WHO_FALLBACK_VERSION
 from stratify.who_risk import twelve_month_risk
 
@@ -114,3 +115,16 @@ def test_the_card_and_the_dashboard_say_where_the_risk_comes_from(small_county, 
     assert 'id="risk-source"' in card
     assert "the county has no model of its own in use" in card
     assert 'id="model-fallback"' in dashboard
+
+
+def test_a_county_model_replaces_the_fallback_and_the_fallback_never_replaces_it(db):
+    activate_fallback(db, WHO_FALLBACK_VERSION, '{"why": "10 serious events"}')
+    register_model(db, version="county-1", card="{}", artifact=b"x", file_hash="h", activate=True)
+    assert active_model_version(db) == "county-1"
+
+    activate_fallback(db, WHO_FALLBACK_VERSION, '{"why": "a later training refused"}')
+
+    assert active_model_version(db) == "county-1"
+    assert db.execute("SELECT card FROM models WHERE version = ?", [WHO_FALLBACK_VERSION]).fetchone() == (
+        '{"why": "10 serious events"}',
+    )

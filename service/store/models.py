@@ -14,19 +14,17 @@ def active_model_version(db: Database) -> str | None:
     return row[0] if row else None
 
 
-def activate_fallback(db: Database, version: str, card: str) -> bool:
-    """Register the WHO fallback (`version`, no artifact) as the active model unless a model is active;
-    whether it is now active. Its one row is kept and re-activated, its card replaced."""
+def activate_fallback(db: Database, version: str, card: str) -> None:
+    """Register the WHO fallback (`version`, no artifact) as the active model unless a model is active.
+    Its one row is kept and re-activated, its card replaced."""
     with writing(db):
-        active = db.execute("SELECT version FROM models WHERE active = 1").fetchone()
-        if active is not None:
-            return active[0] == version
+        if db.execute("SELECT 1 FROM models WHERE active = 1").fetchone():
+            return
         db.execute(
             "INSERT INTO models (version, created_at, card, file_hash, artifact, active) VALUES (?, ?, ?, '', x'', 1)"
             " ON CONFLICT (version) DO UPDATE SET created_at = excluded.created_at, card = excluded.card, active = 1",
             [version, now_utc(), card],
         )
-        return True
 
 
 def model_artifact(db: Database, version: str) -> tuple[str, bytes, str]:
