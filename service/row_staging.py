@@ -16,7 +16,6 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from pathlib import Path
-from types import TracebackType
 
 STAGING_MEMORY_BYTES = 32 << 20  # encoded rows kept in memory before they move to disk
 
@@ -30,10 +29,6 @@ class RowStaging:
         self._folder: Path | None = None
         self._disk: sqlite3.Connection | None = None
 
-    @property
-    def spilled(self) -> bool:
-        return self._disk is not None
-
     def add(self, rows: list[tuple[str, bytes]]) -> None:
         """Keep (record_id, encoded row) pairs; '' for a row without a record_id."""
         if self._disk is not None:
@@ -41,14 +36,7 @@ class RowStaging:
             return
         groups = self._groups
         for record_id, row in rows:
-            if record_id:
-                group = groups.get(record_id)
-                if group is None:
-                    groups[record_id] = [row]
-                else:
-                    group.append(row)
-            else:
-                groups.setdefault("", []).append(row)
+            groups.setdefault(record_id, []).append(row)
             self._kept += len(row)
         if self._kept > STAGING_MEMORY_BYTES:
             self._spill()
@@ -98,9 +86,3 @@ class RowStaging:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
         self._groups.clear()
-
-    def __enter__(self) -> RowStaging:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
