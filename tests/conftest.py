@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from sqlite_utils import Database
 
 from fixtures.county import write
-from service import auth
+from service import auth, sheet_aside
 from service.auth import hash_password, new_api_key
 from service.importer import import_file
 from service.risk import active_risk_model
@@ -183,3 +183,12 @@ def trained_county(tmp_path_factory: pytest.TempPathFactory) -> TrainedCounty:
         everyone = [msgspec.json.decode(line, type=Resident) for line in f]
     managed = [r for r in everyone if is_managed([c.code for c in r.conditions])]
     return TrainedCounty(settings.db_path, managed, model, trained)
+
+
+@pytest.fixture(params=["here", "aside"])
+def process(request, monkeypatch):
+    """Where a spreadsheet's rows are read and its residents built: in the importing process, or in a
+    second one beside it (service/sheet_aside.py: a file of ASIDE_MIN_BYTES or more)."""
+    if request.param == "aside":
+        monkeypatch.setattr(sheet_aside, "ASIDE_MIN_BYTES", 0)
+    return request.param

@@ -367,15 +367,6 @@ def reader(request, monkeypatch):
     return request.param
 
 
-@pytest.fixture(params=["here", "aside"])
-def process(request, monkeypatch):
-    """Where the rows are read and residents built: in the importing process, or in a second one
-    beside it (service/sheet_aside.py: a file of ASIDE_MIN_BYTES or more)."""
-    if request.param == "aside":
-        monkeypatch.setattr(sheet_aside, "ASIDE_MIN_BYTES", 0)
-    return request.param
-
-
 WAYS = {  # suffix, and what is set for that way through the code
     "calamine": (".xlsx", {}),  # one sheet in memory: residents built at their last row
     "openpyxl": (".xlsx", {(sheet_files, "CALAMINE_MAX_SHEET_BYTES"): 0}),  # streamed: rows staged

@@ -45,7 +45,7 @@ def finished(client: TestClient, location: str) -> str:
     raise AssertionError(f"{location} still running after {WAIT_SECONDS} s")
 
 
-def test_an_upload_imports_the_sheet_and_shows_the_summary(center, db):
+def test_an_upload_imports_the_sheet_and_shows_the_summary(center, db, process):
     answer = upload(center, "\n".join([HEADER, GOOD]))
 
     assert answer.status_code == 303 and re.fullmatch(r"/import/\d+", answer.headers["location"])
@@ -57,7 +57,9 @@ def test_an_upload_imports_the_sheet_and_shows_the_summary(center, db):
     assert "随访.csv" in center.get("/import").text  # listed among the past batches
 
 
-def test_rejected_rows_are_worded_on_the_page_and_download_as_a_workbook_to_fix(center, db, settings: Settings):
+def test_rejected_rows_are_worded_on_the_page_and_download_as_a_workbook_to_fix(
+    center, db, settings: Settings, process
+):
     answer = upload(center, "\n".join([HEADER, GOOD, BAD]))
     page = finished(center, answer.headers["location"])
 
@@ -85,7 +87,7 @@ def test_rejected_rows_are_worded_on_the_page_and_download_as_a_workbook_to_fix(
     assert db.execute("SELECT sbp FROM visits WHERE record_id = 'U-2'").fetchone() == (152,)
 
 
-def test_an_unknown_header_fails_the_batch_with_the_reason_and_stores_nothing(center, db):
+def test_an_unknown_header_fails_the_batch_with_the_reason_and_stores_nothing(center, db, process):
     answer = upload(center, "\n".join([HEADER + ",血型", GOOD + ",A"]))
     page = finished(center, answer.headers["location"])
 
