@@ -14,7 +14,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 from zipfile import BadZipFile, ZipFile, ZipInfo
@@ -82,9 +81,10 @@ def file_sheets(path: Path) -> Iterator[Sheet]:
             else:  # calamine reads the first sheet, without holding the GIL, while the XML is scanned
                 loaded = _calamine_sheets(path)
                 with ThreadPoolExecutor(1) as pool:
-                    first = pool.submit(next, loaded, None)
+                    reading = pool.submit(next, loaded, None)
                     keeps = _calamine_keeps(workbook, parts)
-                    read = [first.result()] if keeps else []
+                    read = [reading.result()] if keeps else []
+                    del reading  # it holds the sheet too
                 if not keeps:
                     loaded.close()
                     loaded = None
@@ -92,8 +92,10 @@ def file_sheets(path: Path) -> Iterator[Sheet]:
         raise BadSheet(f"{path.name}: not a readable .xlsx workbook ({e})") from None
     if loaded is None:
         yield from _openpyxl_sheets(path)
-    else:
-        yield from chain(filter(None, read), loaded)
+        return
+    if read and read[0] is not None:
+        yield read.pop()  # popped: nothing here holds the first sheet once its reader lets it go
+    yield from loaded
 
 
 def sheet_rows(path: Path) -> Iterator[tuple[str, int, Sequence]]:
