@@ -91,11 +91,16 @@ def online_once(browser, base: str):
 
 
 def offline_visit(page, sbp: str, dbp: str) -> None:
+    """A visit recorded without a network: queued once the outbox lists one more item (the form's
+    "queued" note alone may be the previous visit's)."""
+    items = page.locator("#outbox li.item")
+    before = items.count()
     page.fill("#visit-form input[name=sbp]", sbp)
     page.fill("#visit-form input[name=dbp]", dbp)
     page.evaluate("document.querySelector('#visit-form').noValidate = true")
     page.click("#visit-form button[type=submit]")
     page.wait_for_selector("#visit-form .queued")
+    expect(items).to_have_count(before + 1)
 
 
 def queued_on_card(browser, base: str, record_id: str, sbp: str):
