@@ -105,5 +105,5 @@ def train_model(db: Database, policy: Policy, *, as_of: dt.date, horizon_days: i
 
 def _fall_back(db: Database, why: str, now: dt.datetime) -> None:
     """The WHO fallback active unless a model is (its card says why the county has none of its own)."""
-    card = {"version": WHO_FALLBACK_VERSION, "why": why, "since": now.isoformat()}
+    card = {"version": WHO_FALLBACK_VERSION, "why": why, "refused_at": now.isoformat()}
     activate_fallback(db, WHO_FALLBACK_VERSION, msgspec.json.encode(card).decode())

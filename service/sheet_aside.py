@@ -121,10 +121,13 @@ def _pump(stream: IO[bytes], frames: queue.Queue[bytes | None]) -> None:
 
 
 def _frame(stream: IO[bytes]) -> bytes | None:
+    """The next message, or None at the end of the pipe (a message cut short by a dying child too)."""
     length = stream.read(_LENGTH_BYTES)
     if len(length) < _LENGTH_BYTES:
         return None
-    return stream.read(int.from_bytes(length, "big"))
+    size = int.from_bytes(length, "big")
+    data = stream.read(size)
+    return data if len(data) == size else None
 
 
 def main() -> None:

@@ -78,7 +78,8 @@ def file_sheets(path: Path) -> Iterator[Sheet]:
             parts = [i for i in workbook.infolist() if i.filename.startswith(SHEET_PARTS)]
             if max((i.file_size for i in parts), default=0) > CALAMINE_MAX_SHEET_BYTES:
                 loaded = None
-            else:  # calamine reads the first sheet, without holding the GIL, while the XML is scanned
+            else:  # calamine reads the first sheet, without holding the GIL, while the XML is scanned (a
+                # workbook the scan sends to openpyxl has paid that read for nothing: rare, and freed first)
                 loaded = _calamine_sheets(path)
                 with ThreadPoolExecutor(1) as pool:
                     reading = pool.submit(next, loaded, None)

@@ -198,9 +198,14 @@ def _stage(sheet: Sheet, mapping: Mapping, headers: Headers, staging: RowStaging
     staging.add(batch)
 
 
-def _record_key(cell: object) -> str:
-    """The record_id a row's cell gives (as `_staged` reads it): '' for none."""
-    return "" if cell is None else as_text(cell)
+def _record_key(cells: Sequence, record_columns: list[int]) -> str:
+    """The record_id a row gives, as `_staged` reads it: its last non-empty record_id column (a sheet
+    may map two columns to it); '' for none."""
+    key = ""
+    for index in record_columns:
+        cell = cells[index] if index < len(cells) else None
+        key = (cell is not None and as_text(cell)) or key
+    return key
 
 
 def _at_last_rows(
@@ -213,8 +218,8 @@ def _at_last_rows(
     columns = _header(sheet, rows, mapping, headers)
     if not columns:
         return
-    record = next(c.index for c in columns if c.field == "record_id")
-    last = {_record_key(cells[record]): number for number, cells in enumerate(sheet.rows(), 1) if record < len(cells)}
+    record = [c.index for c in columns if c.field == "record_id"]
+    last = {_record_key(cells, record): number for number, cells in enumerate(sheet.rows(), 1)}
     waiting: dict[str, list[bytes]] = {}  # encoded: a few hundred bytes a row, nothing for the collector to scan
     encode, decode = msgspec.msgpack.encode, msgspec.msgpack.Decoder(Staged).decode
     for number, cells in rows:
@@ -223,7 +228,7 @@ def _at_last_rows(
             progress(number)
         if row is None:
             continue
-        key = _record_key(cells[record]) if record < len(cells) else ""
+        key = _record_key(cells, record)
         if not key:
             yield [row]  # a row without a record_id stands alone
         elif last[key] != number:

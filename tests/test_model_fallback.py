@@ -118,7 +118,12 @@ def test_the_card_and_the_dashboard_say_where_the_risk_comes_from(small_county, 
 
 
 def test_a_county_model_replaces_the_fallback_and_the_fallback_never_replaces_it(db):
-    activate_fallback(db, WHO_FALLBACK_VERSION, '{"why": "10 serious events"}')
+    activate_fallback(db, WHO_FALLBACK_VERSION, '{"why": "too few serious events"}')
+    db.execute("UPDATE models SET created_at = '2026-01-01T00:00:00+00:00'")
+    activate_fallback(db, WHO_FALLBACK_VERSION, '{"why": "10 serious events"}')  # a later refusal: its reason
+    assert db.execute("SELECT card, created_at FROM models").fetchall() == [
+        ('{"why": "10 serious events"}', "2026-01-01T00:00:00+00:00")  # active since the first refusal
+    ]
     register_model(db, version="county-1", card="{}", artifact=b"x", file_hash="h", activate=True)
     assert active_model_version(db) == "county-1"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -303,6 +304,36 @@ def test_a_long_file_reports_the_rows_read_as_it_goes(county, tmp_path, process)
     summary = import_sheet(db, sheet, actor="test", today=AS_OF, progress=heard.append)
     assert summary.created == len(residents)
     assert heard and heard == sorted(heard) and heard[0] == STAGING_ROWS
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"], indirect=True)
+def test_two_record_id_columns_group_rows_alike_in_either_reader(county, tmp_path, reader):
+    """A sheet whose 档案编号 column is repeated: a row's record_id is its last non-empty one, whether
+    residents are built at their last row (calamine) or after the whole file (staged)."""
+    settings, db = county
+    path = tmp_path / "twice.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("随访")
+    header = [*row(), "档案编号"]
+    sheet.write_row(0, 0, header)
+    first, second = row("X", 随访日期="2026-09-01"), row("", 随访日期="2026-10-01")
+    sheet.write_row(1, 0, [*first.values(), None])  # X in the first column only
+    sheet.write_row(2, 0, [*second.values(), "X"])  # X in the last column only
+    workbook.close()
+
+    summary = imported(settings, path)
+
+    assert (summary["accepted"], summary["created"]) == (1, 1)
+    assert db.execute("SELECT count(*) FROM visits WHERE record_id = 'X'").fetchone() == (2,)
+
+
+def test_a_message_cut_short_by_a_dying_reader_ends_the_stream():
+    """A reader killed in the middle of a message: the end of the stream, so the import reports the
+    reader's own last words, not a garbled message."""
+    whole = b"\x00\x00\x00\x03abc"
+    stream = io.BytesIO(whole + b"\x00\x00\x01\x00" + b"x" * 10)
+    assert sheet_aside._frame(stream) == b"abc"
+    assert sheet_aside._frame(stream) is None
 
 
 def test_a_reader_that_dies_fails_the_import_and_says_so(county, tmp_path, monkeypatch):

@@ -15,14 +15,17 @@ def active_model_version(db: Database) -> str | None:
 
 
 def activate_fallback(db: Database, version: str, card: str) -> None:
-    """Register the WHO fallback (`version`, no artifact) as the active model unless a model is active.
-    Its one row is kept and re-activated, its card replaced."""
+    """Make the WHO fallback (`version`, no artifact) the active model unless a county model is; its one
+    row is kept, its card (why the county has no model of its own) replaced, its activation time kept
+    while it stays active."""
     with writing(db):
-        if db.execute("SELECT 1 FROM models WHERE active = 1").fetchone():
+        active = db.execute("SELECT version FROM models WHERE active = 1").fetchone()
+        if active is not None and active[0] != version:
             return
         db.execute(
             "INSERT INTO models (version, created_at, card, file_hash, artifact, active) VALUES (?, ?, ?, '', x'', 1)"
-            " ON CONFLICT (version) DO UPDATE SET created_at = excluded.created_at, card = excluded.card, active = 1",
+            " ON CONFLICT (version) DO UPDATE SET card = excluded.card, active = 1, created_at ="
+            " CASE WHEN models.active = 1 THEN models.created_at ELSE excluded.created_at END",
             [version, now_utc(), card],
         )
 
