@@ -184,18 +184,23 @@ def _stage(sheet: Sheet, mapping: Mapping, headers: Headers, staging: RowStaging
     """Every row of the sheet into the staging, keyed by record_id."""
     rows = enumerate(sheet.rows(), 1)
     columns = _header(sheet, rows, mapping, headers)
+    record = _record_columns(columns)
     batch: list[tuple[str, bytes]] = []
     encode = msgspec.msgpack.encode
     for number, cells in rows:
         row = _staged(sheet.name, number, cells, columns)
         if row is not None:
-            batch.append((as_text(row.person.get("record_id", "")), encode(row)))
+            batch.append((_record_key(cells, record), encode(row)))
         if len(batch) >= STAGING_ROWS:
             staging.add(batch)
             batch.clear()
             if progress:
                 progress(number)
     staging.add(batch)
+
+
+def _record_columns(columns: list[Column]) -> list[int]:
+    return [c.index for c in columns if c.field == "record_id"]
 
 
 def _record_key(cells: Sequence, record_columns: list[int]) -> str:
@@ -218,7 +223,7 @@ def _at_last_rows(
     columns = _header(sheet, rows, mapping, headers)
     if not columns:
         return
-    record = [c.index for c in columns if c.field == "record_id"]
+    record = _record_columns(columns)
     last = {_record_key(cells, record): number for number, cells in enumerate(sheet.rows(), 1)}
     waiting: dict[str, list[bytes]] = {}  # encoded: a few hundred bytes a row, nothing for the collector to scan
     encode, decode = msgspec.msgpack.encode, msgspec.msgpack.Decoder(Staged).decode
