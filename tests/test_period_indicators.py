@@ -34,6 +34,12 @@ def visit(visit_id: str, date: str, **fields: object) -> dict:
     return make_visit(**{**base, **fields})
 
 
+def dm(record_id: str, *visits: dict) -> dict:
+    return make_resident(
+        record_id, conditions=[{"code": "E11", "diagnosed_on": "2015-01-01"}], visits=list(visits), events=[]
+    )
+
+
 def htn(record_id: str, *visits: dict, born: str = "1950-01-01", diagnosed: str = "2015-06-01", **more) -> dict:
     return make_resident(
         record_id,
@@ -217,18 +223,8 @@ CASES = [
         "fasting glucose 6.9 is controlled, 7.0 is not",
         "BPHS-3 (diabetes): FPG < 7.0 mmol/L",
         [
-            make_resident(
-                "G69",
-                conditions=[{"code": "E11", "diagnosed_on": "2015-01-01"}],
-                visits=[visit("v1", "2026-08-01", fasting_glucose=6.9)],
-                events=[],
-            ),
-            make_resident(
-                "G70",
-                conditions=[{"code": "E11", "diagnosed_on": "2015-01-01"}],
-                visits=[visit("v1", "2026-08-01", fasting_glucose=7.0)],
-                events=[],
-            ),
+            dm("G69", visit("v1", "2026-08-01", fasting_glucose=6.9)),
+            dm("G70", visit("v1", "2026-08-01", fasting_glucose=7.0)),
         ],
         Q3,
         {"dm_managed": 2, "dm_controlled": 1, "htn_managed": 0},
@@ -285,23 +281,15 @@ CASES = [
         "diabetes: fasting glucose >= 7.0 twice on the same metformin dose",
         "issue #16; BPHS-3 (diabetes): FPG < 7.0 mmol/L",
         [
-            make_resident(
+            dm(
                 "DMSAME",
-                conditions=[{"code": "E11", "diagnosed_on": "2015-01-01"}],
-                visits=[
-                    visit("v1", "2026-07-05", fasting_glucose=8.1, medications=[M1000]),
-                    visit("v2", "2026-09-05", fasting_glucose=7.0, medications=[M1000]),
-                ],
-                events=[],
+                visit("v1", "2026-07-05", fasting_glucose=8.1, medications=[M1000]),
+                visit("v2", "2026-09-05", fasting_glucose=7.0, medications=[M1000]),
             ),
-            make_resident(
+            dm(
                 "DMUP",
-                conditions=[{"code": "E11", "diagnosed_on": "2015-01-01"}],
-                visits=[
-                    visit("v1", "2026-07-05", fasting_glucose=8.1, medications=[M1000]),
-                    visit("v2", "2026-09-05", fasting_glucose=7.5, medications=[{**M1000, "daily_dose_mg": 2000}]),
-                ],
-                events=[],
+                visit("v1", "2026-07-05", fasting_glucose=8.1, medications=[M1000]),
+                visit("v2", "2026-09-05", fasting_glucose=7.5, medications=[{**M1000, "daily_dose_mg": 2000}]),
             ),
         ],
         Q3,
