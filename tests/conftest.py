@@ -139,6 +139,23 @@ def log_in(client: TestClient, username: str, password: str):
     )
 
 
+def doctor_of(client: TestClient, db: Database, resident: dict) -> TestClient:
+    """The client logged in as "wang", a village doctor of VILLAGE, once `resident` is stored."""
+    stored = client.post("/api/v1/records", json=document(resident), headers=api_key(db, "ingest"))
+    assert stored.json()["accepted"] == 1, stored.text
+    add_login(db, "wang")
+    log_in(client, "wang", PASSWORD)
+    return client
+
+
+def card_visit(client: TestClient, record_id: str, **fields: str):
+    """A visit posted from the resident card's form as htmx does, dated as the form offers (today)."""
+    form = client.get(f"/residents/{record_id}").text
+    today = re.search(r'name="date" type="date"[^>]*value="([^"]*)"', form).group(1)
+    data = {"_csrf_token": csrf(client), "date": today, **fields}
+    return client.post(f"/residents/{record_id}/visits", data=data, headers={"HX-Request": "true"})
+
+
 @pytest.fixture
 def ingest(db: Database) -> dict[str, str]:
     return api_key(db, "ingest", "350421")

@@ -9,9 +9,7 @@ import re
 
 import msgspec
 import pytest
-from conftest import PASSWORD, add_login, api_key, csrf, document, log_in, make_resident, make_visit
-
-HTMX = {"HX-Request": "true"}
+from conftest import api_key, card_visit, doctor_of, document, make_resident, make_visit
 
 
 @pytest.fixture
@@ -23,17 +21,11 @@ def doctor(client, db, settings):
         make_visit(visit_id=f"v-{n}", date=str(today - dt.timedelta(days=d)), sbp=156, dbp=96, medications=amlodipine)
         for n, d in ((1, 120), (2, 30))
     ]
-    man = make_resident("M1", sex="M", birth_date="1960-05-01", visits=visits, events=[])
-    assert client.post("/api/v1/records", json=document(man), headers=api_key(db, "ingest")).json()["accepted"] == 1
-    add_login(db, "wang")
-    log_in(client, "wang", PASSWORD)
-    return client
+    return doctor_of(client, db, make_resident("M1", sex="M", birth_date="1960-05-01", visits=visits, events=[]))
 
 
 def post_visit(client, **fields):
-    today = re.search(r'name="date" type="date"[^>]*value="([^"]*)"', client.get("/residents/M1").text).group(1)
-    form = {"_csrf_token": csrf(client), "date": today, "sbp": "138", "dbp": "84", **fields}
-    return client.post("/residents/M1/visits", data=form, headers=HTMX)
+    return card_visit(client, "M1", **{"sbp": "138", "dbp": "84", **fields})
 
 
 def latest_list(db) -> list | None:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD, add_login, api_key, csrf, document, log_in, make_resident, make_visit
-
-HTMX = {"HX-Request": "true"}
+from conftest import card_visit, doctor_of, make_resident, make_visit
 
 
 @pytest.fixture
@@ -22,16 +20,11 @@ def doctor(client, db, settings):
         visits=[make_visit(sbp=124, dbp=76, fasting_glucose=6.1)],
         events=[],
     )
-    assert client.post("/api/v1/records", json=document(woman), headers=api_key(db, "ingest")).json()["accepted"] == 1
-    add_login(db, "wang")
-    log_in(client, "wang", PASSWORD)
-    return client
+    return doctor_of(client, db, woman)
 
 
 def post_visit(client, **fields):
-    today = re.search(r'name="date" type="date"[^>]*value="([^"]*)"', client.get("/residents/W40").text).group(1)
-    form = {"_csrf_token": csrf(client), "date": today, "sbp": "128", "dbp": "78", **fields}
-    return client.post("/residents/W40/visits", data=form, headers=HTMX)
+    return card_visit(client, "W40", **{"sbp": "128", "dbp": "78", **fields})
 
 
 def test_the_form_offers_every_danger_sign_temperature_hypoglycaemia_and_pregnancy(doctor):
