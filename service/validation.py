@@ -178,9 +178,7 @@ def check_resident(r: Resident, today: dt.date, formulary: Formulary = DEFAULT_F
                 FieldError(f"conditions[{i}].diagnosed_on", problem("future_date_short", value=c.diagnosed_on))
             )
     for i, v in enumerate(r.visits):
-        errors += visit_errors(v, today, r.birth_date, i)
-        if v.medications:
-            errors += medication_errors(v, formulary, i)
+        errors += visit_errors(v, today, r.birth_date, i) + medication_errors(v, formulary, i)
     for i, e in enumerate(r.events):
         errors += _date_errors(f"events[{i}].date", e.date, today, r.birth_date)
     errors += _duplicates(r.conditions, "code", "conditions")
