@@ -102,7 +102,7 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
     age = age_on(birth, today)
     status = Status(found["status"])
     own = sees_national_id(user.name, found["family_doctor"])
-    assessed_on = dt.date.fromisoformat(found["as_of"]) if found["as_of"] else today
+    as_of = dt.date.fromisoformat(found["as_of"]) if found["as_of"] else None
     resident = load_histories(db, [record_id])[0].resident
     full_phone = sees_phone(user, found["village_code"])
     return Card(
@@ -117,10 +117,10 @@ def read_card(db: Database, user: Principal, record_id: str, policy: Policy, tod
         managed=bool(found["managed"]),
         status=status,
         tier=Tier(found["tier"]) if found["tier"] else None,
-        as_of=dt.date.fromisoformat(found["as_of"]) if found["as_of"] else None,
+        as_of=as_of,
         risk=found["risk"],
         model_version=found["model_version"],
-        who_risk=resident_who_risk(resident, assessed_on, policy),
+        who_risk=resident_who_risk(resident, as_of or today, policy),
         treatment=resident_treatment(resident, today, policy),
         owner_level=Level(found["owner_level"]) if found["owner_level"] else None,
         reasons=stored_reasons(found["reasons"]),
